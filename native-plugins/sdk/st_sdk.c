@@ -1,0 +1,1 @@
+/* placeholder */ typedef int st_sdk_placeholder_t;
