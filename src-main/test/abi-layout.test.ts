@@ -1,0 +1,37 @@
+// The koffi declarations must describe exactly the C structs: same size, same field offsets.
+// The C side is printed by native-plugins/tests/abi_layout.c, compiled by the same build.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import koffi from 'koffi';
+import { describe, expect, it } from 'vitest';
+import { abiStructs, ST_PLUGIN_API_VERSION } from '../plugins/abi.js';
+import { toolDir } from './paths.js';
+
+interface CLayout {
+  structs: Record<string, { size: number; fields: Record<string, number> }>;
+  constants: Record<string, number>;
+}
+
+const layout = JSON.parse(execFileSync(path.join(toolDir, 'abi_layout'), { encoding: 'utf8' })) as CLayout;
+
+describe('ABI layout', () => {
+  it('declares the same ABI version as the headers', () => {
+    expect(layout.constants.ST_PLUGIN_API_VERSION).toBe(ST_PLUGIN_API_VERSION);
+  });
+
+  it('covers every struct the C probe prints', () => {
+    const missing = Object.keys(layout.structs).filter((name) => !(name in abiStructs));
+    expect(missing).toEqual([]);
+  });
+
+  for (const [name, type] of Object.entries(abiStructs)) {
+    it(`${name} matches the C compiler`, () => {
+      const c = layout.structs[name];
+      expect(c, `${name} is not printed by abi_layout`).toBeDefined();
+      expect(koffi.sizeof(type)).toBe(c!.size);
+      const jsFields = Object.fromEntries(Object.keys(c!.fields).map((f) => [f, koffi.offsetof(type, f)]));
+      expect(jsFields).toEqual(c!.fields);
+      expect(Object.keys(koffi.introspect(type).members ?? {}).sort()).toEqual(Object.keys(c!.fields).sort());
+    });
+  }
+});
