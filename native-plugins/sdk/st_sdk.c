@@ -1,1 +1,149 @@
-/* placeholder */ typedef int st_sdk_placeholder_t;
+/* st_sdk.c — strings, errors, the host table and the module entry/shutdown of the SDK.
+ * The async-op pool lives in st_sdk_op.c. */
+#include "st_sdk.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Strings and errors --------------------------------------------------------------------- */
+
+st_str_t st_sdk_str_dup(const char *s, size_t len) {
+  st_str_t out = {NULL, 0};
+  if (len == 0 || s == NULL) return out;
+  char *p = malloc(len + 1);
+  if (p == NULL) return out;
+  memcpy(p, s, len);
+  p[len] = '\0';
+  out.ptr = p;
+  out.len = len;
+  return out;
+}
+
+st_str_t st_sdk_str_vprintf(const char *fmt, va_list ap) {
+  st_str_t out = {NULL, 0};
+  va_list ap2;
+  va_copy(ap2, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap2);
+  va_end(ap2);
+  if (n <= 0) return out;
+  char *p = malloc((size_t)n + 1);
+  if (p == NULL) return out;
+  vsnprintf(p, (size_t)n + 1, fmt, ap);
+  out.ptr = p;
+  out.len = (size_t)n;
+  return out;
+}
+
+st_str_t st_sdk_str_printf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  st_str_t out = st_sdk_str_vprintf(fmt, ap);
+  va_end(ap);
+  return out;
+}
+
+st_str_t st_sdk_str_view(const char *cstr) {
+  st_str_t out = {cstr, cstr != NULL ? strlen(cstr) : 0};
+  return out;
+}
+
+char *st_sdk_cstr(const st_str_t *s) {
+  size_t len = (s != NULL && s->ptr != NULL) ? s->len : 0;
+  char *p = malloc(len + 1);
+  if (p == NULL) return NULL;
+  if (len > 0) memcpy(p, s->ptr, len);
+  p[len] = '\0';
+  return p;
+}
+
+bool st_sdk_str_eq(const st_str_t *s, const char *cstr) {
+  if (s == NULL || cstr == NULL) return false;
+  size_t n = strlen(cstr);
+  if (s->len != n) return false;
+  return n == 0 || (s->ptr != NULL && memcmp(s->ptr, cstr, n) == 0);
+}
+
+void st_sdk_free(void *ptr) { free(ptr); }
+
+static void set_error_v(st_str_t *out_error, const char *fmt, va_list ap) {
+  if (out_error == NULL) return;
+  free((void *)out_error->ptr);
+  *out_error = st_sdk_str_vprintf(fmt, ap);
+}
+
+void st_sdk_set_error(st_str_t *out_error, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  set_error_v(out_error, fmt, ap);
+  va_end(ap);
+}
+
+st_status_t st_sdk_error(st_str_t *out_error, st_status_t code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  set_error_v(out_error, fmt, ap);
+  va_end(ap);
+  return code;
+}
+
+/* ---- Host services -------------------------------------------------------------------------- */
+
+/* Written by entry/shutdown on the control thread, read from workers. */
+static _Atomic(const st_host_t *) g_host;
+
+const st_host_t *st_sdk_host(void) { return atomic_load(&g_host); }
+
+const char *st_sdk_data_dir(void) {
+  const st_host_t *host = st_sdk_host();
+  return host != NULL ? host->data_dir : NULL;
+}
+
+void st_sdk_log(st_log_level_t level, const char *fmt, ...) {
+  char small[512];
+  char *line = small;
+  va_list ap;
+  va_start(ap, fmt);
+  va_list ap2;
+  va_copy(ap2, ap);
+  int n = vsnprintf(small, sizeof small, fmt, ap);
+  if (n >= (int)sizeof small) {
+    char *big = malloc((size_t)n + 1);
+    if (big != NULL) {
+      vsnprintf(big, (size_t)n + 1, fmt, ap2);
+      line = big;
+    } else {
+      n = (int)sizeof small - 1; /* log the truncated line rather than nothing */
+    }
+  }
+  va_end(ap2);
+  va_end(ap);
+  if (n < 0) return;
+
+  const st_host_t *host = st_sdk_host();
+  if (host != NULL && host->log != NULL) {
+    host->log(host->host_data, level, line, (size_t)n);
+  } else {
+    fprintf(stderr, "[stellatune plugin] %.*s\n", n, line);
+  }
+  if (line != small) free(line);
+}
+
+/* ---- Module entry and shutdown -------------------------------------------------------------- */
+
+const st_module_t *st_sdk_module_entry(const st_host_t *host, const st_module_t *module,
+                                       st_sdk_entry_hook_fn on_entry) {
+  atomic_store(&g_host, host);
+  if (on_entry != NULL && !on_entry(host)) {
+    atomic_store(&g_host, NULL);
+    return NULL;
+  }
+  return module;
+}
+
+void st_sdk_module_shutdown(st_sdk_shutdown_hook_fn on_shutdown) {
+  st_sdk_shutdown();
+  if (on_shutdown != NULL) on_shutdown();
+  atomic_store(&g_host, NULL);
+}
