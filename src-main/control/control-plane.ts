@@ -1,0 +1,237 @@
+// The control plane of the main process: the plugin registry, the persisted plugin settings, one
+// owner per (plugin, type) for sources and lyrics, and the metrics. Everything the IPC layer asks
+// of plugins goes through here; it never blocks the event loop on plugin work.
+import path from 'node:path';
+import type { AppPaths } from '../app-paths.js';
+import type { CapabilityKindName } from '../plugins/library.js';
+import { PluginRegistry, type PluginFolder, type PluginStatus, type RegistryOptions } from '../plugins/registry.js';
+import { pendingNotifyListeners } from '../plugins/host-callbacks.js';
+import { ControlError } from './errors.js';
+import { ControlCounters, EventLoopMonitor, type LoopDelaySnapshot, type OpCounters } from './metrics.js';
+import {
+  type ConfigOutcome,
+  defaultOwnerConfig,
+  LyricsOwner,
+  type OwnerConfig,
+  type OwnerDeps,
+  type RequestOptions,
+  SourceOwner,
+  type StreamLease,
+} from './owners.js';
+import { PluginSettingsStore } from './plugin-settings.js';
+
+export interface ControlPlaneOptions {
+  paths: Pick<AppPaths, 'userPlugins' | 'pluginData' | 'shadow' | 'settings' | 'builtinPlugins'>;
+  /** More plugin folders (tests add the fixture folder). */
+  extraFolders?: PluginFolder[];
+  owner?: Partial<OwnerConfig>;
+  registry?: Pick<RegistryOptions, 'stableMs' | 'pollMs' | 'log'>;
+  /** Watch the user plugin folder (default true). */
+  watchUserFolder?: boolean;
+}
+
+export interface LiveCounts {
+  pendingOps: number;
+  openStreams: number;
+  liveInstances: number;
+  loadedGenerations: number;
+  notifierRegistrations: number;
+}
+
+export interface ControlMetrics {
+  eventLoop: LoopDelaySnapshot;
+  ops: OpCounters[];
+  live: LiveCounts;
+  plugins: ReturnType<PluginRegistry['counts']>;
+}
+
+export interface CapabilityRef {
+  pluginId: string;
+  pluginName: string;
+  typeId: string;
+  displayName: string;
+  configSchema: unknown;
+  defaultConfig: unknown;
+  config: unknown;
+}
+
+export class ControlPlane {
+  readonly registry: PluginRegistry;
+  readonly settings: PluginSettingsStore;
+  readonly counters = new ControlCounters();
+  readonly loop = new EventLoopMonitor();
+  private readonly sources = new Map<string, SourceOwner>();
+  private readonly lyricsOwners = new Map<string, LyricsOwner>();
+  private readonly deps: OwnerDeps;
+
+  private constructor(opts: ControlPlaneOptions) {
+    this.settings = new PluginSettingsStore(path.join(opts.paths.settings, 'plugins'));
+    this.registry = new PluginRegistry({
+      folders: [
+        { dir: opts.paths.builtinPlugins, origin: 'builtin', watch: false },
+        { dir: opts.paths.userPlugins, origin: 'user', watch: opts.watchUserFolder ?? true },
+        ...(opts.extraFolders ?? []),
+      ],
+      dataRoot: opts.paths.pluginData,
+      shadowDir: opts.paths.shadow,
+      disabledIds: this.settings.disabledIds(),
+      ...opts.registry,
+    });
+    this.deps = {
+      registry: this.registry,
+      settings: this.settings,
+      counters: this.counters,
+      config: { ...defaultOwnerConfig, ...opts.owner },
+    };
+    this.registry.on('retired', (gen) => {
+      for (const owner of this.ownersOf(gen.pluginId)) owner.onGenerationRetired(gen);
+    });
+  }
+
+  static async start(opts: ControlPlaneOptions): Promise<ControlPlane> {
+    const cp = new ControlPlane(opts);
+    await cp.registry.start();
+    return cp;
+  }
+
+  // ---- sources and lyrics ---------------------------------------------------------------------
+
+  source(pluginId: string, typeId: string): SourceOwner {
+    const key = `${pluginId}\u0000${typeId}`;
+    let owner = this.sources.get(key);
+    if (!owner) {
+      owner = new SourceOwner(pluginId, typeId, this.deps);
+      this.sources.set(key, owner);
+    }
+    return owner;
+  }
+
+  lyrics(pluginId: string, typeId: string): LyricsOwner {
+    const key = `${pluginId}\u0000${typeId}`;
+    let owner = this.lyricsOwners.get(key);
+    if (!owner) {
+      owner = new LyricsOwner(pluginId, typeId, this.deps);
+      this.lyricsOwners.set(key, owner);
+    }
+    return owner;
+  }
+
+  listItems(pluginId: string, typeId: string, request: unknown, opts?: RequestOptions): Promise<unknown> {
+    return this.source(pluginId, typeId).listItems(request, opts);
+  }
+
+  openStream(pluginId: string, typeId: string, track: unknown, opts?: RequestOptions): Promise<StreamLease> {
+    return this.source(pluginId, typeId).openStream(track, opts);
+  }
+
+  closeStream(lease: Pick<StreamLease, 'pluginId' | 'typeId' | 'streamId'>): boolean {
+    return this.source(lease.pluginId, lease.typeId).closeStream(lease.streamId);
+  }
+
+  searchLyrics(pluginId: string, typeId: string, query: unknown, opts?: RequestOptions): Promise<unknown> {
+    return this.lyrics(pluginId, typeId).search(query, opts);
+  }
+
+  fetchLyrics(pluginId: string, typeId: string, track: unknown, opts?: RequestOptions): Promise<unknown> {
+    return this.lyrics(pluginId, typeId).fetch(track, opts);
+  }
+
+  /** Loaded capabilities of one kind, with their schemas and the config in force. */
+  capabilities(kind: CapabilityKindName): CapabilityRef[] {
+    return this.registry.loaded().flatMap((gen) =>
+      gen.capabilities
+        .filter((c) => c.kind === kind)
+        .map((c) => ({
+          pluginId: gen.pluginId,
+          pluginName: gen.metadata.name,
+          typeId: c.typeId,
+          displayName: c.displayName,
+          configSchema: c.configSchema,
+          defaultConfig: c.defaultConfig,
+          config: this.settings.config(gen.pluginId, kind, c.typeId) ?? c.defaultConfig,
+        })),
+    );
+  }
+
+  // ---- plugin lifecycle -----------------------------------------------------------------------
+
+  listPlugins(): PluginStatus[] {
+    return this.registry.list();
+  }
+
+  async enablePlugin(pluginId: string): Promise<PluginStatus> {
+    this.settings.setEnabled(pluginId, true);
+    return this.registry.enable(pluginId);
+  }
+
+  async disablePlugin(pluginId: string): Promise<PluginStatus> {
+    this.settings.setEnabled(pluginId, false);
+    return this.registry.disable(pluginId);
+  }
+
+  async reloadPlugin(pluginId: string): Promise<PluginStatus> {
+    return this.registry.reload(pluginId);
+  }
+
+  /**
+   * Applies a capability's config: sources and lyrics through their owner (plan, then hot-apply,
+   * recreate or reject); other kinds are stored and used by the engine's next instance.
+   */
+  applyConfig(pluginId: string, kind: CapabilityKindName, typeId: string, config: unknown): ConfigOutcome {
+    if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+      throw new ControlError({ code: 'invalid_argument', message: 'a config must be a JSON object', pluginId });
+    }
+    const gen = this.registry.current(pluginId);
+    if (gen && !gen.capability(kind, typeId)) {
+      throw new ControlError({ code: 'not_found', message: `${pluginId} has no ${kind} "${typeId}"`, pluginId });
+    }
+    try {
+      if (kind === 'source') return this.source(pluginId, typeId).applyConfig(config);
+      if (kind === 'lyrics') return this.lyrics(pluginId, typeId).applyConfig(config);
+    } catch (err) {
+      if (err instanceof ControlError) throw err;
+      throw new ControlError({ code: 'plugin_error', message: (err as Error).message, pluginId, op: 'apply_config' });
+    }
+    this.settings.setConfig(pluginId, kind, typeId, config);
+    return { outcome: 'stored' };
+  }
+
+  // ---- metrics ----------------------------------------------------------------------------------
+
+  live(): LiveCounts {
+    let pendingOps = 0;
+    let openStreams = 0;
+    let liveInstances = 0;
+    for (const o of this.sources.values()) {
+      pendingOps += o.pendingOps;
+      openStreams += o.openStreamCount;
+      liveInstances += o.liveInstances;
+    }
+    for (const o of this.lyricsOwners.values()) {
+      pendingOps += o.pendingOps;
+      liveInstances += o.liveInstances;
+    }
+    return {
+      pendingOps,
+      openStreams,
+      liveInstances,
+      loadedGenerations: this.registry.counts().generations,
+      notifierRegistrations: pendingNotifyListeners(),
+    };
+  }
+
+  metrics(): ControlMetrics {
+    return { eventLoop: this.loop.snapshot(), ops: this.counters.snapshot(), live: this.live(), plugins: this.registry.counts() };
+  }
+
+  async close(): Promise<void> {
+    for (const o of this.sources.values()) o.close();
+    for (const o of this.lyricsOwners.values()) o.close();
+    await this.registry.close();
+    this.loop.close();
+  }
+
+  private ownersOf(pluginId: string): (SourceOwner | LyricsOwner)[] {
+    return [...this.sources.values(), ...this.lyricsOwners.values()].filter((o) => o.pluginId === pluginId);
+  }
+}
