@@ -1,0 +1,55 @@
+// The contract between the playback engine (decode worker, PCM ring, audio process, transport and
+// queue) and the rest of the main process (IPC services). Every method returns promptly: long work
+// runs in the decode worker or the audio process.
+import type { EventEmitter } from 'node:events';
+import type {
+  AudioDevice,
+  EngineMetrics,
+  OutputChoice,
+  PlayerEvent,
+  PlayerStatus,
+  QueueSnapshot,
+  RepeatMode,
+  TrackInfo,
+} from '../../src-shared/player-types.js';
+
+export type NewTrack = Omit<TrackInfo, 'id'>;
+
+export interface PlayerEngineEvents {
+  event: [PlayerEvent];
+}
+
+export interface PlayerEngine extends EventEmitter<PlayerEngineEvents> {
+  status(): PlayerStatus;
+  queue(): QueueSnapshot;
+  metrics(): EngineMetrics;
+
+  /** Plays the queue entry at `index` (default: the current one, or the first). */
+  play(index?: number): Promise<void>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  stop(): Promise<void>;
+  seek(positionMs: number): Promise<void>;
+  next(): Promise<void>;
+  previous(): Promise<void>;
+  setVolume(volume: number): void;
+  setRepeat(mode: RepeatMode): void;
+  setShuffle(on: boolean): void;
+
+  /** Appends tracks; returns the queue entries created. */
+  queueAdd(tracks: NewTrack[]): TrackInfo[];
+  queueInsert(index: number, tracks: NewTrack[]): TrackInfo[];
+  queueRemove(ids: string[]): void;
+  queueMove(id: string, toIndex: number): void;
+  queueClear(): void;
+
+  /** PortAudio host APIs and devices, asked of the audio process. */
+  listDevices(): Promise<{ hostApis: string[]; devices: AudioDevice[] }>;
+  /** Targets of an OutputSink plugin, asked of the audio process. */
+  listSinkTargets(pluginId: string, typeId: string): Promise<Record<string, unknown>[]>;
+  setOutput(choice: OutputChoice): Promise<void>;
+  /** Hot-applies a DSP config on the decode thread (smoothly); persisted by the caller. */
+  setDspConfig(pluginId: string, typeId: string, config: unknown): Promise<'hot_applied' | 'recreated' | 'rejected'>;
+
+  close(): Promise<void>;
+}

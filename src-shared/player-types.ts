@@ -1,0 +1,88 @@
+// Plain data types of the player, shared by the main process (engine, services) and the renderer
+// (through the IPC contract). No Node, DOM or native imports here.
+
+/** Where a track's bytes come from: a local file, or a SourceCatalog plugin item. */
+export type TrackSource =
+  | { kind: 'file'; path: string }
+  | { kind: 'plugin'; pluginId: string; typeId: string; item: Record<string, unknown> };
+
+export interface TrackInfo {
+  /** Unique within the queue (a queue entry id, not a file id). */
+  id: string;
+  source: TrackSource;
+  title: string;
+  artist?: string;
+  album?: string;
+  durationMs?: number;
+}
+
+/** The format actually being played. */
+export interface TrackFormat {
+  codec: string;
+  sampleRate: number;
+  channels: number;
+  bitsPerSample?: number;
+  lossless?: boolean;
+  /** Decoder that won (pluginId/typeId). */
+  decoder: string;
+  /** Set when the bytes come from a plugin stream (badge in the UI). */
+  streamPlugin?: string;
+}
+
+export type PlaybackState = 'stopped' | 'loading' | 'playing' | 'paused';
+export type RepeatMode = 'off' | 'all' | 'one';
+
+export interface PlayerStatus {
+  state: PlaybackState;
+  current: TrackInfo | null;
+  /** Index of `current` in the queue, -1 if none. */
+  index: number;
+  format: TrackFormat | null;
+  /** From frames actually played by the output. */
+  positionMs: number;
+  durationMs: number | null;
+  volume: number; // 0..1
+  repeat: RepeatMode;
+  shuffle: boolean;
+  output: OutputChoice;
+}
+
+export interface QueueSnapshot {
+  tracks: TrackInfo[];
+  index: number;
+}
+
+/** The output in use: PortAudio (device by name/host API) or an OutputSink plugin target. */
+export type OutputChoice =
+  | { kind: 'portaudio'; deviceId: number | null; hostApi?: string; bufferFrames: number }
+  | { kind: 'plugin'; pluginId: string; typeId: string; target: Record<string, unknown> };
+
+export interface AudioDevice {
+  id: number;
+  name: string;
+  hostApi: string;
+  maxOutputChannels: number;
+  defaultSampleRate: number;
+  isDefault: boolean;
+}
+
+export interface EngineMetrics {
+  underruns: number;
+  deviceLosses: number;
+  lastRecoveryMs: number | null;
+  ringFill: number; // 0..1 at the last report
+  ringFillMin: number;
+  ringCapacityFrames: number;
+  outputLatencyMs: number | null;
+  /** Decode+DSP time per block, ms. */
+  blockLatencyP50: number;
+  blockLatencyP99: number;
+  audioProcessRestarts: number;
+}
+
+export type PlayerEvent =
+  | { type: 'status'; status: PlayerStatus }
+  | { type: 'position'; positionMs: number; durationMs: number | null }
+  | { type: 'queue'; queue: QueueSnapshot }
+  | { type: 'track-error'; track: TrackInfo; code: string; message: string }
+  | { type: 'ended' };
