@@ -1,0 +1,334 @@
+/* pcm_ring.c — the shared-memory SPSC PCM ring (see st_host.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#endif
+
+#include "st_host.h"
+
+#define RING_MAGIC 0x53545052u /* "STPR" */
+#define RING_VERSION 1u
+
+/* The shared layout. Producer- and consumer-owned words sit on separate cache lines. */
+typedef struct ring_shared {
+  uint32_t magic;
+  uint32_t version;
+  uint32_t capacity; /* samples */
+  uint32_t header_bytes;
+  uint8_t pad0[48];
+
+  _Atomic uint64_t write_index;   /* producer */
+  _Atomic uint64_t discard_until; /* producer */
+  _Atomic uint32_t write_seq;     /* futex word the consumer sleeps on */
+  _Atomic uint32_t epoch;         /* producer */
+  _Atomic uint32_t producer_waiting;
+  uint8_t pad1[36];
+
+  _Atomic uint64_t read_index; /* consumer */
+  _Atomic uint32_t read_seq;   /* futex word the producer sleeps on */
+  _Atomic uint32_t consumer_waiting;
+  uint8_t pad2[48];
+
+  _Atomic uint32_t ctl32[ST_PCM_RING_CTL32];
+  _Atomic uint64_t ctl64[ST_PCM_RING_CTL64];
+} ring_shared_t;
+
+struct st_pcm_ring {
+  ring_shared_t *shared;
+  float *data;
+  size_t map_bytes;
+};
+
+static size_t header_size(void) {
+  size_t h = sizeof(ring_shared_t);
+  return (h + 63u) & ~(size_t)63u;
+}
+
+static void futex_wait(_Atomic uint32_t *word, uint32_t expected, uint32_t timeout_ms) {
+#ifdef __linux__
+  struct timespec ts = {.tv_sec = timeout_ms / 1000u, .tv_nsec = (long)(timeout_ms % 1000u) * 1000000L};
+  syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, expected, &ts, NULL, 0);
+#else
+  (void)word;
+  (void)expected;
+  struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(timeout_ms < 2 ? timeout_ms : 2) * 1000000L};
+  nanosleep(&ts, NULL);
+#endif
+}
+
+static void futex_wake(_Atomic uint32_t *word) {
+#ifdef __linux__
+  syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+#else
+  (void)word;
+#endif
+}
+
+static st_pcm_ring_t *map_ring(int fd, size_t bytes) {
+  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) return NULL;
+  st_pcm_ring_t *r = malloc(sizeof *r);
+  if (!r) {
+    munmap(p, bytes);
+    errno = ENOMEM;
+    return NULL;
+  }
+  r->shared = p;
+  r->data = (float *)((uint8_t *)p + header_size());
+  r->map_bytes = bytes;
+  return r;
+}
+
+st_pcm_ring_t *st_pcm_ring_create(const char *name, uint32_t capacity_samples) {
+  if (!name || capacity_samples < 64 || capacity_samples > (1u << 28)) {
+    errno = EINVAL;
+    return NULL;
+  }
+  int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
+  if (fd < 0) return NULL;
+  size_t bytes = header_size() + (size_t)capacity_samples * sizeof(float);
+  if (ftruncate(fd, (off_t)bytes) != 0) {
+    int e = errno;
+    close(fd);
+    shm_unlink(name);
+    errno = e;
+    return NULL;
+  }
+  st_pcm_ring_t *r = map_ring(fd, bytes);
+  close(fd);
+  if (!r) {
+    shm_unlink(name);
+    return NULL;
+  }
+  ring_shared_t *s = r->shared;
+  memset(s, 0, header_size()); /* ftruncate zero-fills; be explicit for the header */
+  s->capacity = capacity_samples;
+  s->header_bytes = (uint32_t)header_size();
+  s->version = RING_VERSION;
+  atomic_thread_fence(memory_order_release);
+  s->magic = RING_MAGIC;
+  return r;
+}
+
+st_pcm_ring_t *st_pcm_ring_open(const char *name) {
+  if (!name) {
+    errno = EINVAL;
+    return NULL;
+  }
+  int fd = shm_open(name, O_RDWR, 0600);
+  if (fd < 0) return NULL;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || (size_t)st.st_size < header_size()) {
+    close(fd);
+    errno = EINVAL;
+    return NULL;
+  }
+  st_pcm_ring_t *r = map_ring(fd, (size_t)st.st_size);
+  close(fd);
+  if (!r) return NULL;
+  ring_shared_t *s = r->shared;
+  if (s->magic != RING_MAGIC || s->version != RING_VERSION ||
+      header_size() + (size_t)s->capacity * sizeof(float) > r->map_bytes) {
+    st_pcm_ring_close(r);
+    errno = EINVAL;
+    return NULL;
+  }
+  return r;
+}
+
+void st_pcm_ring_close(st_pcm_ring_t *ring) {
+  if (!ring) return;
+  munmap(ring->shared, ring->map_bytes);
+  free(ring);
+}
+
+int st_pcm_ring_unlink(const char *name) { return name ? shm_unlink(name) : -1; }
+
+uint32_t st_pcm_ring_capacity(const st_pcm_ring_t *ring) { return ring->shared->capacity; }
+
+uint64_t st_pcm_ring_write_index(const st_pcm_ring_t *ring) {
+  return atomic_load_explicit(&ring->shared->write_index, memory_order_acquire);
+}
+
+uint64_t st_pcm_ring_read_index(const st_pcm_ring_t *ring) {
+  return atomic_load_explicit(&ring->shared->read_index, memory_order_acquire);
+}
+
+uint32_t st_pcm_ring_fill(const st_pcm_ring_t *ring) {
+  uint64_t r = st_pcm_ring_read_index(ring);
+  uint64_t w = st_pcm_ring_write_index(ring);
+  return w > r ? (uint32_t)(w - r) : 0;
+}
+
+uint32_t st_pcm_ring_space(const st_pcm_ring_t *ring) {
+  uint64_t w = st_pcm_ring_write_index(ring);
+  uint64_t r = st_pcm_ring_read_index(ring);
+  uint64_t used = w > r ? w - r : 0;
+  return used >= ring->shared->capacity ? 0 : ring->shared->capacity - (uint32_t)used;
+}
+
+uint32_t st_pcm_ring_write(st_pcm_ring_t *ring, const float *src, uint32_t samples) {
+  ring_shared_t *s = ring->shared;
+  uint32_t space = st_pcm_ring_space(ring);
+  uint32_t n = samples < space ? samples : space;
+  if (n == 0) return 0;
+  uint64_t w = atomic_load_explicit(&s->write_index, memory_order_relaxed);
+  uint32_t at = (uint32_t)(w % s->capacity);
+  uint32_t first = s->capacity - at < n ? s->capacity - at : n;
+  memcpy(ring->data + at, src, (size_t)first * sizeof(float));
+  if (n > first) memcpy(ring->data, src + first, (size_t)(n - first) * sizeof(float));
+  atomic_store_explicit(&s->write_index, w + n, memory_order_release);
+  atomic_fetch_add_explicit(&s->write_seq, 1, memory_order_release);
+  if (atomic_load_explicit(&s->consumer_waiting, memory_order_acquire)) futex_wake(&s->write_seq);
+  return n;
+}
+
+uint32_t st_pcm_ring_read(st_pcm_ring_t *ring, float *dst, uint32_t samples, float gain) {
+  ring_shared_t *s = ring->shared;
+  uint32_t fill = st_pcm_ring_fill(ring);
+  uint32_t n = samples < fill ? samples : fill;
+  if (n == 0) return 0;
+  uint64_t r = atomic_load_explicit(&s->read_index, memory_order_relaxed);
+  uint32_t at = (uint32_t)(r % s->capacity);
+  uint32_t first = s->capacity - at < n ? s->capacity - at : n;
+  memcpy(dst, ring->data + at, (size_t)first * sizeof(float));
+  if (n > first) memcpy(dst + first, ring->data, (size_t)(n - first) * sizeof(float));
+  if (gain != 1.0f) {
+    for (uint32_t i = 0; i < n; i++) dst[i] *= gain;
+  }
+  atomic_store_explicit(&s->read_index, r + n, memory_order_release);
+  atomic_fetch_add_explicit(&s->read_seq, 1, memory_order_release);
+  if (atomic_load_explicit(&s->producer_waiting, memory_order_acquire)) futex_wake(&s->read_seq);
+  return n;
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+int st_pcm_ring_wait_space(st_pcm_ring_t *ring, uint32_t samples, uint32_t timeout_ms) {
+  ring_shared_t *s = ring->shared;
+  if (samples > s->capacity) samples = s->capacity;
+  double deadline = now_ms() + timeout_ms;
+  for (;;) {
+    uint32_t seq = atomic_load_explicit(&s->read_seq, memory_order_acquire);
+    if (st_pcm_ring_space(ring) >= samples) return 1;
+    double left = deadline - now_ms();
+    if (left <= 0) return 0;
+    atomic_store_explicit(&s->producer_waiting, 1, memory_order_seq_cst);
+    /* Re-check after announcing, so a read between the check and the flag cannot be missed. */
+    if (st_pcm_ring_space(ring) >= samples) {
+      atomic_store_explicit(&s->producer_waiting, 0, memory_order_relaxed);
+      return 1;
+    }
+    futex_wait(&s->read_seq, seq, (uint32_t)(left + 1));
+    atomic_store_explicit(&s->producer_waiting, 0, memory_order_relaxed);
+  }
+}
+
+int st_pcm_ring_wait_data(st_pcm_ring_t *ring, uint32_t samples, uint32_t timeout_ms) {
+  ring_shared_t *s = ring->shared;
+  if (samples > s->capacity) samples = s->capacity;
+  double deadline = now_ms() + timeout_ms;
+  for (;;) {
+    uint32_t seq = atomic_load_explicit(&s->write_seq, memory_order_acquire);
+    if (st_pcm_ring_fill(ring) >= samples) return 1;
+    double left = deadline - now_ms();
+    if (left <= 0) return 0;
+    atomic_store_explicit(&s->consumer_waiting, 1, memory_order_seq_cst);
+    if (st_pcm_ring_fill(ring) >= samples) {
+      atomic_store_explicit(&s->consumer_waiting, 0, memory_order_relaxed);
+      return 1;
+    }
+    futex_wait(&s->write_seq, seq, (uint32_t)(left + 1));
+    atomic_store_explicit(&s->consumer_waiting, 0, memory_order_relaxed);
+  }
+}
+
+uint64_t st_pcm_ring_producer_flush(st_pcm_ring_t *ring) {
+  ring_shared_t *s = ring->shared;
+  uint64_t w = atomic_load_explicit(&s->write_index, memory_order_relaxed);
+  atomic_store_explicit(&s->discard_until, w, memory_order_release);
+  atomic_fetch_add_explicit(&s->epoch, 1, memory_order_acq_rel);
+  /* Wake a consumer sleeping for data so it notices the flush at once. */
+  atomic_fetch_add_explicit(&s->write_seq, 1, memory_order_release);
+  futex_wake(&s->write_seq);
+  return w;
+}
+
+int st_pcm_ring_consumer_sync(st_pcm_ring_t *ring, uint32_t *last_epoch) {
+  ring_shared_t *s = ring->shared;
+  uint32_t e = atomic_load_explicit(&s->epoch, memory_order_acquire);
+  if (e == *last_epoch) return 0;
+  uint64_t until = atomic_load_explicit(&s->discard_until, memory_order_acquire);
+  uint64_t r = atomic_load_explicit(&s->read_index, memory_order_relaxed);
+  if (until > r) {
+    atomic_store_explicit(&s->read_index, until, memory_order_release);
+    atomic_fetch_add_explicit(&s->read_seq, 1, memory_order_release);
+    futex_wake(&s->read_seq);
+  }
+  *last_epoch = e;
+  return 1;
+}
+
+uint32_t st_pcm_ring_epoch(const st_pcm_ring_t *ring) {
+  return atomic_load_explicit(&ring->shared->epoch, memory_order_acquire);
+}
+
+uint32_t st_pcm_ring_get32(const st_pcm_ring_t *ring, uint32_t slot) {
+  return slot < ST_PCM_RING_CTL32 ? atomic_load(&ring->shared->ctl32[slot]) : 0;
+}
+
+void st_pcm_ring_set32(st_pcm_ring_t *ring, uint32_t slot, uint32_t value) {
+  if (slot >= ST_PCM_RING_CTL32) return;
+  atomic_store(&ring->shared->ctl32[slot], value);
+  futex_wake(&ring->shared->ctl32[slot]);
+}
+
+uint32_t st_pcm_ring_add32(st_pcm_ring_t *ring, uint32_t slot, uint32_t delta) {
+  if (slot >= ST_PCM_RING_CTL32) return 0;
+  uint32_t v = atomic_fetch_add(&ring->shared->ctl32[slot], delta) + delta;
+  futex_wake(&ring->shared->ctl32[slot]);
+  return v;
+}
+
+uint64_t st_pcm_ring_get64(const st_pcm_ring_t *ring, uint32_t slot) {
+  return slot < ST_PCM_RING_CTL64 ? atomic_load(&ring->shared->ctl64[slot]) : 0;
+}
+
+void st_pcm_ring_set64(st_pcm_ring_t *ring, uint32_t slot, uint64_t value) {
+  if (slot < ST_PCM_RING_CTL64) atomic_store(&ring->shared->ctl64[slot], value);
+}
+
+int st_pcm_ring_wait32(st_pcm_ring_t *ring, uint32_t slot, uint32_t expected, uint32_t timeout_ms) {
+  if (slot >= ST_PCM_RING_CTL32) return 0;
+  if (atomic_load(&ring->shared->ctl32[slot]) != expected) return 1;
+  futex_wait(&ring->shared->ctl32[slot], expected, timeout_ms);
+  return atomic_load(&ring->shared->ctl32[slot]) != expected;
+}
+
+float st_pcm_ring_getf(const st_pcm_ring_t *ring, uint32_t slot) {
+  uint32_t bits = st_pcm_ring_get32(ring, slot);
+  float f;
+  memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+void st_pcm_ring_setf(st_pcm_ring_t *ring, uint32_t slot, float value) {
+  uint32_t bits;
+  memcpy(&bits, &value, sizeof bits);
+  st_pcm_ring_set32(ring, slot, bits);
+}

@@ -1,0 +1,116 @@
+/*
+ * st_host.h — host-side C helpers of StellaTune (libstellatune_host), used from TypeScript
+ * through koffi by the main process, the decode worker and the audio process.
+ *
+ * 1. A file-backed st_io_vtable_t: local files are handed to decoders through the same stream
+ *    table as plugin streams (stream.h), so one decoder serves both.
+ *
+ * 2. PcmRing: a single-producer single-consumer ring of interleaved float32 samples in POSIX
+ *    shared memory, between the decode worker (producer, in the main process) and the audio
+ *    process (consumer). JavaScript cannot share memory across processes and Electron forbids
+ *    ArrayBuffers over external memory, so every transfer is a memcpy between the mapping and a
+ *    JS-owned Float32Array passed as a pointer. Indices count samples and only grow; the producer
+ *    owns write_index, the consumer read_index. A flush (seek, stop, track change) is the producer
+ *    raising `discard_until` to its write index and bumping `epoch`; the consumer, on seeing a
+ *    new epoch, skips to discard_until. Waiting uses futexes on sequence words (Linux), so either
+ *    side sleeps without polling and the other wakes it only when it actually sleeps.
+ *    The header also carries control words (ctl32/ctl64) whose meaning the host's TypeScript
+ *    defines: commands from the main thread to the decode worker (seek, stop), transport state
+ *    for the audio process (pause, volume) and counters the audio process publishes (played
+ *    index, underruns). They are plain atomics; ctl32 words can also be waited on.
+ *
+ * Threads.  All functions are thread-safe in the SPSC sense: one producer thread calls write /
+ * wait_space / producer_flush, one consumer thread calls read / wait_data / consumer_sync; any
+ * thread may read fills and control words. Nothing here allocates after create/open.
+ */
+#ifndef STELLATUNE_HOST_H
+#define STELLATUNE_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stellatune/stream.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ST_HOST_EXPORT __attribute__((visibility("default")))
+
+/* ---- Local files as streams ----------------------------------------------------------------- */
+
+/* Opens `path` (UTF-8) for reading; on success fills *out_stream with a handle and the static
+ * io table below and returns ST_OK. The handle is owned by the caller and released with
+ * st_host_file_close. ST_ERR_NOT_FOUND / ST_ERR_IO on failure. */
+ST_HOST_EXPORT st_status_t st_host_file_open(const char *path, st_stream_t *out_stream);
+/* Closes a handle from st_host_file_open; NULL is ignored. Never during a read. */
+ST_HOST_EXPORT void st_host_file_close(void *handle);
+/* The static io table of file streams; lives as long as the library is loaded. */
+ST_HOST_EXPORT const st_io_vtable_t *st_host_file_io(void);
+
+/* ---- PcmRing --------------------------------------------------------------------------------- */
+
+typedef struct st_pcm_ring st_pcm_ring_t;
+
+#define ST_PCM_RING_CTL32 32
+#define ST_PCM_RING_CTL64 16
+
+/* Creates (O_EXCL) and maps a ring named `name` ("/stellatune-…") holding `capacity_samples`
+ * float samples. NULL on failure (errno is set). The creator should unlink it when done. */
+ST_HOST_EXPORT st_pcm_ring_t *st_pcm_ring_create(const char *name, uint32_t capacity_samples);
+/* Maps an existing ring by name; NULL if missing or not a ring. */
+ST_HOST_EXPORT st_pcm_ring_t *st_pcm_ring_open(const char *name);
+/* Unmaps the ring and frees the handle (the shared object survives until unlinked). */
+ST_HOST_EXPORT void st_pcm_ring_close(st_pcm_ring_t *ring);
+/* Removes the name; mappings stay valid until closed. 0 on success. */
+ST_HOST_EXPORT int st_pcm_ring_unlink(const char *name);
+
+ST_HOST_EXPORT uint32_t st_pcm_ring_capacity(const st_pcm_ring_t *ring);
+/* Samples readable now (consumer view). */
+ST_HOST_EXPORT uint32_t st_pcm_ring_fill(const st_pcm_ring_t *ring);
+/* Samples writable now (producer view). */
+ST_HOST_EXPORT uint32_t st_pcm_ring_space(const st_pcm_ring_t *ring);
+ST_HOST_EXPORT uint64_t st_pcm_ring_write_index(const st_pcm_ring_t *ring);
+ST_HOST_EXPORT uint64_t st_pcm_ring_read_index(const st_pcm_ring_t *ring);
+
+/* Producer: copies up to `samples` from `src`; returns the count copied (less when full). */
+ST_HOST_EXPORT uint32_t st_pcm_ring_write(st_pcm_ring_t *ring, const float *src, uint32_t samples);
+/* Consumer: copies up to `samples` into `dst`, multiplied by `gain` unless it is 1; returns the
+ * count copied. */
+ST_HOST_EXPORT uint32_t st_pcm_ring_read(st_pcm_ring_t *ring, float *dst, uint32_t samples,
+                                         float gain);
+/* Producer: sleeps until `samples` of space are free or `timeout_ms` passes; 1 if there is
+ * space. */
+ST_HOST_EXPORT int st_pcm_ring_wait_space(st_pcm_ring_t *ring, uint32_t samples,
+                                          uint32_t timeout_ms);
+/* Consumer: sleeps until `samples` are readable or `timeout_ms` passes; 1 if they are. */
+ST_HOST_EXPORT int st_pcm_ring_wait_data(st_pcm_ring_t *ring, uint32_t samples,
+                                         uint32_t timeout_ms);
+
+/* Producer: discards everything written so far (raises discard_until to the write index) and
+ * bumps the epoch; returns the index where new data starts. */
+ST_HOST_EXPORT uint64_t st_pcm_ring_producer_flush(st_pcm_ring_t *ring);
+/* Consumer: if the epoch moved past *last_epoch, skips to discard_until, stores the new epoch
+ * and returns 1; else 0. */
+ST_HOST_EXPORT int st_pcm_ring_consumer_sync(st_pcm_ring_t *ring, uint32_t *last_epoch);
+ST_HOST_EXPORT uint32_t st_pcm_ring_epoch(const st_pcm_ring_t *ring);
+
+/* Control words (see above); out-of-range slots read 0 and ignore writes. */
+ST_HOST_EXPORT uint32_t st_pcm_ring_get32(const st_pcm_ring_t *ring, uint32_t slot);
+ST_HOST_EXPORT void st_pcm_ring_set32(st_pcm_ring_t *ring, uint32_t slot, uint32_t value);
+/* Adds and returns the new value; wakes waiters of the slot. */
+ST_HOST_EXPORT uint32_t st_pcm_ring_add32(st_pcm_ring_t *ring, uint32_t slot, uint32_t delta);
+ST_HOST_EXPORT uint64_t st_pcm_ring_get64(const st_pcm_ring_t *ring, uint32_t slot);
+ST_HOST_EXPORT void st_pcm_ring_set64(st_pcm_ring_t *ring, uint32_t slot, uint64_t value);
+/* Sleeps while ctl32[slot] == expected, at most timeout_ms; 1 if it changed. */
+ST_HOST_EXPORT int st_pcm_ring_wait32(st_pcm_ring_t *ring, uint32_t slot, uint32_t expected,
+                                      uint32_t timeout_ms);
+/* Float convenience for ctl32 words holding IEEE-754 bits (volume). */
+ST_HOST_EXPORT float st_pcm_ring_getf(const st_pcm_ring_t *ring, uint32_t slot);
+ST_HOST_EXPORT void st_pcm_ring_setf(st_pcm_ring_t *ring, uint32_t slot, float value);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STELLATUNE_HOST_H */
