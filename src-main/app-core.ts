@@ -1,0 +1,140 @@
+// The main-process core shared by both shells: the control plane (plugins, owners, metrics), the
+// playback engine, the services behind the IPC contract, the contract router and the event bus.
+// The Electron shell and the browser shell differ only in how they carry the contract.
+import fs from 'node:fs';
+import path from 'node:path';
+import { type AppPaths, appPaths, repoRoot } from './app-paths.js';
+import { ControlPlane } from './control/control-plane.js';
+import { createPlayerEngine, type PlayerEngineOptions } from './engine/index.js';
+import type { PlayerEngine } from './engine/player-engine.js';
+import type { PluginFolder } from './plugins/registry.js';
+import type { AppInfo } from '../src-shared/contract.js';
+import { DetachedEngine } from './services/detached-engine.js';
+import { diagnosticsService } from './services/diagnostics-service.js';
+import { filesService } from './services/files-service.js';
+import { lyricsService } from './services/lyrics-service.js';
+import { outputService } from './services/output-service.js';
+import { playerService, queueService, relayEngineEvents } from './services/player-service.js';
+import { pluginsService } from './services/plugins-service.js';
+import { type ContractHandlers, ContractRouter, CoreEvents } from './services/router.js';
+import { sourcesService } from './services/sources-service.js';
+
+export interface AppCoreOptions {
+  shell: AppInfo['shell'];
+  paths?: AppPaths;
+  /** More plugin folders (tests add the fixture folder). */
+  extraFolders?: PluginFolder[];
+  /** false: run without audio (unit tests); otherwise engine options. */
+  engine?: false | Partial<Omit<PlayerEngineOptions, 'control' | 'paths'>>;
+  log?: (message: string) => void;
+  /** Fast watcher settings (tests). */
+  registry?: { stableMs?: number; pollMs?: number };
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export class AppCore {
+  readonly events = new CoreEvents();
+  readonly router: ContractRouter;
+  private engineInstance: PlayerEngine;
+  private engineReason: string | null;
+  private unrelay: () => void;
+
+  private constructor(
+    readonly control: ControlPlane,
+    engine: PlayerEngine,
+    engineReason: string | null,
+    private readonly opts: AppCoreOptions,
+    readonly paths: AppPaths,
+  ) {
+    this.engineInstance = engine;
+    this.engineReason = engineReason;
+    this.unrelay = relayEngineEvents(engine, this.events);
+    const eng = (): PlayerEngine => this.engineInstance;
+    const handlers: ContractHandlers = {
+      player: playerService(eng),
+      queue: queueService(eng),
+      files: filesService(() => this.audioExtensions()),
+      sources: sourcesService(control),
+      lyrics: lyricsService(control),
+      plugins: pluginsService(control, eng, this.events),
+      output: outputService(control, eng),
+      diagnostics: diagnosticsService({
+        control,
+        engine: eng,
+        engineRunning: () => this.engineReason === null,
+        transport: () => ({ connections: this.router.connections, pendingCalls: this.router.pendingCalls }),
+        info: () => this.info(),
+      }),
+    };
+    this.router = new ContractRouter(handlers, {
+      onContractViolation: (where, message) => opts.log?.(`contract violation in ${where}: ${message}`),
+    });
+    this.events.on('error', (err: Error) => opts.log?.(err.message));
+  }
+
+  static async start(opts: AppCoreOptions): Promise<AppCore> {
+    const paths = opts.paths ?? appPaths();
+    const control = await ControlPlane.start({
+      paths,
+      ...(opts.extraFolders ? { extraFolders: opts.extraFolders } : {}),
+      ...(opts.registry ? { registry: opts.registry } : {}),
+      registry: {
+        ...opts.registry,
+        log: (source, level, message) => {
+          if (level <= 2) opts.log?.(`[plugin ${source}] ${message}`);
+        },
+      },
+    });
+    let engine: PlayerEngine;
+    let reason: string | null = null;
+    if (opts.engine === false) {
+      reason = 'this core runs without audio';
+      engine = new DetachedEngine(reason);
+    } else {
+      try {
+        engine = await createPlayerEngine({ control, paths, ...opts.engine });
+      } catch (err) {
+        reason = (err as Error).message;
+        opts.log?.(`playback engine unavailable: ${reason}`);
+        engine = new DetachedEngine(reason);
+      }
+    }
+    return new AppCore(control, engine, reason, opts, paths);
+  }
+
+  get engine(): PlayerEngine {
+    return this.engineInstance;
+  }
+
+  info(): AppInfo {
+    return {
+      version: packageVersion(),
+      shell: this.opts.shell,
+      platform: process.platform,
+      engineUnavailable: this.engineReason,
+      pluginFolder: this.paths.userPlugins,
+    };
+  }
+
+  private audioExtensions(): string[] {
+    const exts = new Set<string>();
+    for (const p of this.control.listPlugins()) {
+      if (p.status !== 'loaded') continue;
+      for (const c of p.capabilities) if (c.kind === 'decoder') for (const e of c.extensions) if (e.score > 0) exts.add(e.ext.replace(/^\./, ''));
+    }
+    return [...exts];
+  }
+
+  async close(): Promise<void> {
+    this.unrelay();
+    await this.engineInstance.close().catch(() => {});
+    await this.control.close();
+  }
+}

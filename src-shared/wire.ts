@@ -1,0 +1,24 @@
+// The messages of the WebSocket transport (the browser shell). The method calls themselves are the
+// contract's; this is only the envelope, plus cancel as a message of its own.
+import type { RpcErrorData } from './rpc-error.js';
+import { s, type Infer } from './schema.js';
+
+export const clientMessage = s.tagged('t', {
+  call: s.object({
+    t: s.literal('call'),
+    id: s.string({ min: 1, max: 64 }),
+    service: s.string({ max: 64 }),
+    method: s.string({ max: 64 }),
+    params: s.optional(s.json()),
+  }),
+  cancel: s.object({ t: s.literal('cancel'), id: s.string({ min: 1, max: 64 }) }),
+});
+export type ClientMessage = Infer<typeof clientMessage>;
+
+export type ServerMessage =
+  | { t: 'reply'; id: string; ok: true; value: unknown }
+  | { t: 'reply'; id: string; ok: false; error: RpcErrorData }
+  | { t: 'event'; service: string; event: string; payload: unknown };
+
+/** The path of the WebSocket endpoint; the per-launch token travels as ?token=. */
+export const RPC_PATH = '/rpc';
