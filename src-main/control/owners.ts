@@ -128,6 +128,8 @@ export abstract class CatalogOwner<I extends CatalogInstance> {
   /** The registry retired `gen`: move our instance of it off the request path. */
   onGenerationRetired(gen: PluginGeneration): void {
     if (this.current && this.current.instance.gen === gen) {
+      // The next generation (or the next start, after a disable) picks the state up.
+      this.saveState(this.current);
       this.retireSlot(this.current);
       this.current = null;
     }

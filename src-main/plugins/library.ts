@@ -23,6 +23,7 @@ import {
   StModule,
 } from './abi.js';
 import { PluginLoadError } from './errors.js';
+import { checkLibraryFile } from './library-file.js';
 import { registerLogSink, type LogSink } from './host-callbacks.js';
 
 export interface PluginMetadata {
@@ -136,6 +137,10 @@ export class PluginGeneration {
   private liveRefs = 0;
   private readonly vtableCache = new Map<string, unknown>();
   private idleListener: (() => void) | null = null;
+  /** The module table's address (for a worker thread attaching to this load). */
+  modulePointer: Pointer = 0n;
+  /** True for a worker thread's view of a load made by another thread (see attach). */
+  attached = false;
 
   private constructor(
     readonly leaseId: number,
@@ -217,6 +222,13 @@ export class PluginGeneration {
     if (this.state === 'unloading' || this.state === 'unloaded') return;
     if (this.liveRefs > 0) throw new Error(`cannot unload ${this.pluginId}#${this.leaseId}: ${this.liveRefs} references`);
     this.state = 'unloading';
+    if (this.attached) {
+      // Only our dlopen reference goes; the owning thread shuts the module down.
+      this.lib.unload();
+      this.vtableCache.clear();
+      this.state = 'unloaded';
+      return;
+    }
     if (this.shutdownFn) {
       const shutdown = this.shutdownFn;
       await new Promise<void>((resolve) => shutdown.async((_err: unknown) => resolve()));
@@ -230,6 +242,57 @@ export class PluginGeneration {
     this.state = 'unloaded';
   }
 
+  /**
+   * A worker thread's view of a generation the main thread loaded: dlopens the same shadow copy
+   * (a refcounted dlopen, so the worker shares the one mapped instance and its statics) and
+   * decodes the module table at `modulePointer` WITHOUT calling the entry again. koffi types are
+   * per thread, so the worker must do this itself; only the bigint pointer crosses. The loading
+   * thread must keep its generation referenced while the worker uses it; unload() here only
+   * drops the worker's dlopen reference.
+   */
+  static attach(shadowPath: string, modulePointer: Pointer, leaseId: number, sourcePath = shadowPath): PluginGeneration {
+    const lib = koffi.load(shadowPath);
+    try {
+      const abiVersion = koffi.decode(modulePointer, 'uint32_t') as number;
+      if (abiVersion !== ST_PLUGIN_API_VERSION) {
+        throw new PluginLoadError('wrong_abi', `attached module speaks ABI ${abiVersion}`, sourcePath);
+      }
+      const mod = koffi.decode(modulePointer, StModule) as {
+        metadata_json: Pointer | null;
+        capability_count: number;
+        capabilities: Pointer | null;
+        create_instance: Pointer | null;
+        free_mem: Pointer | null;
+      };
+      const createFn = fnOrNull(mod.create_instance, Proto.createInstance);
+      const freeFn = fnOrNull(mod.free_mem, Proto.freeMem);
+      if (!createFn || !freeFn || !mod.metadata_json) {
+        throw new PluginLoadError('bad_module', 'attached module lacks create_instance, free_mem or metadata', sourcePath);
+      }
+      const metadata = parseMetadata(koffi.decode.string(mod.metadata_json), sourcePath);
+      const capabilities = decodeCapabilities(mod.capabilities, mod.capability_count, sourcePath);
+      const gen = new PluginGeneration(
+        leaseId,
+        sourcePath,
+        shadowPath,
+        metadata,
+        capabilities,
+        '',
+        lib,
+        { table: 0n, dataDir: 0n, releaseLog: () => {} },
+        createFn,
+        null,
+        freeFn,
+      );
+      gen.modulePointer = modulePointer;
+      gen.attached = true;
+      return gen;
+    } catch (err) {
+      lib.unload();
+      throw err;
+    }
+  }
+
   /** Loads `file` as generation `opts.leaseId`; throws PluginLoadError with a reason. */
   static load(file: string, opts: LoadOptions): PluginGeneration {
     let shadow: string;
@@ -237,6 +300,12 @@ export class PluginGeneration {
       shadow = makeShadowCopy(file, opts.shadowDir, opts.leaseId);
     } catch (err) {
       throw new PluginLoadError('io', `cannot copy the library: ${(err as Error).message}`, file);
+    }
+    // Check the copy (not the original, which may change under us) before dlopen sees it.
+    const defect = checkLibraryFile(shadow);
+    if (defect) {
+      fs.rmSync(shadow, { force: true });
+      throw new PluginLoadError('not_a_library', `not a loadable shared library: ${defect}`, file);
     }
     let lib: LibraryHandle;
     try {
@@ -329,7 +398,7 @@ export class PluginGeneration {
       const metadata = parseMetadata(metadataText, file);
       const capabilities = decodeCapabilities(mod.capabilities, mod.capability_count, file);
       const shutdownFn = fnOrNull(mod.shutdown, Proto.shutdown);
-      return new PluginGeneration(
+      const gen = new PluginGeneration(
         opts.leaseId,
         file,
         shadow,
@@ -342,6 +411,8 @@ export class PluginGeneration {
         shutdownFn,
         freeFn,
       );
+      gen.modulePointer = modulePtr;
+      return gen;
     } catch (err) {
       return fail(err);
     }
