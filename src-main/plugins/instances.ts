@@ -52,6 +52,7 @@ function check(status: number, call: string, message = ''): void {
 interface OpVtable {
   kind: number;
   poll: NativeFn;
+  wait: NativeFn;
   cancel: NativeFn;
   setNotifier: NativeFn;
   takeJson: NativeFn | null;
@@ -83,6 +84,14 @@ export class NativeOp {
 
   get kind(): 'json' | 'stream' {
     return this.vt.kind === OpKind.STREAM ? 'stream' : 'json';
+  }
+
+  /**
+   * Blocks the calling thread until the op leaves PENDING or `timeoutMs` passes. Never used on
+   * the event loop: it exists for the benchmark's "old way" baseline and for tools.
+   */
+  waitBlocking(timeoutMs: number): OpStateName {
+    return opStateNames[this.vt.wait(this.handle, timeoutMs) as number] ?? 'failed';
   }
 
   poll(): OpStateName {
@@ -148,6 +157,7 @@ function decodeOp(gen: PluginGeneration, raw: { handle: Pointer | null; vtable: 
     return {
       kind: s.kind,
       poll: requireFn(s, 'poll', Proto.opPoll, 'op'),
+      wait: requireFn(s, 'wait', Proto.opWait, 'op'),
       cancel: requireFn(s, 'cancel', Proto.opCancel, 'op'),
       setNotifier: requireFn(s, 'set_notifier', Proto.opSetNotifier, 'op'),
       takeJson: fnOrNull(s.take_json ?? null, Proto.opTakeJson),
