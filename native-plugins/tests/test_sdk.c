@@ -235,7 +235,10 @@ static void test_streams_taken_untaken_and_late(void) {
   st_stream_t s = {NULL, NULL};
   CHECK_EQ_INT(op.vtable->take_stream(op.handle, &s, &meta), ST_OK);
   CHECK(s.handle != NULL && meta.len == 13);
-  CHECK_EQ_INT(op.vtable->take_stream(op.handle, &s, &meta), ST_ERR_STATE);
+  st_stream_t s2 = {NULL, NULL};
+  st_str_t meta2 = {NULL, 0};
+  CHECK_EQ_INT(op.vtable->take_stream(op.handle, &s2, &meta2), ST_ERR_STATE);
+  CHECK(s2.handle == NULL && meta2.ptr == NULL);
   op.vtable->destroy(op.handle);
   CHECK_EQ_INT(atomic_load(&g_streams_closed), closed0);
   close_stream((void *)s.handle);
