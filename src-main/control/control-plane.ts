@@ -6,6 +6,7 @@ import type { AppPaths } from '../app-paths.js';
 import type { CapabilityKindName } from '../plugins/library.js';
 import { PluginRegistry, type PluginFolder, type PluginStatus, type RegistryOptions } from '../plugins/registry.js';
 import { pendingNotifyListeners } from '../plugins/host-callbacks.js';
+import { validateConfig } from './config-schema.js';
 import { ControlError } from './errors.js';
 import { ControlCounters, EventLoopMonitor, type LoopDelaySnapshot, type OpCounters } from './metrics.js';
 import {
@@ -182,8 +183,18 @@ export class ControlPlane {
       throw new ControlError({ code: 'invalid_argument', message: 'a config must be a JSON object', pluginId });
     }
     const gen = this.registry.current(pluginId);
-    if (gen && !gen.capability(kind, typeId)) {
+    const cap = gen?.capability(kind, typeId);
+    if (gen && !cap) {
       throw new ControlError({ code: 'not_found', message: `${pluginId} has no ${kind} "${typeId}"`, pluginId });
+    }
+    const issues = cap ? validateConfig(cap.configSchema, config) : [];
+    if (issues.length > 0) {
+      throw new ControlError({
+        code: 'invalid_argument',
+        message: issues.map((i) => `${i.path} ${i.message}`).join('; '),
+        pluginId,
+        op: 'apply_config',
+      });
     }
     try {
       if (kind === 'source') return this.source(pluginId, typeId).applyConfig(config);
