@@ -38,7 +38,12 @@
  * any thread, when the op leaves PENDING — on completion, not only when polled. The host may block
  * briefly inside it (it relays the wake-up to its event loop), so call it without holding locks
  * that any op or instance function takes. set_notifier itself never calls the notifier; if the op
- * already left PENDING, the host's poll right after set_notifier sees it.
+ * already left PENDING, the host's poll right after set_notifier sees it. A transition made by
+ * cancel() need not be notified (the caller of cancel knows; notifying from inside cancel would
+ * re-enter the host). A notifier call already under way may still be running when set_notifier
+ * or destroy returns (waiting for it could deadlock a host that relays it to its own thread), so
+ * the host keeps its notify function valid until the library is unloaded and identifies the op
+ * through user_data rather than freeing what user_data points to at destroy.
  *
  * Ownership.  The op handle belongs to the plugin and stays valid until destroy. The vtable is
  * static plugin data. Results taken with take_* belong to the host (freed with the module's
@@ -88,7 +93,8 @@ typedef struct st_async_op_vtable {
 
   /* KIND_JSON. READY: ST_OK and the result JSON in *out_json (owned by the host).
    * FAILED: the failure code and an optional message in *out_json (owned by the host).
-   * CANCELLED: ST_ERR_CANCELLED. PENDING: ST_ERR_NOT_READY. Callable once. [control] */
+   * CANCELLED: ST_ERR_CANCELLED. PENDING: ST_ERR_NOT_READY. Callable once (a PENDING answer does
+   * not count); a second call returns ST_ERR_STATE. [control] */
   st_status_t (*take_json)(void *handle, st_str_t *out_json);
 
   /* KIND_STREAM. READY: ST_OK, the stream in *out_stream (owned by the host until it calls the

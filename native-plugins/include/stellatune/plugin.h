@@ -135,7 +135,9 @@ typedef struct st_module {
   const st_capability_t *const *capabilities; /* capability_count pointers */
 
   /* Creates an instance of the capability named by args->type_id. On failure returns an error
-   * code and may explain it in *out_error. [control] */
+   * code and may explain it in *out_error. The host may call it from two threads at once (its
+   * event loop for sources and lyrics, its decode worker for decoders and DSP), so it must be
+   * thread-safe. [control] */
   st_status_t (*create_instance)(const st_instance_args_t *args, st_instance_t *out_instance,
                                  st_str_t *out_error);
 
