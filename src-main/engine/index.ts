@@ -3,6 +3,9 @@ import type { AppPaths } from '../app-paths.js';
 import type { ControlPlane } from '../control/control-plane.js';
 import type { OutputChoice } from '../../src-shared/player-types.js';
 import type { PlayerEngine } from './player-engine.js';
+import { StellaPlayerEngine } from './engine.js';
+
+export { StellaPlayerEngine } from './engine.js';
 
 export type { PlayerEngine, NewTrack, PlayerEngineEvents } from './player-engine.js';
 
@@ -18,10 +21,12 @@ export interface PlayerEngineOptions {
   dspChain?: { pluginId: string; typeId: string }[];
   /** Size of the shared PCM ring in milliseconds at 48 kHz stereo (default 1500). */
   ringMs?: number;
+  /** Frames per decode block (default 2048). */
+  blockFrames?: number;
+  log?: (message: string) => void;
 }
 
 /** Starts the decode worker and the audio process and returns the engine. */
 export async function createPlayerEngine(opts: PlayerEngineOptions): Promise<PlayerEngine> {
-  void opts;
-  throw new Error('the playback engine is not built yet');
+  return StellaPlayerEngine.start(opts);
 }

@@ -1,0 +1,150 @@
+// Starts and supervises the audio process: child_process.fork under plain Node, Electron's
+// utilityProcess inside Electron. Requests are messages with ids; the process is restarted when
+// it dies unexpectedly and `onRestart` lets the engine resume playback.
+import { fork } from 'node:child_process';
+import type { FromAudio, ToAudio } from '../audio/protocol.js';
+import { runnableEntry } from './runnable.js';
+
+/** The little that differs between a forked child and an Electron utility process. */
+interface ChildHandle {
+  readonly pid: number | undefined;
+  post(msg: ToAudio): void;
+  kill(): void;
+}
+
+type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
+export type AudioRequest = DistributiveOmit<Exclude<ToAudio, { type: 'init' }>, 'id'>;
+
+export interface AudioHostOptions {
+  kind: 'fork' | 'electron';
+  init: Extract<ToAudio, { type: 'init' }>;
+  onEvent: (msg: FromAudio) => void;
+  /** Called after an unexpected exit once the new process is ready. */
+  onRestart: () => void;
+  log: (message: string) => void;
+}
+
+export class AudioHost {
+  private child: ChildHandle | null = null;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private nextId = 1;
+  private closing = false;
+  private readyWaiters: (() => void)[] = [];
+  restarts = 0;
+
+  constructor(private readonly opts: AudioHostOptions) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async start(): Promise<void> {
+    await this.spawn();
+  }
+
+  request<T>(msg: AudioRequest, timeoutMs = 10_000): Promise<T> {
+    const child = this.child;
+    if (!child) return Promise.reject(new Error('the audio process is not running'));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`audio process did not answer ${msg.type} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      child.post({ ...msg, id } as ToAudio);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    try {
+      await this.request({ type: 'close' }, 3000);
+    } catch {
+      // it is killed below anyway
+    }
+    this.child?.kill();
+    this.child = null;
+  }
+
+  private spawn(): Promise<void> {
+    const entry = runnableEntry('audio/audio-process.js');
+    const ready = new Promise<void>((resolve) => this.readyWaiters.push(resolve));
+    const onMessage = (msg: FromAudio): void => this.onMessage(msg);
+    const onExit = (code: number | null): void => this.onExit(handle, code);
+    let handle: ChildHandle;
+    if (this.opts.kind === 'electron') handle = this.spawnUtility(entry, onMessage, onExit);
+    else {
+      const child = fork(entry, [], {
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+        serialization: 'advanced',
+        env: { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '8' },
+      });
+      child.stderr?.on('data', (d: Buffer) => {
+        const text = d.toString().trim();
+        // ALSA prints its configuration probing to stderr; keep only what looks like ours.
+        if (text && !text.startsWith('ALSA lib') && process.env.STELLATUNE_AUDIO_DEBUG) this.opts.log(text);
+      });
+      child.on('message', (m) => onMessage(m as FromAudio));
+      child.on('exit', (code) => onExit(code));
+      handle = { pid: child.pid, post: (m) => child.send(m), kill: () => child.kill('SIGKILL') };
+    }
+    this.child = handle;
+    handle.post(this.opts.init);
+    return ready;
+  }
+
+  private spawnUtility(entry: string, onMessage: (m: FromAudio) => void, onExit: (code: number | null) => void): ChildHandle {
+    // Only reached inside Electron's main process, where require('electron') is the API object.
+    type Utility = {
+      pid: number | undefined;
+      postMessage(m: unknown): void;
+      kill(): boolean;
+      on(ev: 'message', cb: (m: unknown) => void): void;
+      on(ev: 'exit', cb: (code: number) => void): void;
+    };
+    type ElectronApi = { utilityProcess: { fork(modulePath: string, args: string[], opts: Record<string, unknown>): Utility } };
+    const req = (globalThis as { require?: (id: string) => unknown }).require ?? process.mainModule?.require.bind(process.mainModule);
+    if (!req) throw new Error('Electron utilityProcess requested outside Electron');
+    const electron = req('electron') as ElectronApi;
+    const child = electron.utilityProcess.fork(entry, [], {
+      serviceName: 'stellatune-audio',
+      stdio: 'ignore',
+      env: { ...process.env, UV_THREADPOOL_SIZE: '8' },
+    });
+    child.on('message', (m) => onMessage(m as FromAudio));
+    child.on('exit', (code) => onExit(code));
+    return { get pid() { return child.pid; }, post: (m) => child.postMessage(m), kill: () => void child.kill() };
+  }
+
+  private onMessage(msg: FromAudio): void {
+    if (msg.type === 'ready') {
+      for (const w of this.readyWaiters.splice(0)) w();
+      return;
+    }
+    if (msg.type === 'reply') {
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      clearTimeout(p.timer);
+      if (msg.ok) p.resolve(msg.value);
+      else p.reject(new Error(msg.error ?? 'audio process error'));
+      return;
+    }
+    this.opts.onEvent(msg);
+  }
+
+  private onExit(handle: ChildHandle, code: number | null): void {
+    if (this.child !== handle) return;
+    this.child = null;
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new Error('the audio process exited'));
+      this.pending.delete(id);
+    }
+    if (this.closing) return;
+    this.restarts++;
+    this.opts.log(`audio process exited (${code ?? 'signal'}); restarting`);
+    void this.spawn().then(() => this.opts.onRestart());
+  }
+}

@@ -1,0 +1,451 @@
+// The decode worker (a worker_thread of the main process): for the current track it reads the
+// stream (a plugin stream lease or a local file through the host io table), decodes, runs the DSP
+// chain and writes float32 PCM into the shared ring, all synchronously on this thread. Seek and
+// stop arrive as control words in the ring header (checked between blocks); track changes, the
+// DSP chain and config updates arrive as messages, applied between blocks. No PCM ever goes
+// back to the main thread.
+import { parentPort } from 'node:worker_threads';
+import koffi from 'koffi';
+import { fnOrNull, type NativeFn, Proto, StIoVtable } from '../plugins/abi.js';
+import { createInstance, type DecoderInfo, type DecoderInstance, type DspInstance } from '../plugins/instances.js';
+import { PluginGeneration } from '../plugins/library.js';
+import { closeFileStream, Command, Ctl32, Ctl64, type FileStream, openFileStream, PcmRing } from './host-lib.js';
+import type { CapabilityRefMsg, FromWorker, GenRef, StartedInfo, ToWorker, WorkerTrack } from './worker-protocol.js';
+
+if (!parentPort) throw new Error('decode-worker must run as a worker thread');
+const port = parentPort;
+const post = (msg: FromWorker): void => port.postMessage(msg);
+
+interface AttachedGen {
+  gen: PluginGeneration;
+  retired: boolean;
+}
+
+interface Active {
+  track: WorkerTrack;
+  decoder: DecoderInstance;
+  info: DecoderInfo;
+  file: FileStream | null;
+  /** The ring must drain before this track's format can be announced. */
+  awaitingFormat: boolean;
+}
+
+interface DspSlot {
+  ref: CapabilityRefMsg;
+  instance: DspInstance;
+}
+
+let ring: PcmRing | null = null;
+let blockFrames = 2048;
+let buf = new Float32Array(2048 * 8);
+const gens = new Map<number, AttachedGen>();
+let current: Active | null = null;
+let pendingNext: WorkerTrack | null = null;
+let chainRefs: CapabilityRefMsg[] = [];
+let chain: DspSlot[] = [];
+let chainSpec: { sampleRate: number; channels: number } | null = null;
+let lastCmdSeq = 0;
+let loopScheduled = false;
+let closing = false;
+const blockTimes: number[] = [];
+let lastStats = Date.now();
+
+function errText(err: unknown): { code: string; message: string } {
+  const e = err as { statusName?: string; code?: string; message?: string };
+  return { code: e.statusName ?? (typeof e.code === 'string' ? e.code : 'error'), message: e.message ?? String(err) };
+}
+
+// ---- generations --------------------------------------------------------------------------------
+
+function attach(ref: GenRef): PluginGeneration {
+  const hit = gens.get(ref.leaseId);
+  if (hit) return hit.gen;
+  const gen = PluginGeneration.attach(ref.shadowPath, ref.modulePointer, ref.leaseId, ref.sourcePath);
+  const entry: AttachedGen = { gen, retired: false };
+  gens.set(ref.leaseId, entry);
+  gen.onIdle(() => {
+    if (entry.retired) detach(entry);
+  });
+  return gen;
+}
+
+function detach(entry: AttachedGen): void {
+  if (!gens.delete(entry.gen.leaseId)) return;
+  void entry.gen.unload().finally(() => post({ type: 'detached', leaseId: entry.gen.leaseId }));
+}
+
+// ---- streams ------------------------------------------------------------------------------------
+
+const ioSeekCache = new Map<bigint, NativeFn | null>();
+const seekOut = new BigUint64Array(1);
+
+/** Rewinds a stream before the next decoder candidate reads it. */
+function rewind(handle: bigint, io: bigint): void {
+  let seek = ioSeekCache.get(io);
+  if (seek === undefined) {
+    const vt = koffi.decode(io, StIoVtable) as { seek: bigint | null };
+    seek = fnOrNull(vt.seek, Proto.ioSeek);
+    ioSeekCache.set(io, seek);
+  }
+  seek?.(handle, 0, 0, seekOut);
+}
+
+/** Opens a track with the first decoder candidate that accepts it. */
+function openTrack(track: WorkerTrack): Active {
+  let file: FileStream | null = null;
+  let handle: bigint;
+  let io: bigint;
+  if (track.source.kind === 'file') {
+    file = openFileStream(track.source.path);
+    handle = file.handle;
+    io = file.io;
+  } else {
+    handle = track.source.handle;
+    io = track.source.io;
+  }
+  const failures: string[] = [];
+  for (const cand of track.decoders) {
+    let decoder: DecoderInstance | null = null;
+    try {
+      decoder = createInstance(attach(cand.gen), 'decoder', cand.typeId, cand.configJson);
+      decoder.open({ handle, io }, { path: track.source.kind === 'file' ? track.source.path : '', ext: track.ext });
+      const info = decoder.info();
+      if (!(info.sampleRate > 0) || !(info.channels > 0) || info.channels > 8) {
+        throw Object.assign(new Error(`decoder reported ${info.sampleRate} Hz x ${info.channels}`), { statusName: 'decode' });
+      }
+      return { track, decoder, info, file, awaitingFormat: false };
+    } catch (err) {
+      decoder?.destroy();
+      failures.push(`${cand.gen.pluginId}/${cand.typeId}: ${errText(err).message || errText(err).code}`);
+      try {
+        rewind(handle, io);
+      } catch {
+        // a stream that cannot rewind fails the remaining candidates on its own
+      }
+    }
+  }
+  if (file) closeFileStream(file);
+  const why = track.decoders.length === 0 ? `no decoder handles ".${track.ext}"` : failures.join('; ');
+  throw Object.assign(new Error(why), { statusName: 'decode' });
+}
+
+/** Ends the current track's use of its decoder and stream. */
+function closeCurrent(): void {
+  const a = current;
+  if (!a) return;
+  current = null;
+  a.decoder.destroy();
+  if (a.file) closeFileStream(a.file);
+  post({ type: 'released', token: a.track.token });
+}
+
+function dropPendingNext(): void {
+  if (pendingNext) post({ type: 'released', token: pendingNext.token });
+  pendingNext = null;
+}
+
+// ---- the DSP chain ------------------------------------------------------------------------------
+
+function destroyChain(): void {
+  for (const slot of chain) slot.instance.destroy();
+  chain = [];
+  chainSpec = null;
+}
+
+function buildChain(spec: { sampleRate: number; channels: number }): void {
+  destroyChain();
+  chainSpec = spec;
+  for (const ref of chainRefs) {
+    try {
+      chain.push({ ref, instance: createInstance(attach(ref.gen), 'dsp', ref.typeId, ref.configJson, spec) });
+    } catch (err) {
+      post({ type: 'log', message: `dsp ${ref.gen.pluginId}/${ref.typeId} unavailable: ${errText(err).message}` });
+    }
+  }
+}
+
+function applyDspConfig(pluginId: string, typeId: string, configJson: string): 'hot_applied' | 'recreated' | 'rejected' {
+  const ref = chainRefs.find((r) => r.gen.pluginId === pluginId && r.typeId === typeId);
+  if (ref) ref.configJson = configJson;
+  const slot = chain.find((s) => s.ref.gen.pluginId === pluginId && s.ref.typeId === typeId);
+  if (!slot || !chainSpec) return 'hot_applied';
+  const plan = slot.instance.planConfigUpdate(configJson);
+  if (plan.mode === 'reject') return 'rejected';
+  if (plan.mode === 'hot_apply') {
+    slot.instance.applyConfigUpdate(configJson);
+    return 'hot_applied';
+  }
+  const fresh = createInstance(slot.instance.gen, 'dsp', typeId, configJson, chainSpec);
+  try {
+    fresh.importState(slot.instance.exportState());
+  } catch {
+    // state is advisory for effects
+  }
+  slot.instance.destroy();
+  slot.instance = fresh;
+  return 'recreated';
+}
+
+// ---- tracks ------------------------------------------------------------------------------------
+
+function metadataOf(decoder: DecoderInstance): Record<string, unknown> {
+  try {
+    const m = JSON.parse(decoder.metadataJson()) as unknown;
+    return m && typeof m === 'object' ? (m as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Makes `track` current: opens it (falling through decoders), seeks, flushes the ring if asked,
+ * and announces where its audio starts in the ring. On failure reports a track error and goes on
+ * with the pending next track.
+ */
+function startTrack(track: WorkerTrack, startMs: number, flush: boolean): void {
+  const r = ring as PcmRing;
+  let t: WorkerTrack | null = track;
+  let seekMs = startMs;
+  let doFlush = flush;
+  while (t) {
+    let active: Active;
+    try {
+      active = openTrack(t);
+    } catch (err) {
+      const e = errText(err);
+      post({ type: 'track-error', token: t.token, code: e.code, message: e.message });
+      post({ type: 'released', token: t.token });
+      t = pendingNext;
+      pendingNext = null;
+      seekMs = 0;
+      continue;
+    }
+    let startFrame = 0;
+    if (seekMs > 0 && active.info.seekable) {
+      try {
+        startFrame = active.decoder.seekMs(seekMs);
+      } catch {
+        startFrame = 0;
+      }
+    }
+    const ringIndex = doFlush ? r.producerFlush() : r.writeIndex;
+    doFlush = false;
+    const spec = { sampleRate: active.info.sampleRate, channels: active.info.channels };
+    active.awaitingFormat = r.get32(Ctl32.SAMPLE_RATE) !== spec.sampleRate || r.get32(Ctl32.CHANNELS) !== spec.channels;
+    if (!chainSpec || chainSpec.sampleRate !== spec.sampleRate || chainSpec.channels !== spec.channels) buildChain(spec);
+    else for (const s of chain) s.instance.reset();
+    current = active;
+    r.set32(Ctl32.PRODUCER_ACTIVE, 1);
+    const meta = metadataOf(active.decoder);
+    const dec = t.decoders.find((d) => d.gen.leaseId === active.decoder.leaseId && d.typeId === active.decoder.typeId);
+    const info: StartedInfo = {
+      sampleRate: spec.sampleRate,
+      channels: spec.channels,
+      durationFrames: active.info.durationFrames,
+      seekable: active.info.seekable,
+      lossless: active.info.lossless,
+      codec: typeof meta.codec === 'string' ? meta.codec : t.ext || 'pcm',
+      bitsPerSample: typeof meta.bits_per_sample === 'number' ? meta.bits_per_sample : undefined,
+      decoder: dec ? `${dec.gen.pluginId}/${dec.typeId}` : active.decoder.typeId,
+      metadata: meta,
+    };
+    post({ type: 'started', token: t.token, ringIndex, startFrame, info });
+    return;
+  }
+  r.set32(Ctl32.PRODUCER_ACTIVE, 0);
+  post({ type: 'idle', ringIndex: r.writeIndex });
+}
+
+function finishCurrent(): void {
+  const r = ring as PcmRing;
+  const token = current?.track.token ?? -1;
+  closeCurrent();
+  post({ type: 'finished', token, ringIndex: r.writeIndex });
+  const next = pendingNext;
+  pendingNext = null;
+  if (next) startTrack(next, 0, false);
+  else {
+    r.set32(Ctl32.PRODUCER_ACTIVE, 0);
+    post({ type: 'idle', ringIndex: r.writeIndex });
+  }
+}
+
+function stopAll(): void {
+  const r = ring as PcmRing;
+  closeCurrent();
+  dropPendingNext();
+  r.set32(Ctl32.PRODUCER_ACTIVE, 0);
+  const at = r.producerFlush();
+  post({ type: 'stopped', ringIndex: at });
+}
+
+function checkCommand(): void {
+  const r = ring as PcmRing;
+  const seq = r.get32(Ctl32.CMD_SEQ);
+  if (seq === lastCmdSeq) return;
+  lastCmdSeq = seq;
+  const cmd = r.get32(Ctl32.CMD);
+  const token = r.get32(Ctl32.CMD_TOKEN);
+  if (cmd === Command.SEEK) {
+    const ms = r.get64(Ctl64.CMD_ARG);
+    if (!current || current.track.token !== token || !current.info.seekable) {
+      post({ type: 'seek-miss', token, positionMs: ms });
+      return;
+    }
+    let frame: number;
+    try {
+      frame = current.decoder.seekMs(ms);
+    } catch {
+      post({ type: 'seek-miss', token, positionMs: ms });
+      return;
+    }
+    for (const s of chain) s.instance.reset();
+    const ringIndex = r.producerFlush();
+    r.set32(Ctl32.PRODUCER_ACTIVE, 1);
+    post({ type: 'seeked', token, ringIndex, startFrame: frame });
+  } else if (cmd === Command.STOP) {
+    if (current && current.track.token === token) stopAll();
+  }
+}
+
+// ---- the loop ------------------------------------------------------------------------------------
+
+function recordBlock(ms: number): void {
+  blockTimes.push(ms);
+  if (blockTimes.length > 4096) blockTimes.splice(0, 2048);
+  const now = Date.now();
+  if (now - lastStats >= 1000 && blockTimes.length > 0) {
+    lastStats = now;
+    const sorted = [...blockTimes].sort((a, b) => a - b);
+    const pick = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+    post({ type: 'stats', blockP50: pick(0.5), blockP99: pick(0.99) });
+  }
+}
+
+type Step = 'progress' | 'wait' | 'idle';
+
+function step(): Step {
+  const r = ring as PcmRing;
+  checkCommand();
+  const a = current;
+  if (!a) return 'idle';
+  if (a.awaitingFormat) {
+    // A new format is announced only once the consumer has taken every sample of the old one.
+    if (r.fill > 0) {
+      r.waitSpace(r.capacity, 20);
+      return 'wait';
+    }
+    r.set32(Ctl32.SAMPLE_RATE, a.info.sampleRate);
+    r.set32(Ctl32.CHANNELS, a.info.channels);
+    r.add32(Ctl32.FORMAT_SEQ, 1);
+    a.awaitingFormat = false;
+  }
+  const ch = a.info.channels;
+  const want = blockFrames * ch;
+  if (r.space < want) {
+    r.waitSpace(want, 20);
+    return 'wait';
+  }
+  const t0 = performance.now();
+  let frames: number;
+  try {
+    frames = a.decoder.read(buf, blockFrames);
+  } catch (err) {
+    const e = errText(err);
+    post({ type: 'track-error', token: a.track.token, code: e.code, message: `read failed: ${e.message || e.code}` });
+    finishCurrent();
+    return 'progress';
+  }
+  if (frames === 0) {
+    finishCurrent();
+    return 'progress';
+  }
+  for (const s of chain) s.instance.process(buf, frames);
+  recordBlock(performance.now() - t0);
+  r.write(buf, frames * ch);
+  return 'progress';
+}
+
+function loop(): void {
+  loopScheduled = false;
+  if (closing || !ring) return;
+  const until = performance.now() + 15;
+  let s: Step = 'progress';
+  while (s === 'progress' && performance.now() < until) s = step();
+  loopScheduled = true;
+  // Idle: poll the control words slowly; messages kick the loop at once.
+  if (s === 'idle') setTimeout(loop, 50);
+  else setImmediate(loop);
+}
+
+function kick(): void {
+  if (!loopScheduled) {
+    loopScheduled = true;
+    setImmediate(loop);
+  }
+}
+
+port.on('message', (msg: ToWorker) => {
+  try {
+    switch (msg.type) {
+      case 'init':
+        ring = PcmRing.open(msg.ringName);
+        lastCmdSeq = ring.get32(Ctl32.CMD_SEQ);
+        blockFrames = msg.blockFrames;
+        buf = new Float32Array(blockFrames * 8);
+        post({ type: 'ready' });
+        break;
+      case 'load':
+        closeCurrent();
+        lastCmdSeq = (ring as PcmRing).get32(Ctl32.CMD_SEQ); // a load supersedes older commands
+        startTrack(msg.track, msg.startMs, true);
+        break;
+      case 'next':
+        dropPendingNext();
+        pendingNext = msg.track;
+        if (!current && pendingNext) {
+          // The previous track already ended (the ring is idle): continue without a flush.
+          const t = pendingNext;
+          pendingNext = null;
+          startTrack(t, 0, false);
+        }
+        break;
+      case 'stop':
+        stopAll();
+        break;
+      case 'dsp-chain':
+        chainRefs = msg.chain;
+        if (chainSpec) buildChain(chainSpec);
+        break;
+      case 'dsp-config':
+        try {
+          post({ type: 'reply', id: msg.id, ok: true, value: applyDspConfig(msg.pluginId, msg.typeId, msg.configJson) });
+        } catch (err) {
+          post({ type: 'reply', id: msg.id, ok: false, error: errText(err).message });
+        }
+        break;
+      case 'retire': {
+        const entry = gens.get(msg.leaseId);
+        if (entry) {
+          entry.retired = true;
+          if (entry.gen.refs === 0) detach(entry);
+        }
+        break;
+      }
+      case 'close':
+        closing = true;
+        closeCurrent();
+        dropPendingNext();
+        destroyChain();
+        for (const entry of [...gens.values()]) detach(entry);
+        ring?.set32(Ctl32.PRODUCER_ACTIVE, 0);
+        ring?.close();
+        ring = null;
+        setTimeout(() => port.close(), 10);
+        return;
+    }
+  } catch (err) {
+    post({ type: 'log', message: `decode worker: ${msg.type} failed: ${errText(err).message}` });
+  }
+  kick();
+});

@@ -1,0 +1,900 @@
+// The PlayerEngine of the main process: queue and transport on the event loop, the decode worker
+// (worker_thread) for decoding and DSP, the audio process for output, and the shared PCM ring
+// between them. This thread never touches PCM: it writes control words (seek, stop, pause,
+// volume) into the ring header and reads the counters the audio process publishes there.
+//
+// Position.  The worker tells us where each track (and each seek) starts in the ring ("markers":
+// ring sample index -> track frame); the audio process publishes the ring index that reached the
+// device. The playing track and its position follow from the last marker at or before it, which
+// is also how a gapless change to the next track is noticed.
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { AppPaths } from '../app-paths.js';
+import type { ControlPlane } from '../control/control-plane.js';
+import type { StreamLease } from '../control/owners.js';
+import type { PluginGeneration } from '../plugins/library.js';
+import type {
+  AudioDevice,
+  EngineMetrics,
+  OutputChoice,
+  PlaybackState,
+  PlayerEvent,
+  PlayerStatus,
+  QueueSnapshot,
+  RepeatMode,
+  TrackFormat,
+  TrackInfo,
+} from '../../src-shared/player-types.js';
+import type { DeviceList, FromAudio, SinkPluginRef } from '../audio/protocol.js';
+import { AudioHost } from './audio-host.js';
+import { Command, Ctl32, Ctl64, PcmRing } from './host-lib.js';
+import type { NewTrack, PlayerEngine, PlayerEngineEvents } from './player-engine.js';
+import { runnableEntry } from './runnable.js';
+import type { CapabilityRefMsg, FromWorker, GenRef, StartedInfo, ToWorker, WorkerTrack } from './worker-protocol.js';
+
+export interface EngineOptions {
+  control: ControlPlane;
+  paths: AppPaths;
+  output?: OutputChoice;
+  audioProcess?: 'fork' | 'electron';
+  dspChain?: { pluginId: string; typeId: string }[];
+  ringMs?: number;
+  /** Frames per decode block (default 2048). */
+  blockFrames?: number;
+  log?: (message: string) => void;
+}
+
+interface TokenInfo {
+  token: number;
+  entryId: string;
+  lease: StreamLease | null;
+  info: StartedInfo | null;
+}
+
+interface Marker {
+  token: number;
+  ringIndex: number;
+  startFrame: number;
+  sampleRate: number;
+  channels: number;
+  /** A flush marker (new play, seek): older audio was discarded. */
+  flush: boolean;
+}
+
+const DEFAULT_CHAIN = [{ pluginId: 'dev.stellatune.eq', typeId: 'eq10' }];
+const TICK_MS = 50;
+
+function extOf(name: string): string {
+  const e = path.extname(name).toLowerCase();
+  return e.startsWith('.') ? e.slice(1) : '';
+}
+
+export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> implements PlayerEngine {
+  private readonly control: ControlPlane;
+  private readonly ring: PcmRing;
+  private readonly worker: Worker;
+  private readonly audio: AudioHost;
+  private readonly log: (m: string) => void;
+
+  private entries: TrackInfo[] = [];
+  private nextEntryNo = 1;
+  private index = -1;
+  private state: PlaybackState = 'stopped';
+  private volume = 1;
+  private repeat: RepeatMode = 'off';
+  private shuffle = false;
+  private order: string[] = [];
+  private output: OutputChoice;
+
+  private nextToken = 1;
+  private readonly tokens = new Map<number, TokenInfo>();
+  private markers: Marker[] = [];
+  private playingToken: number | null = null;
+  /** The token the worker decodes and the one it has queued next. */
+  private decodeToken: number | null = null;
+  private preloaded: { token: number; entryId: string } | null = null;
+  private idleAt: number | null = null;
+  private loadSeq = 0;
+  private positionMs = 0;
+  private seekingTo: number | null = null;
+  private lastErrorEntryId: string | null = null;
+  private consecutiveErrors = 0;
+  private format: TrackFormat | null = null;
+  private durationMs: number | null = null;
+
+  private readonly workerGens = new Map<number, PluginGeneration>();
+  private readonly chain: { pluginId: string; typeId: string }[];
+  private readonly dspConfigs = new Map<string, unknown>();
+  private readonly workerReplies = new Map<number, (msg: Extract<FromWorker, { type: 'reply' }>) => void>();
+  private nextReqId = 1;
+  private blockP50 = 0;
+  private blockP99 = 0;
+  private outputLatencyMs: number | null = null;
+  private tick: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly onRetired: (gen: PluginGeneration) => void;
+  private readonly onActivated: (gen: PluginGeneration) => void;
+
+  private constructor(opts: EngineOptions, ring: PcmRing, worker: Worker, kind: 'fork' | 'electron') {
+    super();
+    this.control = opts.control;
+    this.ring = ring;
+    this.worker = worker;
+    this.log = opts.log ?? ((m) => console.warn(`[engine] ${m}`));
+    this.output = opts.output ?? { kind: 'portaudio', deviceId: null, bufferFrames: 1024 };
+    this.chain = opts.dspChain ?? DEFAULT_CHAIN;
+    this.audio = new AudioHost({
+      kind,
+      init: { type: 'init', ringName: ring.name, shadowDir: opts.paths.shadow, dataRoot: opts.paths.pluginData },
+      onEvent: (m) => this.onAudioEvent(m),
+      onRestart: () => void this.onAudioRestart(),
+      log: this.log,
+    });
+    this.onRetired = (gen) => {
+      if (this.workerGens.has(gen.leaseId)) this.postWorker({ type: 'retire', leaseId: gen.leaseId });
+    };
+    this.onActivated = (gen) => {
+      if (this.chain.some((c) => c.pluginId === gen.pluginId)) this.sendChain();
+    };
+    this.control.registry.on('retired', this.onRetired);
+    this.control.registry.on('activated', this.onActivated);
+  }
+
+  static async start(opts: EngineOptions): Promise<StellaPlayerEngine> {
+    const ringMs = opts.ringMs ?? 1500;
+    const capacity = Math.max(16384, Math.ceil((ringMs / 1000) * 48000 * 2));
+    const ring = PcmRing.create(`/stellatune-${process.pid}-${Date.now().toString(36)}`, capacity);
+    ring.set32(Ctl32.SAMPLE_RATE, 44100);
+    ring.set32(Ctl32.CHANNELS, 2);
+    ring.set32(Ctl32.FORMAT_SEQ, 1);
+    ring.setF(Ctl32.VOLUME, 1);
+    ring.set32(Ctl32.FILL_MIN, 0xffffffff);
+    const worker = new Worker(runnableEntry('engine/decode-worker.js'));
+    const kind = opts.audioProcess ?? (process.versions.electron ? 'electron' : 'fork');
+    const engine = new StellaPlayerEngine(opts, ring, worker, kind);
+    try {
+      await engine.init(opts.blockFrames ?? 2048);
+    } catch (err) {
+      await engine.close();
+      throw err;
+    }
+    return engine;
+  }
+
+  private async init(blockFrames: number): Promise<void> {
+    const ready = new Promise<void>((resolve, reject) => {
+      const onMsg = (m: FromWorker): void => {
+        if (m.type === 'ready') {
+          this.worker.off('message', onMsg);
+          resolve();
+        }
+      };
+      this.worker.on('message', onMsg);
+      this.worker.once('error', reject);
+    });
+    this.worker.on('message', (m: FromWorker) => this.onWorker(m));
+    this.worker.on('error', (err) => this.log(`decode worker error: ${err.message}`));
+    this.postWorker({ type: 'init', ringName: this.ring.name, blockFrames });
+    await ready;
+    this.sendChain();
+    await this.audio.start();
+    await this.applyOutput(this.output);
+    this.tick = setInterval(() => this.onTick(), TICK_MS);
+    this.tick.unref();
+  }
+
+  // ---- status ------------------------------------------------------------------------------------
+
+  status(): PlayerStatus {
+    return {
+      state: this.state,
+      current: this.entries[this.index] ?? null,
+      index: this.index,
+      format: this.format,
+      positionMs: Math.round(this.positionMs),
+      durationMs: this.durationMs,
+      volume: this.volume,
+      repeat: this.repeat,
+      shuffle: this.shuffle,
+      output: this.output,
+    };
+  }
+
+  queue(): QueueSnapshot {
+    return { tracks: [...this.entries], index: this.index };
+  }
+
+  metrics(): EngineMetrics {
+    const cap = this.ring.capacity;
+    const min = this.ring.get32(Ctl32.FILL_MIN);
+    const lat = this.ring.get32(Ctl32.OUTPUT_LATENCY_US);
+    return {
+      underruns: this.ring.get32(Ctl32.UNDERRUNS),
+      deviceLosses: this.ring.get32(Ctl32.DEVICE_LOSSES),
+      lastRecoveryMs: this.ring.get32(Ctl32.DEVICE_LOSSES) > 0 ? this.ring.get32(Ctl32.LAST_RECOVERY_MS) : null,
+      ringFill: this.ring.fill / cap,
+      ringFillMin: min === 0xffffffff ? 1 : min / cap,
+      ringCapacityFrames: Math.floor(cap / 2),
+      outputLatencyMs: lat > 0 ? lat / 1000 : this.outputLatencyMs,
+      blockLatencyP50: this.blockP50,
+      blockLatencyP99: this.blockP99,
+      audioProcessRestarts: this.audio.restarts,
+    };
+  }
+
+  /** Ring fill statistics since the last reset (average and minimum, 0..1). */
+  ringStats(): { avg: number; min: number; samples: number } {
+    const cap = this.ring.capacity;
+    const n = this.ring.get64(Ctl64.FILL_COUNT);
+    const min = this.ring.get32(Ctl32.FILL_MIN);
+    return { avg: n > 0 ? this.ring.get64(Ctl64.FILL_SUM) / n / cap : 0, min: min === 0xffffffff ? 1 : min / cap, samples: n };
+  }
+
+  resetRingStats(): void {
+    this.ring.set32(Ctl32.FILL_MIN, 0xffffffff);
+    this.ring.set64(Ctl64.FILL_SUM, 0);
+    this.ring.set64(Ctl64.FILL_COUNT, 0);
+  }
+
+  /** Process ids of the engine's processes (main, audio) for diagnostics and benchmarks. */
+  processIds(): { main: number; audio: number | undefined } {
+    return { main: process.pid, audio: this.audio.pid };
+  }
+
+  private emitEvent(e: PlayerEvent): void {
+    this.emit('event', e);
+  }
+
+  private emitStatus(): void {
+    this.emitEvent({ type: 'status', status: this.status() });
+  }
+
+  private emitQueue(): void {
+    this.emitEvent({ type: 'queue', queue: this.queue() });
+  }
+
+  // ---- transport -----------------------------------------------------------------------------------
+
+  async play(index?: number): Promise<void> {
+    const i = index ?? (this.index >= 0 ? this.index : 0);
+    if (!this.entries[i]) throw new Error(this.entries.length === 0 ? 'the queue is empty' : `no queue entry ${i}`);
+    await this.startEntry(i, 0);
+  }
+
+  async pause(): Promise<void> {
+    if (this.state !== 'playing' && this.state !== 'loading') return;
+    this.ring.set32(Ctl32.PAUSED, 1);
+    this.state = 'paused';
+    this.emitStatus();
+  }
+
+  async resume(): Promise<void> {
+    if (this.state === 'paused') {
+      this.ring.set32(Ctl32.PAUSED, 0);
+      this.state = this.playingToken !== null || this.decodeToken !== null ? 'playing' : 'loading';
+      this.emitStatus();
+    } else if (this.state === 'stopped' && this.entries.length > 0) {
+      await this.play();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.loadSeq++;
+    this.sendCommand(Command.STOP, this.decodeToken ?? 0, 0);
+    this.postWorker({ type: 'stop' });
+    this.resetPlayback();
+    this.state = 'stopped';
+    this.positionMs = 0;
+    this.ring.set32(Ctl32.PAUSED, 0);
+    this.emitStatus();
+  }
+
+  async seek(positionMs: number): Promise<void> {
+    const ms = Math.max(0, Math.floor(positionMs));
+    if (this.state === 'stopped' || this.index < 0) return;
+    const t = this.playingToken !== null ? this.tokens.get(this.playingToken) : null;
+    if (t && t.info?.seekable && this.decodeToken === this.playingToken) {
+      this.seekingTo = ms;
+      this.positionMs = ms;
+      this.sendCommand(Command.SEEK, t.token, ms);
+      this.emitEvent({ type: 'position', positionMs: ms, durationMs: this.durationMs });
+      return;
+    }
+    await this.startEntry(this.index, ms);
+  }
+
+  async next(): Promise<void> {
+    const i = this.followingIndex(this.index, true);
+    if (i === null) return this.stop();
+    await this.startEntry(i, 0);
+  }
+
+  async previous(): Promise<void> {
+    if (this.positionMs > 3000 && this.state !== 'stopped') return this.seek(0);
+    const i = this.precedingIndex(this.index);
+    if (i === null) return this.seek(0);
+    await this.startEntry(i, 0);
+  }
+
+  setVolume(volume: number): void {
+    this.volume = Math.min(1, Math.max(0, Number.isFinite(volume) ? volume : 1));
+    this.ring.setF(Ctl32.VOLUME, this.volume);
+    this.emitStatus();
+  }
+
+  setRepeat(mode: RepeatMode): void {
+    this.repeat = mode;
+    this.refreshPreload();
+    this.emitStatus();
+  }
+
+  setShuffle(on: boolean): void {
+    this.shuffle = on;
+    this.reshuffle();
+    this.refreshPreload();
+    this.emitStatus();
+  }
+
+  // ---- queue ----------------------------------------------------------------------------------------
+
+  private makeEntries(tracks: NewTrack[]): TrackInfo[] {
+    return tracks.map((t) => ({ ...t, id: `q${this.nextEntryNo++}` }));
+  }
+
+  queueAdd(tracks: NewTrack[]): TrackInfo[] {
+    return this.queueInsert(this.entries.length, tracks);
+  }
+
+  queueInsert(index: number, tracks: NewTrack[]): TrackInfo[] {
+    const made = this.makeEntries(tracks);
+    const at = Math.min(Math.max(0, Math.floor(index)), this.entries.length);
+    const currentId = this.entries[this.index]?.id;
+    this.entries.splice(at, 0, ...made);
+    this.reindex(currentId);
+    this.queueChanged();
+    return made;
+  }
+
+  queueRemove(ids: string[]): void {
+    const drop = new Set(ids);
+    const currentId = this.entries[this.index]?.id;
+    this.entries = this.entries.filter((e) => !drop.has(e.id));
+    this.reindex(currentId);
+    this.queueChanged();
+  }
+
+  queueMove(id: string, toIndex: number): void {
+    const from = this.entries.findIndex((e) => e.id === id);
+    if (from < 0) throw new Error(`no queue entry ${id}`);
+    const currentId = this.entries[this.index]?.id;
+    const [entry] = this.entries.splice(from, 1);
+    const to = Math.min(Math.max(0, Math.floor(toIndex)), this.entries.length);
+    this.entries.splice(to, 0, entry as TrackInfo);
+    this.reindex(currentId);
+    this.queueChanged();
+  }
+
+  queueClear(): void {
+    this.entries = [];
+    this.index = -1;
+    this.queueChanged();
+  }
+
+  private reindex(currentId: string | undefined): void {
+    this.index = currentId ? this.entries.findIndex((e) => e.id === currentId) : -1;
+  }
+
+  private queueChanged(): void {
+    this.reshuffle();
+    this.refreshPreload();
+    this.emitQueue();
+  }
+
+  private reshuffle(): void {
+    if (!this.shuffle) {
+      this.order = [];
+      return;
+    }
+    const ids = this.entries.map((e) => e.id);
+    const cur = this.entries[this.index]?.id;
+    const rest = ids.filter((id) => id !== cur);
+    for (let i = rest.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [rest[i], rest[j]] = [rest[j] as string, rest[i] as string];
+    }
+    this.order = cur ? [cur, ...rest] : rest;
+  }
+
+  /** The queue index played after `from` (null at the end). `manual`: a user's "next". */
+  private followingIndex(from: number, manual: boolean): number | null {
+    const n = this.entries.length;
+    if (n === 0) return null;
+    if (this.repeat === 'one' && !manual && from >= 0) return from;
+    if (this.shuffle && this.order.length === n) {
+      const id = this.entries[from]?.id;
+      const pos = id ? this.order.indexOf(id) : -1;
+      let nextPos = pos + 1;
+      if (nextPos >= n) {
+        if (this.repeat === 'off') return null;
+        nextPos = 0;
+      }
+      const nextId = this.order[nextPos];
+      return this.entries.findIndex((e) => e.id === nextId);
+    }
+    const i = from + 1;
+    if (i < n) return i;
+    return this.repeat === 'off' ? null : 0;
+  }
+
+  private precedingIndex(from: number): number | null {
+    const n = this.entries.length;
+    if (n === 0) return null;
+    if (this.shuffle && this.order.length === n) {
+      const pos = this.order.indexOf(this.entries[from]?.id ?? '');
+      if (pos <= 0) return this.repeat === 'all' ? this.entries.findIndex((e) => e.id === this.order[n - 1]) : null;
+      return this.entries.findIndex((e) => e.id === this.order[pos - 1]);
+    }
+    if (from > 0) return from - 1;
+    return this.repeat === 'all' ? n - 1 : null;
+  }
+
+  // ---- outputs and DSP --------------------------------------------------------------------------
+
+  async listDevices(): Promise<{ hostApis: string[]; devices: AudioDevice[] }> {
+    return this.audio.request<DeviceList>({ type: 'list-devices' });
+  }
+
+  async listSinkTargets(pluginId: string, typeId: string): Promise<Record<string, unknown>[]> {
+    return this.audio.request<Record<string, unknown>[]>({ type: 'list-targets', sink: this.sinkRef(pluginId, typeId) });
+  }
+
+  async setOutput(choice: OutputChoice): Promise<void> {
+    await this.applyOutput(choice);
+    this.output = choice;
+    this.emitStatus();
+  }
+
+  private async applyOutput(choice: OutputChoice): Promise<void> {
+    const sink = choice.kind === 'plugin' ? this.sinkRef(choice.pluginId, choice.typeId) : undefined;
+    await this.audio.request({ type: 'set-output', choice, sink }, 15_000);
+  }
+
+  private sinkRef(pluginId: string, typeId: string): SinkPluginRef {
+    const gen = this.control.registry.current(pluginId);
+    const cap = gen?.capability('output', typeId);
+    if (!gen || !cap) throw new Error(`no output sink ${pluginId}/${typeId} is loaded`);
+    const config = this.control.settings.config(pluginId, 'output', typeId) ?? cap.defaultConfig ?? {};
+    return { pluginId, typeId, path: gen.sourcePath, configJson: JSON.stringify(config) };
+  }
+
+  async setDspConfig(pluginId: string, typeId: string, config: unknown): Promise<'hot_applied' | 'recreated' | 'rejected'> {
+    this.dspConfigs.set(`${pluginId}\u0000${typeId}`, config);
+    const id = this.nextReqId++;
+    const reply = new Promise<Extract<FromWorker, { type: 'reply' }>>((resolve) => this.workerReplies.set(id, resolve));
+    this.postWorker({ type: 'dsp-config', id, pluginId, typeId, configJson: JSON.stringify(config) });
+    const r = await reply;
+    if (!r.ok) throw new Error(r.error ?? 'dsp config failed');
+    return r.value as 'hot_applied' | 'recreated' | 'rejected';
+  }
+
+  private capabilityConfig(gen: PluginGeneration, kind: 'decoder' | 'dsp', typeId: string): string {
+    const override = kind === 'dsp' ? this.dspConfigs.get(`${gen.pluginId}\u0000${typeId}`) : undefined;
+    const saved = override ?? this.control.settings.config(gen.pluginId, kind, typeId);
+    return JSON.stringify(saved ?? gen.capability(kind, typeId)?.defaultConfig ?? {});
+  }
+
+  private genRef(gen: PluginGeneration): GenRef {
+    if (!this.workerGens.has(gen.leaseId)) {
+      gen.retain(); // released when the worker reports it detached
+      this.workerGens.set(gen.leaseId, gen);
+    }
+    return { pluginId: gen.pluginId, leaseId: gen.leaseId, shadowPath: gen.shadowPath, sourcePath: gen.sourcePath, modulePointer: gen.modulePointer };
+  }
+
+  private sendChain(): void {
+    const chain: CapabilityRefMsg[] = [];
+    for (const c of this.chain) {
+      const gen = this.control.registry.current(c.pluginId);
+      if (!gen?.capability('dsp', c.typeId)) continue;
+      chain.push({ gen: this.genRef(gen), typeId: c.typeId, configJson: this.capabilityConfig(gen, 'dsp', c.typeId) });
+    }
+    this.postWorker({ type: 'dsp-chain', chain });
+  }
+
+  private decodersFor(ext: string): CapabilityRefMsg[] {
+    const cands: { gen: PluginGeneration; typeId: string; score: number }[] = [];
+    for (const gen of this.control.registry.loaded()) {
+      for (const cap of gen.capabilities) {
+        if (cap.kind !== 'decoder') continue;
+        const exact = cap.extensions.find((e) => e.ext === ext);
+        const any = cap.extensions.find((e) => e.ext === '*');
+        const score = exact?.score ?? any?.score ?? 0;
+        if (score > 0) cands.push({ gen, typeId: cap.typeId, score });
+      }
+    }
+    cands.sort((a, b) => b.score - a.score);
+    return cands.map((c) => ({ gen: this.genRef(c.gen), typeId: c.typeId, configJson: this.capabilityConfig(c.gen, 'decoder', c.typeId) }));
+  }
+
+  // ---- tracks to the worker -----------------------------------------------------------------------
+
+  private newToken(entry: TrackInfo): TokenInfo {
+    const t: TokenInfo = { token: this.nextToken++, entryId: entry.id, lease: null, info: null };
+    this.tokens.set(t.token, t);
+    return t;
+  }
+
+  /** Builds the worker's view of a track; plugin tracks get a StreamLease from their owner. */
+  private async workerTrack(t: TokenInfo, entry: TrackInfo): Promise<WorkerTrack> {
+    const src = entry.source;
+    if (src.kind === 'file') {
+      const ext = extOf(src.path);
+      return { token: t.token, source: { kind: 'file', path: src.path }, ext, decoders: this.decodersFor(ext) };
+    }
+    const lease = await this.control.openStream(src.pluginId, src.typeId, src.item);
+    t.lease = lease;
+    const metaExt = typeof lease.meta.ext === 'string' ? lease.meta.ext : typeof src.item.ext === 'string' ? src.item.ext : '';
+    const ext = metaExt.toLowerCase().replace(/^\./, '');
+    return {
+      token: t.token,
+      source: { kind: 'stream', handle: lease.stream.handle, io: lease.stream.io, pluginId: src.pluginId },
+      ext,
+      decoders: this.decodersFor(ext),
+    };
+  }
+
+  private releaseToken(token: number): void {
+    const t = this.tokens.get(token);
+    if (!t?.lease) return;
+    const lease = t.lease;
+    t.lease = null;
+    try {
+      this.control.closeStream(lease);
+    } catch (err) {
+      this.log(`closeStream failed: ${(err as Error).message}`);
+    }
+  }
+
+  private resetPlayback(): void {
+    this.markers = [];
+    this.playingToken = null;
+    this.decodeToken = null;
+    this.preloaded = null;
+    this.idleAt = null;
+    this.seekingTo = null;
+  }
+
+  /** Plays queue entry `i` from `startMs`, replacing whatever the worker decodes. */
+  private async startEntry(i: number, startMs: number): Promise<void> {
+    const entry = this.entries[i];
+    if (!entry) throw new Error(`no queue entry ${i}`);
+    const seq = ++this.loadSeq;
+    this.resetPlayback();
+    this.lastErrorEntryId = null;
+    this.index = i;
+    this.state = 'loading';
+    this.positionMs = startMs;
+    this.seekingTo = startMs;
+    this.durationMs = entry.durationMs ?? null;
+    this.ring.set32(Ctl32.PAUSED, 0);
+    this.emitStatus();
+    const t = this.newToken(entry);
+    let track: WorkerTrack;
+    try {
+      track = await this.workerTrack(t, entry);
+    } catch (err) {
+      this.tokens.delete(t.token);
+      if (seq !== this.loadSeq) return;
+      this.trackError(entry, 'open_failed', (err as Error).message);
+      this.advanceAfterError(i);
+      return;
+    }
+    if (seq !== this.loadSeq || this.closed) {
+      this.releaseToken(t.token);
+      this.tokens.delete(t.token);
+      return;
+    }
+    this.decodeToken = t.token;
+    this.postWorker({ type: 'load', track, startMs });
+  }
+
+  /** Hands queue entry `i` to an idle worker without a flush (after a failed track). */
+  private async continueWith(i: number): Promise<void> {
+    const entry = this.entries[i];
+    if (!entry) return;
+    const seq = this.loadSeq;
+    const t = this.newToken(entry);
+    let track: WorkerTrack;
+    try {
+      track = await this.workerTrack(t, entry);
+    } catch (err) {
+      this.tokens.delete(t.token);
+      this.trackError(entry, 'open_failed', (err as Error).message);
+      this.consecutiveErrors++;
+      if (seq === this.loadSeq) this.advanceAfterError(i);
+      return;
+    }
+    if (seq !== this.loadSeq || this.closed) {
+      this.releaseToken(t.token);
+      this.tokens.delete(t.token);
+      return;
+    }
+    this.decodeToken = t.token;
+    this.postWorker({ type: 'next', track });
+  }
+
+  /** A track failed before the worker saw it: go on with the following one. */
+  private advanceAfterError(i: number): void {
+    this.consecutiveErrors++;
+    const next = this.followingIndex(i, false);
+    if (next === null || next === i || this.consecutiveErrors >= this.entries.length) {
+      this.state = 'stopped';
+      this.emitStatus();
+      return;
+    }
+    void this.startEntry(next, 0);
+  }
+
+  private trackError(entry: TrackInfo | undefined, code: string, message: string): void {
+    if (entry) this.emitEvent({ type: 'track-error', track: entry, code, message });
+  }
+
+  /** Queues the track after the one being decoded, for a gapless join. */
+  private async preloadNext(): Promise<void> {
+    const decoding = this.decodeToken !== null ? this.tokens.get(this.decodeToken) : null;
+    if (!decoding) return;
+    const from = this.entries.findIndex((e) => e.id === decoding.entryId);
+    const i = from >= 0 ? this.followingIndex(from, false) : null;
+    const entry = i !== null ? this.entries[i] : undefined;
+    if (this.preloaded && entry && this.preloaded.entryId === entry.id) return;
+    const seq = this.loadSeq;
+    const forToken = this.decodeToken;
+    if (!entry) {
+      if (this.preloaded) this.postWorker({ type: 'next', track: null });
+      this.preloaded = null;
+      return;
+    }
+    const t = this.newToken(entry);
+    this.preloaded = { token: t.token, entryId: entry.id };
+    let track: WorkerTrack;
+    try {
+      track = await this.workerTrack(t, entry);
+    } catch (err) {
+      this.tokens.delete(t.token);
+      if (this.preloaded?.token === t.token) this.preloaded = null;
+      this.trackError(entry, 'open_failed', (err as Error).message);
+      return;
+    }
+    if (seq !== this.loadSeq || forToken !== this.decodeToken || this.preloaded?.token !== t.token) {
+      this.releaseToken(t.token);
+      this.tokens.delete(t.token);
+      return;
+    }
+    this.postWorker({ type: 'next', track });
+  }
+
+  private refreshPreload(): void {
+    if (this.decodeToken !== null) void this.preloadNext();
+  }
+
+  private sendCommand(cmd: number, token: number, arg: number): void {
+    this.ring.set32(Ctl32.CMD, cmd);
+    this.ring.set32(Ctl32.CMD_TOKEN, token);
+    this.ring.set64(Ctl64.CMD_ARG, arg);
+    this.ring.add32(Ctl32.CMD_SEQ, 1);
+  }
+
+  private postWorker(msg: ToWorker): void {
+    if (!this.closed || msg.type === 'close') this.worker.postMessage(msg);
+  }
+
+  // ---- worker and audio events ----------------------------------------------------------------------
+
+  private onWorker(m: FromWorker): void {
+    switch (m.type) {
+      case 'started': {
+        const t = this.tokens.get(m.token);
+        if (!t) return;
+        t.info = m.info;
+        this.decodeToken = m.token;
+        this.consecutiveErrors = 0;
+        if (this.preloaded?.token === m.token) this.preloaded = null;
+        const flush = this.markers.length === 0 || this.seekingTo !== null;
+        this.addMarker({ token: m.token, ringIndex: m.ringIndex, startFrame: m.startFrame, sampleRate: m.info.sampleRate, channels: m.info.channels, flush });
+        if (this.state === 'loading') this.state = this.ring.get32(Ctl32.PAUSED) === 1 ? 'paused' : 'playing';
+        if (flush) this.applyTrack(m.token);
+        void this.preloadNext();
+        return;
+      }
+      case 'seeked': {
+        const t = this.tokens.get(m.token);
+        if (!t?.info) return;
+        this.addMarker({ token: m.token, ringIndex: m.ringIndex, startFrame: m.startFrame, sampleRate: t.info.sampleRate, channels: t.info.channels, flush: true });
+        return;
+      }
+      case 'seek-miss':
+        if (this.index >= 0) void this.startEntry(this.index, m.positionMs);
+        return;
+      case 'finished':
+        return;
+      case 'track-error': {
+        const t = this.tokens.get(m.token);
+        const entry = t ? this.entries.find((e) => e.id === t.entryId) : undefined;
+        this.trackError(entry, m.code, m.message);
+        if (this.decodeToken === m.token) this.decodeToken = null;
+        if (this.preloaded?.token === m.token) this.preloaded = null;
+        if (t) this.lastErrorEntryId = t.entryId;
+        this.consecutiveErrors++;
+        return;
+      }
+      case 'released':
+        this.releaseToken(m.token);
+        if (!this.markers.some((x) => x.token === m.token) && this.preloaded?.token !== m.token) this.tokens.delete(m.token);
+        return;
+      case 'idle': {
+        this.decodeToken = null;
+        this.idleAt = m.ringIndex;
+        const errored = this.lastErrorEntryId;
+        this.lastErrorEntryId = null;
+        if (errored !== null && this.consecutiveErrors < Math.max(1, this.entries.length)) {
+          // The worker ran out of tracks because one failed: carry on after the failed one.
+          const from = this.entries.findIndex((e) => e.id === errored);
+          const i = from >= 0 ? this.followingIndex(from, false) : null;
+          if (i !== null) {
+            this.idleAt = null;
+            void this.continueWith(i);
+            return;
+          }
+        }
+        if (this.markers.length === 0 && this.state === 'loading') {
+          this.state = 'stopped';
+          this.emitStatus();
+        }
+        return;
+      }
+      case 'stopped':
+        return;
+      case 'detached': {
+        const gen = this.workerGens.get(m.leaseId);
+        if (gen) {
+          this.workerGens.delete(m.leaseId);
+          gen.release();
+        }
+        return;
+      }
+      case 'stats':
+        this.blockP50 = m.blockP50;
+        this.blockP99 = m.blockP99;
+        return;
+      case 'reply': {
+        const cb = this.workerReplies.get(m.id);
+        this.workerReplies.delete(m.id);
+        cb?.(m);
+        return;
+      }
+      case 'log':
+        this.log(m.message);
+        return;
+      case 'ready':
+        return;
+    }
+  }
+
+  private addMarker(m: Marker): void {
+    if (m.flush) {
+      this.markers = [];
+      this.seekingTo = null;
+      this.idleAt = null;
+    }
+    this.markers.push(m);
+  }
+
+  /** Makes `token`'s entry the playing one (status, format, duration). */
+  private applyTrack(token: number): void {
+    const t = this.tokens.get(token);
+    if (!t) return;
+    this.playingToken = token;
+    const i = this.entries.findIndex((e) => e.id === t.entryId);
+    if (i >= 0) this.index = i;
+    const info = t.info;
+    if (info) {
+      const lease = t.lease;
+      this.format = {
+        codec: info.codec,
+        sampleRate: info.sampleRate,
+        channels: info.channels,
+        bitsPerSample: info.bitsPerSample,
+        lossless: info.lossless,
+        decoder: info.decoder,
+        streamPlugin: lease ? lease.pluginId : undefined,
+      };
+      this.durationMs = info.durationFrames !== null ? (info.durationFrames / info.sampleRate) * 1000 : (this.entries[i]?.durationMs ?? null);
+    }
+    this.emitStatus();
+  }
+
+  private onTick(): void {
+    if (this.closed || this.markers.length === 0) return;
+    const played = this.ring.get64(Ctl64.PLAYED_INDEX);
+    let m: Marker | null = null;
+    let mi = -1;
+    for (let k = 0; k < this.markers.length; k++) {
+      const x = this.markers[k] as Marker;
+      if (x.ringIndex <= played) {
+        m = x;
+        mi = k;
+      }
+    }
+    const first = this.markers[0] as Marker;
+    if (!m) {
+      // The new start (play, seek) has not reached the device yet: show where it will start.
+      this.positionMs = (first.startFrame / first.sampleRate) * 1000;
+      return;
+    }
+    if (mi > 0) {
+      // Drop markers the device has passed; release tokens that no longer play.
+      for (const old of this.markers.splice(0, mi)) {
+        if (old.token !== m.token && !this.markers.some((x) => x.token === old.token)) {
+          const t = this.tokens.get(old.token);
+          if (t && !t.lease && this.decodeToken !== old.token) this.tokens.delete(old.token);
+        }
+      }
+    }
+    if (m.token !== this.playingToken) this.applyTrack(m.token);
+    let pos = ((m.startFrame + (played - m.ringIndex) / m.channels) / m.sampleRate) * 1000;
+    if (this.durationMs !== null) pos = Math.min(pos, this.durationMs);
+    this.positionMs = pos;
+    if (this.state === 'playing') this.emitEvent({ type: 'position', positionMs: Math.round(pos), durationMs: this.durationMs });
+    if (this.idleAt !== null && played >= this.idleAt && this.decodeToken === null && this.state !== 'stopped') {
+      // Everything decoded has been played: the queue ended.
+      if (this.durationMs !== null) this.positionMs = this.durationMs;
+      this.emitEvent({ type: 'position', positionMs: Math.round(this.positionMs), durationMs: this.durationMs });
+      this.markers = [];
+      this.idleAt = null;
+      this.playingToken = null;
+      this.state = 'stopped';
+      this.emitStatus();
+      this.emitEvent({ type: 'ended' });
+    }
+  }
+
+  private onAudioEvent(m: FromAudio): void {
+    if (m.type === 'opened') this.outputLatencyMs = m.latencyMs;
+    else if (m.type === 'log') this.log(`audio: ${m.message}`);
+    else if (m.type === 'device-lost') this.log(`audio device lost: ${m.message}`);
+  }
+
+  /** The audio process was restarted: reopen the output and resume where playback was. */
+  private async onAudioRestart(): Promise<void> {
+    try {
+      await this.applyOutput(this.output);
+    } catch (err) {
+      this.log(`cannot reopen the output after a restart: ${(err as Error).message}`);
+    }
+    if ((this.state === 'playing' || this.state === 'paused' || this.state === 'loading') && this.index >= 0) {
+      const paused = this.state === 'paused';
+      await this.startEntry(this.index, this.positionMs);
+      if (paused) await this.pause();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.tick) clearInterval(this.tick);
+    this.control.registry.off('retired', this.onRetired);
+    this.control.registry.off('activated', this.onActivated);
+    await this.audio.close().catch(() => {});
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    // Detach messages still arrive while the worker winds down.
+    this.worker.postMessage({ type: 'close' } satisfies ToWorker);
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+    await this.worker.terminate().catch(() => 0);
+    for (const t of this.tokens.values()) if (t.lease) this.releaseToken(t.token);
+    this.tokens.clear();
+    for (const gen of this.workerGens.values()) gen.release();
+    this.workerGens.clear();
+    this.ring.close();
+  }
+}

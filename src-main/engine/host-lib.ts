@@ -1,0 +1,270 @@
+// koffi bindings of libstellatune_host (native-plugins/host/st_host.h): local files as stream io
+// tables and the shared-memory PCM ring. Imported by every thread and process that touches the
+// ring (main thread, decode worker, audio process); koffi declarations are per thread, so each
+// gets its own copy. Only JS-owned Float32Arrays cross into C (memcpy), never koffi.view, which
+// Electron forbids on external memory.
+import fs from 'node:fs';
+import path from 'node:path';
+import koffi from 'koffi';
+import { projectRoot } from './runnable.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Fn = (...args: any[]) => any;
+
+/** Control word slots of the ring header (ctl32 / ctl64). One list, shared by all sides. */
+export const Ctl32 = {
+  /** main -> worker: bumped after CMD/CMD_TOKEN/CMD_ARG were written. */
+  CMD_SEQ: 0,
+  CMD: 1,
+  CMD_TOKEN: 2,
+  /** main -> audio: 1 while paused. */
+  PAUSED: 3,
+  /** main -> audio: gain, IEEE-754 float bits. */
+  VOLUME: 4,
+  /** audio -> main: output underruns (ring empty while data was due). */
+  UNDERRUNS: 5,
+  /** worker -> audio: 1 while a track is being decoded (an empty ring is then an underrun). */
+  PRODUCER_ACTIVE: 6,
+  /** worker -> audio: the ring's PCM format; bumped only while the ring is drained. */
+  FORMAT_SEQ: 7,
+  SAMPLE_RATE: 8,
+  CHANNELS: 9,
+  /** audio -> main. */
+  DEVICE_LOSSES: 10,
+  LAST_RECOVERY_MS: 11,
+  /** audio -> main: smallest fill (samples) seen while playing since main last reset it. */
+  FILL_MIN: 12,
+  /** audio -> main: output latency estimate, microseconds. */
+  OUTPUT_LATENCY_US: 13,
+  /** audio -> main: bumped by the output loop; a stuck value means a stuck loop. */
+  HEARTBEAT: 14,
+} as const;
+
+export const Ctl64 = {
+  /** main -> worker: seek target, ms. */
+  CMD_ARG: 0,
+  /** audio -> main: the ring sample index that has reached the device (estimate). */
+  PLAYED_INDEX: 1,
+  /** audio -> main: running sum and count of fill samples while playing (for the average). */
+  FILL_SUM: 2,
+  FILL_COUNT: 3,
+} as const;
+
+export const Command = { NONE: 0, SEEK: 1, STOP: 2 } as const;
+
+/** Where libstellatune_host lives: STELLATUNE_HOST_LIB, the packaged resources, or the build. */
+export function hostLibraryPath(): string {
+  if (process.env.STELLATUNE_HOST_LIB) return process.env.STELLATUNE_HOST_LIB;
+  const name = process.platform === 'darwin' ? 'libstellatune_host.dylib' : process.platform === 'win32' ? 'stellatune_host.dll' : 'libstellatune_host.so';
+  const resources = (process as NodeJS.Process & { resourcesPath?: string }).resourcesPath;
+  if (resources) {
+    const packaged = path.join(resources, 'host', name);
+    if (fs.existsSync(packaged)) return packaged;
+  }
+  return path.join(projectRoot, 'native-plugins', 'build', 'host', name);
+}
+
+interface HostFns {
+  fileOpen: Fn;
+  fileClose: Fn;
+  create: Fn;
+  open: Fn;
+  close: Fn;
+  unlink: Fn;
+  capacity: Fn;
+  fill: Fn;
+  space: Fn;
+  writeIndex: Fn;
+  readIndex: Fn;
+  write: Fn;
+  read: Fn;
+  waitSpace: Fn;
+  waitData: Fn;
+  producerFlush: Fn;
+  consumerSync: Fn;
+  epoch: Fn;
+  get32: Fn;
+  set32: Fn;
+  add32: Fn;
+  get64: Fn;
+  set64: Fn;
+  wait32: Fn;
+  getf: Fn;
+  setf: Fn;
+}
+
+let fns: HostFns | null = null;
+
+function host(): HostFns {
+  if (fns) return fns;
+  const lib = koffi.load(hostLibraryPath());
+  // Stream out-parameter: two pointers, the layout of st_stream_t.
+  const StreamOut = koffi.struct('st_host_stream_out_t', { handle: 'void *', io: 'void *' });
+  const ring = 'void *';
+  fns = {
+    fileOpen: lib.func('int32_t st_host_file_open(const char *path, _Out_ st_host_stream_out_t *out)'),
+    fileClose: lib.func('void st_host_file_close(void *handle)'),
+    create: lib.func('st_pcm_ring_create', ring, ['const char *', 'uint32_t']),
+    open: lib.func('st_pcm_ring_open', ring, ['const char *']),
+    close: lib.func('st_pcm_ring_close', 'void', [ring]),
+    unlink: lib.func('st_pcm_ring_unlink', 'int', ['const char *']),
+    capacity: lib.func('st_pcm_ring_capacity', 'uint32_t', [ring]),
+    fill: lib.func('st_pcm_ring_fill', 'uint32_t', [ring]),
+    space: lib.func('st_pcm_ring_space', 'uint32_t', [ring]),
+    writeIndex: lib.func('st_pcm_ring_write_index', 'uint64_t', [ring]),
+    readIndex: lib.func('st_pcm_ring_read_index', 'uint64_t', [ring]),
+    write: lib.func('st_pcm_ring_write', 'uint32_t', [ring, 'void *', 'uint32_t']),
+    read: lib.func('st_pcm_ring_read', 'uint32_t', [ring, 'void *', 'uint32_t', 'float']),
+    waitSpace: lib.func('st_pcm_ring_wait_space', 'int', [ring, 'uint32_t', 'uint32_t']),
+    waitData: lib.func('st_pcm_ring_wait_data', 'int', [ring, 'uint32_t', 'uint32_t']),
+    producerFlush: lib.func('st_pcm_ring_producer_flush', 'uint64_t', [ring]),
+    consumerSync: lib.func('st_pcm_ring_consumer_sync', 'int', [ring, 'void *']),
+    epoch: lib.func('st_pcm_ring_epoch', 'uint32_t', [ring]),
+    get32: lib.func('st_pcm_ring_get32', 'uint32_t', [ring, 'uint32_t']),
+    set32: lib.func('st_pcm_ring_set32', 'void', [ring, 'uint32_t', 'uint32_t']),
+    add32: lib.func('st_pcm_ring_add32', 'uint32_t', [ring, 'uint32_t', 'uint32_t']),
+    get64: lib.func('st_pcm_ring_get64', 'uint64_t', [ring, 'uint32_t']),
+    set64: lib.func('st_pcm_ring_set64', 'void', [ring, 'uint32_t', 'uint64_t']),
+    wait32: lib.func('st_pcm_ring_wait32', 'int', [ring, 'uint32_t', 'uint32_t', 'uint32_t']),
+    getf: lib.func('st_pcm_ring_getf', 'float', [ring, 'uint32_t']),
+    setf: lib.func('st_pcm_ring_setf', 'void', [ring, 'uint32_t', 'float']),
+  };
+  return fns;
+}
+
+/** A local file opened as a stream for a decoder (pointers stay bigint). */
+export interface FileStream {
+  handle: bigint;
+  io: bigint;
+}
+
+/** Opens `file` through the host's io table; throws with the status code on failure. */
+export function openFileStream(file: string): FileStream {
+  const out: { handle: bigint | null; io: bigint | null } = { handle: null, io: null };
+  const status = host().fileOpen(file, out) as number;
+  if (status !== 0 || !out.handle || !out.io) {
+    const err = new Error(status === 11 ? `no such file: ${file}` : `cannot open ${file} (status ${status})`) as Error & { status: number };
+    err.status = status;
+    throw err;
+  }
+  return { handle: out.handle, io: out.io };
+}
+
+export function closeFileStream(stream: FileStream): void {
+  host().fileClose(stream.handle);
+}
+
+function toNum(v: number | bigint): number {
+  return typeof v === 'bigint' ? Number(v) : v;
+}
+
+/**
+ * One side's mapping of the shared PCM ring. Indices are sample counts (interleaved); they only
+ * grow, so a sample index names one sample for the life of the ring.
+ */
+export class PcmRing {
+  private readonly epochBox = new Uint32Array(1);
+  private closed = false;
+
+  private constructor(
+    readonly name: string,
+    private readonly ptr: bigint,
+    private readonly owner: boolean,
+  ) {}
+
+  static create(name: string, capacitySamples: number): PcmRing {
+    const ptr = host().create(name, capacitySamples) as bigint | null;
+    if (!ptr) throw new Error(`cannot create PCM ring ${name}`);
+    return new PcmRing(name, ptr, true);
+  }
+
+  static open(name: string): PcmRing {
+    const ptr = host().open(name) as bigint | null;
+    if (!ptr) throw new Error(`cannot open PCM ring ${name}`);
+    const ring = new PcmRing(name, ptr, false);
+    ring.epochBox[0] = ring.epoch;
+    return ring;
+  }
+
+  get capacity(): number {
+    return host().capacity(this.ptr) as number;
+  }
+  get fill(): number {
+    return host().fill(this.ptr) as number;
+  }
+  get space(): number {
+    return host().space(this.ptr) as number;
+  }
+  get writeIndex(): number {
+    return toNum(host().writeIndex(this.ptr) as number | bigint);
+  }
+  get readIndex(): number {
+    return toNum(host().readIndex(this.ptr) as number | bigint);
+  }
+  get epoch(): number {
+    return host().epoch(this.ptr) as number;
+  }
+
+  /** Producer: copies up to `samples` from `src`; returns how many fit. */
+  write(src: Float32Array, samples: number): number {
+    return host().write(this.ptr, src, samples) as number;
+  }
+
+  /** Consumer: copies up to `samples` into `dst`, scaled by `gain`; returns how many. */
+  read(dst: Float32Array, samples: number, gain = 1): number {
+    return host().read(this.ptr, dst, samples, gain) as number;
+  }
+
+  /** Producer: blocks the calling thread up to `timeoutMs` for space. */
+  waitSpace(samples: number, timeoutMs: number): boolean {
+    return (host().waitSpace(this.ptr, samples, timeoutMs) as number) === 1;
+  }
+
+  /** Consumer: blocks the calling thread up to `timeoutMs` for data. */
+  waitData(samples: number, timeoutMs: number): boolean {
+    return (host().waitData(this.ptr, samples, timeoutMs) as number) === 1;
+  }
+
+  /** Producer: drops what is queued; returns the index where new data starts. */
+  producerFlush(): number {
+    return toNum(host().producerFlush(this.ptr) as number | bigint);
+  }
+
+  /** Consumer: applies a pending flush; true if one happened. */
+  consumerSync(): boolean {
+    return (host().consumerSync(this.ptr, this.epochBox) as number) === 1;
+  }
+
+  get32(slot: number): number {
+    return host().get32(this.ptr, slot) as number;
+  }
+  set32(slot: number, value: number): void {
+    host().set32(this.ptr, slot, value >>> 0);
+  }
+  add32(slot: number, delta = 1): number {
+    return host().add32(this.ptr, slot, delta) as number;
+  }
+  get64(slot: number): number {
+    return toNum(host().get64(this.ptr, slot) as number | bigint);
+  }
+  set64(slot: number, value: number): void {
+    host().set64(this.ptr, slot, BigInt(Math.max(0, Math.floor(value))));
+  }
+  wait32(slot: number, expected: number, timeoutMs: number): boolean {
+    return (host().wait32(this.ptr, slot, expected >>> 0, timeoutMs) as number) === 1;
+  }
+  getF(slot: number): number {
+    return host().getf(this.ptr, slot) as number;
+  }
+  setF(slot: number, value: number): void {
+    host().setf(this.ptr, slot, value);
+  }
+
+  /** Unmaps; the creator also removes the name. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    host().close(this.ptr);
+    if (this.owner) host().unlink(this.name);
+  }
+}
