@@ -1,0 +1,132 @@
+// Helpers for the engine tests: PulseAudio, a throwaway app home, generated audio files (sox and
+// ffmpeg at test time; no audio is committed), reference decodes and event waiting.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AppPaths } from '../../app-paths.js';
+import { ControlPlane } from '../../control/control-plane.js';
+import type { PlayerEngine } from '../../engine/player-engine.js';
+import type { PlayerEvent } from '../../../src-shared/player-types.js';
+import { builtinPluginDir, fixturePluginDir, repoRoot } from '../paths.js';
+
+let pulseReady = false;
+
+/** Starts PulseAudio with a null sink if no server answers (scripts/ensure-pulse.sh). */
+export function ensurePulse(): void {
+  if (pulseReady) return;
+  execFileSync(path.join(repoRoot, 'scripts', 'ensure-pulse.sh'), { stdio: 'pipe' });
+  pulseReady = true;
+}
+
+export interface EngineHome {
+  paths: AppPaths;
+  dir: string;
+  cleanup(): void;
+}
+
+export function makeHome(): EngineHome {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stellatune-engine-'));
+  const paths: AppPaths = {
+    home: dir,
+    userPlugins: path.join(dir, 'plugins'),
+    pluginData: path.join(dir, 'plugin-data'),
+    shadow: path.join(dir, 'shadow'),
+    settings: path.join(dir, 'settings'),
+    builtinPlugins: builtinPluginDir,
+  };
+  fs.mkdirSync(paths.userPlugins, { recursive: true });
+  return { paths, dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function startControl(home: EngineHome, fixtures = false): Promise<ControlPlane> {
+  return ControlPlane.start({
+    paths: home.paths,
+    watchUserFolder: false,
+    extraFolders: fixtures ? [{ dir: fixturePluginDir, origin: 'user', watch: false }] : [],
+    registry: { stableMs: 100, pollMs: 0 },
+  });
+}
+
+export function sox(...args: string[]): void {
+  execFileSync('sox', args, { stdio: 'pipe' });
+}
+
+export function ffmpeg(...args: string[]): void {
+  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], { stdio: 'pipe' });
+}
+
+/** A reference decode: interleaved float32 from ffmpeg. */
+export function referencePcm(file: string): Float32Array {
+  const out = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', file, '-f', 'f32le', '-'], {
+    maxBuffer: 512 * 1024 * 1024,
+  });
+  return new Float32Array(out.buffer, out.byteOffset, out.byteLength / 4);
+}
+
+/** Reads a float32 or 16/24-bit PCM WAV written by the wav sink into interleaved floats. */
+export function readWav(file: string): { sampleRate: number; channels: number; samples: Float32Array } {
+  const buf = fs.readFileSync(file);
+  if (buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') throw new Error(`${file} is not a WAV file`);
+  let off = 12;
+  let fmt: { format: number; channels: number; rate: number; bits: number } | null = null;
+  while (off + 8 <= buf.length) {
+    const id = buf.toString('ascii', off, off + 4);
+    let size = buf.readUInt32LE(off + 4);
+    const body = off + 8;
+    if (id === 'fmt ') {
+      let format = buf.readUInt16LE(body);
+      if (format === 0xfffe) format = buf.readUInt16LE(body + 24);
+      fmt = { format, channels: buf.readUInt16LE(body + 2), rate: buf.readUInt32LE(body + 4), bits: buf.readUInt16LE(body + 14) };
+    } else if (id === 'data' && fmt) {
+      if (size === 0 || size === 0xffffffff || body + size > buf.length) size = buf.length - body;
+      const n = Math.floor(size / (fmt.bits / 8));
+      const samples = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        const p = body + (i * fmt.bits) / 8;
+        if (fmt.format === 3 && fmt.bits === 32) samples[i] = buf.readFloatLE(p);
+        else if (fmt.bits === 16) samples[i] = buf.readInt16LE(p) / 32768;
+        else if (fmt.bits === 24) samples[i] = buf.readIntLE(p, 3) / 8388608;
+        else if (fmt.bits === 32) samples[i] = buf.readInt32LE(p) / 2147483648;
+      }
+      return { sampleRate: fmt.rate, channels: fmt.channels, samples };
+    }
+    off = body + size + (size & 1);
+  }
+  throw new Error(`${file}: no data chunk`);
+}
+
+/** Resolves with the first engine event matching `pred`. */
+export function nextEvent<T extends PlayerEvent['type']>(
+  engine: PlayerEngine,
+  type: T,
+  timeoutMs: number,
+  pred: (e: Extract<PlayerEvent, { type: T }>) => boolean = () => true,
+): Promise<Extract<PlayerEvent, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      engine.off('event', on);
+      reject(new Error(`no ${type} event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const on = (e: PlayerEvent): void => {
+      if (e.type === type && pred(e as Extract<PlayerEvent, { type: T }>)) {
+        clearTimeout(timer);
+        engine.off('event', on);
+        resolve(e as Extract<PlayerEvent, { type: T }>);
+      }
+    };
+    engine.on('event', on);
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
