@@ -1,0 +1,152 @@
+// The window: navigation, the current screen, the now-playing bar, the file browser and toasts.
+// Also the keyboard shortcuts and the MediaSession (media keys, OS now-playing widgets).
+import { type JSX, useEffect } from 'react';
+import { useStore } from '../store/index.js';
+import { position } from '../store/position.js';
+import type { Screen } from '../store/slices.js';
+import { DiagnosticsView } from './DiagnosticsView.js';
+import { FileBrowser } from './FileBrowser.js';
+import { Icon } from './Icons.js';
+import { LyricsView } from './LyricsView.js';
+import { NowPlayingBar } from './NowPlayingBar.js';
+import { OutputView } from './OutputView.js';
+import { PluginsView } from './PluginsView.js';
+import { QueueView } from './QueueView.js';
+import { SourcesView } from './SourcesView.js';
+
+const NAV: { id: Screen; label: string; icon: () => JSX.Element }[] = [
+  { id: 'queue', label: 'Queue', icon: () => Icon.queue() },
+  { id: 'sources', label: 'Sources', icon: () => Icon.globe() },
+  { id: 'lyrics', label: 'Lyrics', icon: () => Icon.lyrics() },
+  { id: 'plugins', label: 'Plugins', icon: () => Icon.plug() },
+  { id: 'output', label: 'Output', icon: () => Icon.speaker() },
+  { id: 'diagnostics', label: 'Diagnostics', icon: () => Icon.activity() },
+];
+
+function useShortcuts(): void {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      const t = e.target as HTMLElement | null;
+      if (t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName))) return;
+      if (useStore.getState().browser.open) return;
+      const s = useStore.getState();
+      if (e.key === ' ' && !e.repeat) void s.togglePlay();
+      else if (e.key === 'ArrowRight' && e.shiftKey) void s.next();
+      else if (e.key === 'ArrowLeft' && e.shiftKey) void s.previous();
+      else if (e.key === 'ArrowRight' && !e.altKey) void s.seek(position.current() + 5000);
+      else if (e.key === 'ArrowLeft' && !e.altKey) void s.seek(Math.max(0, position.current() - 5000));
+      else if (e.key === 'ArrowUp' && !e.altKey) void s.setVolume(Math.min(1, (s.status?.volume ?? 1) + 0.05));
+      else if (e.key === 'ArrowDown' && !e.altKey) void s.setVolume(Math.max(0, (s.status?.volume ?? 1) - 0.05));
+      else if (e.key === 'MediaPlayPause') void s.togglePlay();
+      else if (e.key === 'MediaTrackNext') void s.next();
+      else if (e.key === 'MediaTrackPrevious') void s.previous();
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+}
+
+function useMediaSession(): void {
+  const track = useStore((s) => s.status?.current ?? null);
+  const state = useStore((s) => s.status?.state);
+  useEffect(() => {
+    const ms = navigator.mediaSession;
+    if (!ms) return;
+    const s = useStore.getState;
+    ms.setActionHandler('play', () => void s().togglePlay());
+    ms.setActionHandler('pause', () => void s().togglePlay());
+    ms.setActionHandler('nexttrack', () => void s().next());
+    ms.setActionHandler('previoustrack', () => void s().previous());
+    ms.setActionHandler('seekto', (d) => d.seekTime !== undefined && void s().seek(d.seekTime * 1000));
+  }, []);
+  useEffect(() => {
+    const ms = navigator.mediaSession;
+    if (!ms || typeof MediaMetadata === 'undefined') return;
+    ms.metadata = track ? new MediaMetadata({ title: track.title, artist: track.artist ?? '', album: track.album ?? '' }) : null;
+    ms.playbackState = state === 'playing' ? 'playing' : state === 'paused' ? 'paused' : 'none';
+    document.title = track ? `${track.title} — StellaTune` : 'StellaTune';
+  }, [track, state]);
+}
+
+function Toasts(): JSX.Element {
+  const toasts = useStore((s) => s.toasts);
+  const dismiss = useStore((s) => s.dismiss);
+  return (
+    <div className="toasts" aria-live="polite">
+      {toasts.map((t) => (
+        <div key={t.id} className={`toast ${t.kind}`} role={t.kind === 'error' ? 'alert' : 'status'} data-testid="toast">
+          <span>{t.text}</span>
+          <button className="icon-btn small" aria-label="Dismiss" onClick={() => dismiss(t.id)}>
+            {Icon.x({ size: 14 })}
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+export function App(): JSX.Element {
+  const screen = useStore((s) => s.screen);
+  const setScreen = useStore((s) => s.setScreen);
+  const theme = useStore((s) => s.theme);
+  const setTheme = useStore((s) => s.setTheme);
+  const connection = useStore((s) => s.connection);
+  const info = useStore((s) => s.info);
+  useShortcuts();
+  useMediaSession();
+
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    localStorage.setItem('stellatune.theme', theme);
+  }, [theme]);
+
+  return (
+    <div className="app">
+      <nav className="sidebar" aria-label="Screens">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden>
+            ✦
+          </span>
+          <span className="brand-name">StellaTune</span>
+        </div>
+        <ul>
+          {NAV.map((n) => (
+            <li key={n.id}>
+              <button className={`nav-item ${screen === n.id ? 'is-active' : ''}`} aria-current={screen === n.id ? 'page' : undefined} onClick={() => setScreen(n.id)} data-testid={`nav-${n.id}`} title={n.label}>
+                {n.icon()}
+                <span className="nav-label">{n.label}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+        <div className="sidebar-foot">
+          <button className="nav-item" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`} data-testid="theme-toggle" title="Theme">
+            {theme === 'dark' ? Icon.sun() : Icon.moon()}
+            <span className="nav-label">{theme === 'dark' ? 'Light theme' : 'Dark theme'}</span>
+          </button>
+        </div>
+      </nav>
+
+      <main className="content">
+        {connection === 'closed' ? <div className="banner error">Lost the connection to the player core — reconnecting…</div> : null}
+        {info?.engineUnavailable ? (
+          <div className="banner" data-testid="engine-banner">
+            Audio is unavailable: {info.engineUnavailable}. Browsing, plugins and the queue still work.
+          </div>
+        ) : null}
+        {screen === 'queue' ? <QueueView /> : null}
+        {screen === 'sources' ? <SourcesView /> : null}
+        {screen === 'lyrics' ? <LyricsView /> : null}
+        {screen === 'plugins' ? <PluginsView /> : null}
+        {screen === 'output' ? <OutputView /> : null}
+        {screen === 'diagnostics' ? <DiagnosticsView /> : null}
+      </main>
+
+      <NowPlayingBar />
+      <FileBrowser />
+      <Toasts />
+    </div>
+  );
+}

@@ -1,0 +1,135 @@
+// Output: PortAudio host APIs and devices with the buffer size, OutputSink plugin targets, and the
+// EQ panel.
+import { type JSX, useEffect, useState } from 'react';
+import type { OutputChoice } from '../../src-shared/player-types.js';
+import { useStore } from '../store/index.js';
+import { EqPanel } from './EqPanel.js';
+import { Icon, Spinner } from './Icons.js';
+
+const BUFFERS = [256, 512, 1024, 2048, 4096];
+
+function describeOutput(o: OutputChoice | undefined, devices: { id: number; name: string }[]): string {
+  if (!o) return '–';
+  if (o.kind === 'plugin') return `${o.pluginId} · ${o.typeId} → ${String(o.target.name ?? o.target.id ?? 'target')}`;
+  const dev = o.deviceId === null || o.deviceId < 0 ? 'default device' : (devices.find((d) => d.id === o.deviceId)?.name ?? `device ${o.deviceId}`);
+  return `PortAudio · ${o.hostApi ? `${o.hostApi} · ` : ''}${dev} · ${o.bufferFrames} frames`;
+}
+
+export function OutputView(): JSX.Element {
+  const info = useStore((s) => s.outputInfo);
+  const current = useStore((s) => s.status?.output);
+  const refresh = useStore((s) => s.refreshOutput);
+  const loadTargets = useStore((s) => s.loadSinkTargets);
+  const setOutput = useStore((s) => s.setOutput);
+  const [hostApi, setHostApi] = useState<string>('');
+  const [deviceId, setDeviceId] = useState<number | null>(null);
+  const [buffer, setBuffer] = useState<number>(1024);
+
+  useEffect(() => void refresh(), [refresh]);
+  useEffect(() => {
+    if (current?.kind === 'portaudio') {
+      setDeviceId(current.deviceId);
+      setBuffer(current.bufferFrames);
+      if (current.hostApi) setHostApi(current.hostApi);
+    }
+  }, [current]);
+
+  const apis = info.hostApis.length > 0 ? info.hostApis : [...new Set(info.devices.map((d) => d.hostApi))];
+  const api = hostApi || apis[0] || '';
+  const devices = info.devices.filter((d) => !api || d.hostApi === api);
+
+  return (
+    <section className="screen" aria-labelledby="output-title">
+      <header className="screen-head">
+        <div>
+          <h1 id="output-title">Output</h1>
+          <p className="muted" data-testid="current-output">Now: {describeOutput(current, info.devices)}</p>
+        </div>
+        <button className="btn" onClick={() => void refresh()}>
+          {Icon.reload({ size: 14 })} Rescan
+        </button>
+      </header>
+
+      <div className="grid-2">
+        <div className="card">
+          <h2>Audio device</h2>
+          {info.loading ? (
+            <Spinner />
+          ) : info.error ? (
+            <div className="error-box">{info.error}</div>
+          ) : (
+            <>
+              <div className="form-row">
+                <label className="form-label" htmlFor="host-api">Host API</label>
+                <select id="host-api" className="input select" value={api} onChange={(e) => setHostApi(e.currentTarget.value)}>
+                  {apis.map((a) => <option key={a}>{a}</option>)}
+                </select>
+              </div>
+              <ul className="device-list" data-testid="device-list">
+                <li>
+                  <label className="radio-row">
+                    <input type="radio" name="device" checked={deviceId === null} onChange={() => setDeviceId(null)} />
+                    <span>System default</span>
+                  </label>
+                </li>
+                {devices.map((d) => (
+                  <li key={d.id}>
+                    <label className="radio-row">
+                      <input type="radio" name="device" checked={deviceId === d.id} onChange={() => setDeviceId(d.id)} />
+                      <span>{d.name}</span>
+                      <span className="muted small">{d.maxOutputChannels} ch · {Math.round(d.defaultSampleRate)} Hz{d.isDefault ? ' · default' : ''}</span>
+                    </label>
+                  </li>
+                ))}
+              </ul>
+              <div className="form-row">
+                <label className="form-label" htmlFor="buffer">Buffer size</label>
+                <select id="buffer" className="input select" value={buffer} onChange={(e) => setBuffer(Number(e.currentTarget.value))}>
+                  {BUFFERS.map((b) => <option key={b} value={b}>{b} frames</option>)}
+                </select>
+              </div>
+              <button className="btn btn-primary" onClick={() => void setOutput({ kind: 'portaudio', deviceId, ...(api ? { hostApi: api } : {}), bufferFrames: buffer })}>
+                Use this device
+              </button>
+            </>
+          )}
+        </div>
+
+        <div className="card">
+          <h2>Output plugins</h2>
+          {info.sinks.length === 0 ? <p className="muted">No OutputSink plugins loaded.</p> : null}
+          {info.sinks.map((sink) => {
+            const key = `${sink.pluginId}/${sink.typeId}`;
+            const targets = info.targets[key];
+            return (
+              <div key={key} className="sink">
+                <div className="cap-row">
+                  <span className="cap-name">{sink.displayName}</span>
+                  <span className="muted small">{sink.pluginName}</span>
+                  <span className="spacer" />
+                  <button className="btn small" onClick={() => void loadTargets(sink.pluginId, sink.typeId)}>List targets</button>
+                </div>
+                {targets ? (
+                  targets.length === 0 ? <p className="muted small">No targets.</p> : (
+                    <ul className="device-list">
+                      {targets.map((t, i) => (
+                        <li key={i} className="radio-row">
+                          <span>{String(t.name ?? t.id ?? `target ${i + 1}`)}</span>
+                          {t.default ? <span className="muted small">default</span> : null}
+                          <span className="spacer" />
+                          <button className="btn small" onClick={() => void setOutput({ kind: 'plugin', pluginId: sink.pluginId, typeId: sink.typeId, target: t })}>Use</button>
+                        </li>
+                      ))}
+                    </ul>
+                  )
+                ) : null}
+              </div>
+            );
+          })}
+        </div>
+      </div>
+
+      <EqPanel />
+    </section>
+  );
+}

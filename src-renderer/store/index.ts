@@ -1,0 +1,71 @@
+// The one bound store, built from the slices; plus the wiring of contract events to actions.
+import { create } from 'zustand';
+import type { ContractClient } from '../../src-shared/contract.js';
+import { setApi } from './api.js';
+import { position } from './position.js';
+import {
+  type AppState,
+  createDiagnosticsSlice,
+  createLibrarySlice,
+  createLyricsSlice,
+  createOutputSlice,
+  createPlaybackSlice,
+  createPluginsSlice,
+  createQueueSlice,
+  createSourcesSlice,
+  createUiSlice,
+} from './slices.js';
+
+export const createAppStore = () =>
+  create<AppState>()((...a) => ({
+    ...createUiSlice(...a),
+    ...createPlaybackSlice(...a),
+    ...createQueueSlice(...a),
+    ...createLibrarySlice(...a),
+    ...createPluginsSlice(...a),
+    ...createSourcesSlice(...a),
+    ...createLyricsSlice(...a),
+    ...createOutputSlice(...a),
+    ...createDiagnosticsSlice(...a),
+  }));
+
+export const useStore = createAppStore();
+export type AppStore = typeof useStore;
+
+/** Subscribes the store to the core's events and loads the initial state. */
+export async function bindStore(client: ContractClient, store: AppStore = useStore): Promise<() => void> {
+  setApi(client);
+  const s = store.getState;
+  const offs = [
+    client.player.onDidChangeStatus((st) => s().applyStatus(st)),
+    client.player.onDidChangePosition((p) => position.update(p.positionMs, p.durationMs)),
+    client.player.onDidFailTrack((e) => s().notify('error', `Cannot play “${e.track.title}”: ${e.message}`)),
+    client.queue.onDidChange((q) => s().applyQueue(q)),
+    client.plugins.onDidChangeList((list) => {
+      s().applyPlugins(list);
+      // Capabilities follow the plugins.
+      void s().refreshCatalogs().catch(() => {});
+      void s().refreshLyricsProviders().catch(() => {});
+      void s().refreshDsps().catch(() => {});
+    }),
+  ];
+  await refreshAll(store);
+  return () => offs.forEach((off) => off());
+}
+
+/** Loads everything the screens show (at start and after a reconnect). */
+export async function refreshAll(store: AppStore = useStore): Promise<void> {
+  const s = store.getState;
+  await Promise.allSettled([
+    s().loadInfo(),
+    s().refreshStatus(),
+    s().refreshQueue(),
+    s().refreshPlugins(),
+    s().refreshCatalogs(),
+    s().refreshLyricsProviders(),
+    s().refreshDsps(),
+  ]);
+}
+
+export { position };
+export type { AppState };
