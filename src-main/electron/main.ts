@@ -1,0 +1,166 @@
+// The Electron shell: the core in the main process, the renderer in a sandboxed, context-isolated
+// window served from a custom protocol, and the IPC contract registered on ipcMain from
+// src-shared/contract.ts (one handler per method, one cancel channel, one event channel). Every
+// message's sender is checked against our own window and origin; navigation, new windows and
+// permission requests are refused. The audio process runs as an Electron utilityProcess.
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { app, BrowserWindow, ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, net, protocol, screen, session, type WebContents } from 'electron';
+import { CANCEL_CHANNEL, channelOf, EVENT_CHANNEL, methodsOf } from '../../src-shared/contract.js';
+import type { CallReply } from '../../src-shared/wire.js';
+import { AppCore } from '../app-core.js';
+import { appPaths, repoRoot } from '../app-paths.js';
+import type { RouterSession } from '../services/router.js';
+import { loadWindowState, MIN_SIZE, saveWindowState } from './window-state.js';
+
+const SCHEME = 'stellatune';
+const ORIGIN = `${SCHEME}://app`;
+const rendererDir = path.join(repoRoot, 'dist', 'renderer');
+const preloadFile = path.join(repoRoot, 'dist', 'preload', 'preload.cjs');
+
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+if (!app.requestSingleInstanceLock()) app.quit();
+
+const log = (m: string): void => console.error(`[stellatune] ${m}`);
+const paths = appPaths();
+const windowStateFile = path.join(paths.settings, 'window-state.json');
+let core: AppCore | null = null;
+let mainWindow: BrowserWindow | null = null;
+const sessions = new Map<number, RouterSession>();
+
+/** Only our window, showing our own origin, may use the contract. */
+function trustedSender(e: IpcMainInvokeEvent | IpcMainEvent): boolean {
+  const url = e.senderFrame?.url ?? '';
+  return mainWindow !== null && e.sender === mainWindow.webContents && (url === ORIGIN || url.startsWith(`${ORIGIN}/`));
+}
+
+function sessionFor(contents: WebContents): RouterSession {
+  let s = sessions.get(contents.id);
+  if (!s) {
+    s = core!.router.openSession(`webContents#${contents.id}`);
+    sessions.set(contents.id, s);
+    const id = contents.id;
+    contents.once('destroyed', () => {
+      sessions.get(id)?.close();
+      sessions.delete(id);
+    });
+  }
+  return s;
+}
+
+function registerContract(): void {
+  for (const { service, method } of methodsOf()) {
+    ipcMain.handle(channelOf(service, method), async (e, params: unknown, callId: unknown): Promise<CallReply> => {
+      if (!trustedSender(e)) return { ok: false, error: { code: 'unauthorized', message: 'unknown sender' } };
+      return sessionFor(e.sender).call(String(callId), service, method, params);
+    });
+  }
+  ipcMain.on(CANCEL_CHANNEL, (e, callId: unknown) => {
+    if (trustedSender(e)) sessions.get(e.sender.id)?.cancel(String(callId));
+  });
+  core!.events.on('event', (service, event, payload) => {
+    if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(EVENT_CHANNEL, service, event, payload);
+  });
+}
+
+function serveRenderer(): void {
+  protocol.handle(SCHEME, async (request) => {
+    const url = new URL(request.url);
+    if (url.host !== 'app') return new Response('not found', { status: 404 });
+    const rel = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
+    const file = path.resolve(rendererDir, `.${rel}`);
+    if (!file.startsWith(rendererDir + path.sep) || !fs.existsSync(file)) return new Response('not found', { status: 404 });
+    const res = await net.fetch(pathToFileURL(file).toString());
+    const headers = new Headers(res.headers);
+    headers.set('Content-Security-Policy', CSP);
+    headers.set('X-Content-Type-Options', 'nosniff');
+    return new Response(res.body, { status: res.status, headers });
+  });
+}
+
+function hardenContents(): void {
+  app.on('web-contents-created', (_e, contents) => {
+    contents.on('will-navigate', (e, url) => {
+      if (!url.startsWith(`${ORIGIN}/`)) e.preventDefault();
+    });
+    contents.on('will-redirect', (e) => e.preventDefault());
+    contents.on('will-attach-webview', (e) => e.preventDefault());
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  });
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+}
+
+function createWindow(): BrowserWindow {
+  const displays = screen.getAllDisplays().map((d) => d.workArea);
+  const state = loadWindowState(windowStateFile, displays);
+  const win = new BrowserWindow({
+    ...state,
+    minWidth: MIN_SIZE.width,
+    minHeight: MIN_SIZE.height,
+    show: false,
+    title: 'StellaTune',
+    backgroundColor: '#0f1117',
+    webPreferences: {
+      preload: preloadFile,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      spellcheck: false,
+    },
+  });
+  if (state.maximized) win.maximize();
+  win.once('ready-to-show', () => win.show());
+  const remember = (): void => {
+    if (win.isDestroyed()) return;
+    const b = win.getNormalBounds();
+    saveWindowState(windowStateFile, { ...b, maximized: win.isMaximized() });
+  };
+  let timer: NodeJS.Timeout | null = null;
+  const debounced = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(remember, 400);
+  };
+  win.on('resize', debounced);
+  win.on('move', debounced);
+  win.on('close', remember);
+  void win.loadURL(`${ORIGIN}/index.html`);
+  return win;
+}
+
+app.on('second-instance', () => {
+  if (mainWindow) {
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  }
+});
+
+app.on('window-all-closed', () => {
+  const c = core;
+  core = null;
+  void (c ? c.close() : Promise.resolve()).finally(() => app.quit());
+});
+
+await app.whenReady();
+hardenContents();
+serveRenderer();
+core = await AppCore.start({ shell: 'electron', paths, engine: { audioProcess: 'electron' }, log });
+registerContract();
+mainWindow = createWindow();
+mainWindow.on('closed', () => (mainWindow = null));
