@@ -429,6 +429,9 @@ port.on('message', (msg: ToWorker) => {
         if (entry) {
           entry.retired = true;
           if (entry.gen.refs === 0) detach(entry);
+        } else {
+          // Offered (e.g. as a decoder candidate) but never attached: main may let it go.
+          post({ type: 'detached', leaseId: msg.leaseId });
         }
         break;
       }

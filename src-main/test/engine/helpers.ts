@@ -8,7 +8,7 @@ import type { AppPaths } from '../../app-paths.js';
 import { ControlPlane } from '../../control/control-plane.js';
 import type { PlayerEngine } from '../../engine/player-engine.js';
 import type { PlayerEvent } from '../../../src-shared/player-types.js';
-import { builtinPluginDir, fixturePluginDir, repoRoot } from '../paths.js';
+import { builtinPluginDir, fixturePlugin, repoRoot } from '../paths.js';
 
 let pulseReady = false;
 
@@ -39,11 +39,13 @@ export function makeHome(): EngineHome {
   return { paths, dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** A control plane over the built-in plugins (and the fixture plugin, copied into the user
+ * folder: the fixture build folder also holds deliberately broken libraries). */
 export function startControl(home: EngineHome, fixtures = false): Promise<ControlPlane> {
+  if (fixtures) fs.copyFileSync(fixturePlugin, path.join(home.paths.userPlugins, path.basename(fixturePlugin)));
   return ControlPlane.start({
     paths: home.paths,
     watchUserFolder: false,
-    extraFolders: fixtures ? [{ dir: fixturePluginDir, origin: 'user', watch: false }] : [],
     registry: { stableMs: 100, pollMs: 0 },
   });
 }

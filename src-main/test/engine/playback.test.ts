@@ -1,0 +1,200 @@
+// The engine end to end: decode worker -> shared ring -> audio process -> a real, paced PortAudio
+// device (PulseAudio null sink through ALSA) or the wav-sink OutputSink plugin.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ControlPlane } from '../../control/control-plane.js';
+import { createPlayerEngine, type StellaPlayerEngine } from '../../engine/index.js';
+import type { PlayerEvent } from '../../../src-shared/player-types.js';
+import { builtinPluginDir } from '../paths.js';
+import { ensurePulse, makeHome, nextEvent, readWav, sleep, sox, startControl, waitFor, type EngineHome } from './helpers.js';
+
+let home: EngineHome;
+let control: ControlPlane | null = null;
+let engine: StellaPlayerEngine | null = null;
+let media: string;
+
+beforeAll(() => {
+  ensurePulse();
+});
+
+afterEach(async () => {
+  await engine?.close();
+  engine = null;
+  await control?.close();
+  control = null;
+  home?.cleanup();
+});
+
+async function setup(opts: { fixtures?: boolean } = {}): Promise<StellaPlayerEngine> {
+  home = makeHome();
+  media = path.join(home.dir, 'media');
+  fs.mkdirSync(media);
+  control = await startControl(home, opts.fixtures ?? false);
+  engine = (await createPlayerEngine({ control, paths: home.paths, log: () => {} })) as StellaPlayerEngine;
+  return engine;
+}
+
+function file(p: string, title = path.basename(p)) {
+  return { source: { kind: 'file' as const, path: p }, title };
+}
+
+function record(e: StellaPlayerEngine): PlayerEvent[] {
+  const events: PlayerEvent[] = [];
+  e.on('event', (ev) => events.push(ev));
+  return events;
+}
+
+describe('playback engine', () => {
+  it('plays a 10 s file through PortAudio to the end with 0 underruns', async () => {
+    const e = await setup();
+    const f = path.join(media, 'ten.flac');
+    sox('-n', '-r', '44100', '-c', '2', '-b', '16', f, 'synth', '10', 'sine', '440', 'vol', '0.4');
+    const events = record(e);
+    e.queueAdd([file(f)]);
+    const t0 = Date.now();
+    await e.play(0);
+    await nextEvent(e, 'ended', 25_000);
+    const wall = Date.now() - t0;
+    const positions = events.filter((ev) => ev.type === 'position').map((ev) => (ev as { positionMs: number }).positionMs);
+    expect(Math.max(...positions)).toBeGreaterThanOrEqual(9990);
+    expect(e.status().positionMs).toBe(10000);
+    expect(e.status().state).toBe('stopped');
+    expect(e.metrics().underruns).toBe(0);
+    // A paced device: ten seconds of audio take at least ten seconds.
+    expect(wall).toBeGreaterThanOrEqual(9900);
+    // Position only moves forward during plain playback.
+    for (let i = 1; i < positions.length; i++) expect(positions[i]).toBeGreaterThanOrEqual(positions[i - 1] as number);
+    expect(e.status().format).toMatchObject({ codec: 'flac', sampleRate: 44100, channels: 2, decoder: 'dev.stellatune.sndfile/sndfile' });
+  });
+
+  it('resumes the current track at its position within 2 s after the audio process is killed', async () => {
+    const e = await setup();
+    const f = path.join(media, 'eight.flac');
+    sox('-n', '-r', '44100', '-c', '2', '-b', '16', f, 'synth', '8', 'sine', '330', 'vol', '0.4');
+    e.queueAdd([file(f)]);
+    await e.play(0);
+    await waitFor(() => e.status().positionMs > 2500, 10_000, 'playback to pass 2.5 s');
+    const before = e.status().positionMs;
+    const pid = e.processIds().audio as number;
+    const killedAt = Date.now();
+    process.kill(pid, 'SIGKILL');
+    // Resumed: a new process plays and the position advances from where it was.
+    const resumed = await nextEvent(e, 'position', 5000, (ev) => ev.positionMs > before + 100 && e.processIds().audio !== pid);
+    const resumeMs = Date.now() - killedAt;
+    expect(e.metrics().audioProcessRestarts).toBe(1);
+    expect(resumeMs).toBeLessThan(2000);
+    expect(resumed.positionMs).toBeLessThan(before + 1500); // resumed, not restarted elsewhere
+    expect(e.status().state).toBe('playing');
+    expect(e.status().index).toBe(0);
+  });
+
+  it('skips a corrupt file with a track-error event and plays the next one', async () => {
+    const e = await setup();
+    const junk = path.join(media, 'junk.flac');
+    fs.writeFileSync(junk, Buffer.alloc(64 * 1024, 0x5a));
+    const good = path.join(media, 'good.wav');
+    sox('-n', '-r', '44100', '-c', '2', '-b', '16', good, 'synth', '1', 'sine', '550', 'vol', '0.4');
+    const events = record(e);
+    const [bad] = e.queueAdd([file(junk), file(good)]);
+    await e.play(0);
+    const err = await nextEvent(e, 'track-error', 5000);
+    expect(err.track.id).toBe(bad?.id);
+    await nextEvent(e, 'ended', 10_000);
+    const playedGood = events.some((ev) => ev.type === 'status' && ev.status.current?.source.kind === 'file' && ev.status.current.source.path === good && ev.status.state === 'playing');
+    expect(playedGood).toBe(true);
+    expect(e.metrics().underruns).toBe(0);
+  });
+
+  it('joins two tracks cut from one tone without a gap or overlap (wav-sink output)', async () => {
+    const sinkLib = path.join(builtinPluginDir, 'wav-sink.so');
+    if (!fs.existsSync(sinkLib)) throw new Error('wav-sink.so is not built');
+    const e = await setup();
+    const whole = path.join(media, 'whole.wav');
+    sox('-n', '-r', '44100', '-c', '2', '-b', '16', whole, 'synth', '3', 'sine', '440', 'sine', '1234', 'vol', '0.4');
+    const a = path.join(media, 'a.wav');
+    const b = path.join(media, 'b.wav');
+    const cut = 44100 + 12345; // not a multiple of any block size
+    sox(whole, a, 'trim', '0', `${cut}s`);
+    sox(whole, b, 'trim', `${cut}s`);
+    const out = path.join(media, 'out.wav');
+    await e.setOutput({ kind: 'plugin', pluginId: 'dev.stellatune.wav-sink', typeId: 'wav-file', target: { id: out, name: 'test', file: out } });
+    e.queueAdd([file(a), file(b)]);
+    await e.play(0);
+    await nextEvent(e, 'ended', 15_000);
+    // Switching the output away closes the sink, which finalises the file.
+    await e.setOutput({ kind: 'portaudio', deviceId: null, bufferFrames: 1024 });
+    const got = readWav(out);
+    const ref = readWav(whole);
+    expect(got.channels).toBe(2);
+    expect(got.sampleRate).toBe(44100);
+    expect(got.samples.length).toBe(ref.samples.length);
+    let mismatches = 0;
+    for (let i = 0; i < ref.samples.length; i++) if (Math.abs((got.samples[i] as number) - (ref.samples[i] as number)) > 1e-6) mismatches++;
+    expect(mismatches).toBe(0);
+  });
+
+  it('plays a fixture plugin stream across a reload of that plugin; the old generation unloads after the track', async () => {
+    const e = await setup({ fixtures: true });
+    const cp = control as ControlPlane;
+    const unloaded: number[] = [];
+    cp.registry.on('unloaded', (id, leaseId) => {
+      if (id === 'dev.stellatune.fixture') unloaded.push(leaseId);
+    });
+    const oldLease = cp.registry.current('dev.stellatune.fixture')?.leaseId as number;
+    e.queueAdd([
+      {
+        source: { kind: 'plugin', pluginId: 'dev.stellatune.fixture', typeId: 'fixture-source', item: { id: 'tone-440', freq: 440, duration_ms: 5000 } },
+        title: 'fixture tone',
+      },
+    ]);
+    await e.play(0);
+    await waitFor(() => e.status().positionMs > 1000, 10_000, 'the stream to play');
+    expect(e.status().format?.streamPlugin).toBe('dev.stellatune.fixture');
+    await cp.reloadPlugin('dev.stellatune.fixture');
+    const newLease = cp.registry.current('dev.stellatune.fixture')?.leaseId;
+    expect(newLease).not.toBe(oldLease);
+    await sleep(300);
+    // The old generation is still mapped: its stream is playing.
+    expect(unloaded).not.toContain(oldLease);
+    expect(cp.registry.get('dev.stellatune.fixture')?.retiredGenerations).toBe(1);
+    await nextEvent(e, 'ended', 15_000);
+    expect(e.status().positionMs).toBe(5000);
+    expect(e.metrics().underruns).toBe(0);
+    await waitFor(() => unloaded.includes(oldLease), 5000, 'the old generation to unload');
+    expect(cp.live().openStreams).toBe(0);
+  });
+
+  it('pauses, resumes, seeks and moves through the queue', async () => {
+    const e = await setup();
+    const f1 = path.join(media, 'one.wav');
+    const f2 = path.join(media, 'two.wav');
+    sox('-n', '-r', '48000', '-c', '2', '-b', '16', f1, 'synth', '6', 'sine', '440', 'vol', '0.3');
+    sox('-n', '-r', '48000', '-c', '1', '-b', '16', f2, 'synth', '6', 'sine', '660', 'vol', '0.3');
+    const [t1, t2] = e.queueAdd([file(f1), file(f2)]);
+    await e.play(0);
+    await waitFor(() => e.status().positionMs > 500, 10_000, 'playback');
+    await e.seek(4000);
+    await waitFor(() => e.status().positionMs >= 4000 && e.status().positionMs < 5000, 3000, 'the seek');
+    await e.pause();
+    const pausedAt = e.status().positionMs;
+    await sleep(600);
+    expect(e.status().state).toBe('paused');
+    expect(Math.abs(e.status().positionMs - pausedAt)).toBeLessThan(250);
+    await e.resume();
+    await e.next();
+    await waitFor(() => e.status().current?.id === t2?.id && e.status().state === 'playing' && e.status().positionMs > 200, 10_000, 'the next track');
+    expect(e.status().format).toMatchObject({ sampleRate: 48000, channels: 1 });
+    e.queueMove(t2?.id as string, 0);
+    expect(e.queue().tracks.map((t) => t.id)).toEqual([t2?.id, t1?.id]);
+    expect(e.queue().index).toBe(0);
+    e.setRepeat('all');
+    e.setVolume(0.5);
+    expect(e.status()).toMatchObject({ repeat: 'all', volume: 0.5 });
+    await e.stop();
+    expect(e.status().state).toBe('stopped');
+    const devices = await e.listDevices();
+    expect(devices.devices.length).toBeGreaterThan(0);
+    expect(devices.hostApis).toContain('ALSA');
+  });
+});
