@@ -56,15 +56,16 @@ void *realloc(void *p, size_t n) {
   return __libc_realloc(p, n);
 }
 void free(void *p) { __libc_free(p); }
-static long harness_alloc_count(void) { return atomic_load(&g_allocs); }
+static inline long harness_alloc_count(void) { return atomic_load(&g_allocs); }
 #else
 #define HARNESS_COUNTS_ALLOCS 0
-static long harness_alloc_count(void) { return 0; }
+static inline long harness_alloc_count(void) { return 0; }
 #endif
 
 /* ---- Host table and plugin loading -------------------------------------------------------- */
 
-static void harness_log(void *host_data, st_log_level_t level, const char *message, size_t len) {
+static inline void harness_log(void *host_data, st_log_level_t level, const char *message,
+                               size_t len) {
   (void)host_data;
   fprintf(stderr, "[plugin log %u] %.*s\n", (unsigned)level, (int)len, message);
 }
@@ -75,7 +76,7 @@ typedef struct harness_plugin {
   st_host_t host;
 } harness_plugin_t;
 
-static int harness_load(harness_plugin_t *p, const char *path, const char *data_dir) {
+static inline int harness_load(harness_plugin_t *p, const char *path, const char *data_dir) {
   memset(p, 0, sizeof *p);
   p->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (p->lib == NULL) {
@@ -99,7 +100,7 @@ static int harness_load(harness_plugin_t *p, const char *path, const char *data_
   return 0;
 }
 
-static void harness_unload(harness_plugin_t *p) {
+static inline void harness_unload(harness_plugin_t *p) {
   if (p->module != NULL && p->module->shutdown != NULL) {
     p->module->shutdown();
   }
@@ -109,7 +110,8 @@ static void harness_unload(harness_plugin_t *p) {
   memset(p, 0, sizeof *p);
 }
 
-static const st_capability_t *harness_cap(const harness_plugin_t *p, const char *type_id) {
+static inline const st_capability_t *harness_cap(const harness_plugin_t *p,
+                                                const char *type_id) {
   for (uint32_t i = 0; i < p->module->capability_count; i++) {
     const st_capability_t *c = p->module->capabilities[i];
     if (strcmp(c->type_id, type_id) == 0) {
@@ -119,12 +121,12 @@ static const st_capability_t *harness_cap(const harness_plugin_t *p, const char 
   return NULL;
 }
 
-static st_str_t harness_str(const char *s) {
+static inline st_str_t harness_str(const char *s) {
   st_str_t r = {s, s != NULL ? strlen(s) : 0};
   return r;
 }
 
-static void harness_free_str(const harness_plugin_t *p, st_str_t *s) {
+static inline void harness_free_str(const harness_plugin_t *p, st_str_t *s) {
   if (s->ptr != NULL) {
     p->module->free_mem((void *)s->ptr);
   }
@@ -133,7 +135,7 @@ static void harness_free_str(const harness_plugin_t *p, st_str_t *s) {
 }
 
 /* Creates an instance; on failure prints the plugin's message. */
-static st_status_t harness_create(const harness_plugin_t *p, st_capability_kind_t kind,
+static inline st_status_t harness_create(const harness_plugin_t *p, st_capability_kind_t kind,
                                   const char *type_id, const char *config, st_audio_spec_t spec,
                                   st_instance_t *out) {
   st_instance_args_t args;
@@ -155,7 +157,7 @@ static st_status_t harness_create(const harness_plugin_t *p, st_capability_kind_
 /* ---- Files --------------------------------------------------------------------------------- */
 
 /* Reads a whole file; returns NULL if it cannot. *out_len is the byte count. */
-static void *harness_read_file(const char *path, size_t *out_len) {
+static inline void *harness_read_file(const char *path, size_t *out_len) {
   FILE *f = fopen(path, "rb");
   if (f == NULL) {
     return NULL;
@@ -170,7 +172,7 @@ static void *harness_read_file(const char *path, size_t *out_len) {
   return buf;
 }
 
-static int harness_write_file(const char *path, const void *data, size_t len) {
+static inline int harness_write_file(const char *path, const void *data, size_t len) {
   FILE *f = fopen(path, "wb");
   if (f == NULL) {
     return -1;
@@ -179,7 +181,8 @@ static int harness_write_file(const char *path, const void *data, size_t len) {
   return fclose(f) == 0 && put == len ? 0 : -1;
 }
 
-static const char *harness_join(char *buf, size_t cap, const char *dir, const char *name) {
+static inline const char *harness_join(char *buf, size_t cap, const char *dir,
+                                       const char *name) {
   snprintf(buf, cap, "%s/%s", dir, name);
   return buf;
 }
