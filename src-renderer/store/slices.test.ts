@@ -1,0 +1,239 @@
+// Store slices against a contract client built by createClient over a scripted transport (the same
+// derivation the app uses), so these also check the client: call ids, cancel messages, events.
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { PlayerStatus, QueueSnapshot, TrackInfo } from '../../src-shared/player-types.js';
+import { RpcError } from '../../src-shared/rpc-error.js';
+import { createClient, type Transport } from '../ipc/client.js';
+import { setApi } from './api.js';
+import { bindStore, createAppStore } from './index.js';
+import { position } from './position.js';
+import { moveInQueue } from './slices.js';
+
+type Handler = (params: unknown) => unknown;
+
+class FakeTransport implements Transport {
+  handlers = new Map<string, Handler>();
+  calls: { id: string; key: string; params: unknown }[] = [];
+  cancelled: string[] = [];
+  private listeners = new Set<(s: string, e: string, p: unknown) => void>();
+  private hanging = new Map<string, (err: unknown) => void>();
+
+  on(key: string, h: Handler): this {
+    this.handlers.set(key, h);
+    return this;
+  }
+
+  async call(id: string, service: string, method: string, params: unknown): Promise<unknown> {
+    const key = `${service}.${method}`;
+    this.calls.push({ id, key, params });
+    const h = this.handlers.get(key);
+    if (h === undefined) return defaults(key);
+    const v = h(params);
+    if (v === HANG) return new Promise((_r, reject) => this.hanging.set(id, reject));
+    if (v instanceof RpcError) throw v.toJSON();
+    return v;
+  }
+  cancel(id: string): void {
+    this.cancelled.push(id);
+    // The core answers a cancelled call with a structured error.
+    this.hanging.get(id)?.({ code: 'cancelled', message: 'cancelled by the caller' });
+  }
+  onEvent(l: (s: string, e: string, p: unknown) => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+  emit(service: string, event: string, payload: unknown): void {
+    for (const l of this.listeners) l(service, event, payload);
+  }
+}
+
+const HANG = Symbol('hang');
+
+const track = (id: string, title = id): TrackInfo => ({ id, title, source: { kind: 'file', path: `/music/${title}.flac` } });
+const status = (over: Partial<PlayerStatus> = {}): PlayerStatus => ({
+  state: 'stopped',
+  current: null,
+  index: -1,
+  format: null,
+  positionMs: 0,
+  durationMs: null,
+  volume: 1,
+  repeat: 'off',
+  shuffle: false,
+  output: { kind: 'portaudio', deviceId: null, bufferFrames: 1024 },
+  ...over,
+});
+
+function defaults(key: string): unknown {
+  switch (key) {
+    case 'player.status':
+      return status();
+    case 'queue.get':
+      return { tracks: [], index: -1 };
+    case 'diagnostics.info':
+      return { version: '0', shell: 'test', platform: 'linux', engineUnavailable: null, pluginFolder: '/p' };
+    case 'plugins.list':
+    case 'sources.catalogs':
+    case 'lyrics.providers':
+    case 'output.dsps':
+      return [];
+    default:
+      return null;
+  }
+}
+
+let t: FakeTransport;
+let store: ReturnType<typeof createAppStore>;
+
+beforeEach(() => {
+  t = new FakeTransport();
+  store = createAppStore();
+  setApi(createClient(t));
+});
+
+describe('client derivation', () => {
+  it('validates arguments before anything is sent', async () => {
+    const client = createClient(t);
+    await expect(client.player.seek({ positionMs: -1 })).rejects.toMatchObject({ code: 'invalid_argument' });
+    await expect((client.player.setVolume as (p: unknown) => Promise<void>)({ volume: 2 })).rejects.toMatchObject({ code: 'invalid_argument' });
+    expect(t.calls).toEqual([]);
+  });
+
+  it('turns an abort into a cancel message for that call id', async () => {
+    t.on('sources.list', () => HANG);
+    const client = createClient(t);
+    const ac = new AbortController();
+    const p = client.sources.list({ pluginId: 'p', typeId: 't', request: { action: 'browse' } }, { signal: ac.signal });
+    await Promise.resolve();
+    ac.abort();
+    await expect(p).rejects.toMatchObject({ code: 'cancelled' });
+    expect(t.cancelled).toEqual([t.calls[0]!.id]);
+  });
+});
+
+describe('queue slice', () => {
+  it('moveInQueue keeps the current entry', () => {
+    const q: QueueSnapshot = { tracks: [track('a'), track('b'), track('c')], index: 1 };
+    const moved = moveInQueue(q, 'c', 0);
+    expect(moved.tracks.map((x) => x.id)).toEqual(['c', 'a', 'b']);
+    expect(moved.index).toBe(2);
+  });
+
+  it('reorders at once and rolls back when the core refuses', async () => {
+    store.getState().applyQueue({ tracks: [track('a'), track('b'), track('c')], index: 0 });
+    t.on('queue.move', () => new RpcError({ code: 'not_found', message: 'gone' }));
+    const p = store.getState().moveTrack('a', 2);
+    expect(store.getState().queue.tracks.map((x) => x.id)).toEqual(['b', 'c', 'a']);
+    await p;
+    expect(store.getState().queue.tracks.map((x) => x.id)).toEqual(['a', 'b', 'c']);
+    expect(store.getState().toasts.at(-1)?.kind).toBe('error');
+  });
+
+  it('follows queue events once bound', async () => {
+    await bindStore(createClient(t), store);
+    t.emit('queue', 'didChange', { tracks: [track('x')], index: 0 });
+    expect(store.getState().queue.tracks.map((x) => x.id)).toEqual(['x']);
+  });
+});
+
+describe('playback slice', () => {
+  it('keeps the position out of React state', async () => {
+    await bindStore(createClient(t), store);
+    let renders = 0;
+    const unsub = store.subscribe(() => renders++);
+    t.emit('player', 'didChangePosition', { positionMs: 1234, durationMs: 5000 });
+    t.emit('player', 'didChangePosition', { positionMs: 1334, durationMs: 5000 });
+    expect(renders).toBe(0);
+    expect(position.current()).toBeGreaterThanOrEqual(1334);
+    expect(position.duration()).toBe(5000);
+    unsub();
+  });
+
+  it('toggles between play, pause and resume from the status', async () => {
+    const s = store.getState();
+    await s.togglePlay();
+    s.applyStatus(status({ state: 'playing', current: track('a'), index: 0 }));
+    await store.getState().togglePlay();
+    s.applyStatus(status({ state: 'paused', current: track('a'), index: 0 }));
+    await store.getState().togglePlay();
+    expect(t.calls.map((c) => c.key)).toEqual(['player.play', 'player.pause', 'player.resume']);
+  });
+
+  it('cycles repeat off → all → one', async () => {
+    store.getState().applyStatus(status({ repeat: 'all' }));
+    await store.getState().cycleRepeat();
+    expect(t.calls.at(-1)).toMatchObject({ key: 'player.setRepeat', params: { mode: 'one' } });
+  });
+});
+
+describe('sources slice', () => {
+  const catalog = { pluginId: 'dev.x', pluginName: 'X', typeId: 'src', displayName: 'X source', actions: [{ action: 'search', label: 'Search', query: true }] };
+
+  it('shows pending, then items; plays an item through a plugin track source', async () => {
+    t.on('sources.catalogs', () => [catalog]);
+    t.on('sources.list', () => ({ items: [{ id: 'i1', kind: 'track', title: 'One', raw: { id: 'i1', title: 'One' } }], nextOffset: null }));
+    t.on('queue.add', (p) => (p as { tracks: unknown[] }).tracks.map((x, i) => ({ ...(x as object), id: `q${i}` })));
+    await store.getState().refreshCatalogs();
+    const p = store.getState().listItems({ action: 'search', query: 'one' });
+    expect(store.getState().sourceBrowse.pending).toBe(true);
+    await p;
+    expect(store.getState().sourceBrowse.items.map((i) => i.id)).toEqual(['i1']);
+    await store.getState().playItem(store.getState().sourceBrowse.items[0]!, 'play');
+    expect(t.calls.at(-1)).toMatchObject({
+      key: 'queue.add',
+      params: { play: true, tracks: [{ title: 'One', source: { kind: 'plugin', pluginId: 'dev.x', typeId: 'src', item: { id: 'i1', title: 'One' } } }] },
+    });
+  });
+
+  it('cancel sends the cancel message and leaves a cancelled state, not an error', async () => {
+    t.on('sources.catalogs', () => [catalog]);
+    t.on('sources.list', () => HANG);
+    await store.getState().refreshCatalogs();
+    const p = store.getState().listItems({ action: 'search', query: 'slow' });
+    await Promise.resolve();
+    store.getState().cancelList();
+    await p;
+    const listCall = t.calls.find((c) => c.key === 'sources.list')!;
+    expect(t.cancelled).toEqual([listCall.id]);
+    expect(store.getState().sourceBrowse).toMatchObject({ pending: false, cancelled: true, error: null });
+  });
+
+  it('reports plugin errors readably', async () => {
+    t.on('sources.catalogs', () => [catalog]);
+    t.on('sources.list', () => new RpcError({ code: 'timeout', message: 'list_items took longer than 12000 ms' }));
+    await store.getState().refreshCatalogs();
+    await store.getState().listItems({ action: 'search', query: 'x' });
+    expect(store.getState().sourceBrowse.error).toMatch(/did not answer in time/);
+  });
+});
+
+describe('lyrics slice', () => {
+  it('searches every provider, prefers synced candidates and fetches the first', async () => {
+    const provider = { pluginId: 'dev.l', pluginName: 'L', typeId: 'lrc', displayName: 'LRC' };
+    t.on('lyrics.providers', () => [provider]);
+    t.on('lyrics.search', () => ({
+      candidates: [
+        { id: 'plain', synced: false, instrumental: false, raw: { id: 'plain' } },
+        { id: 'synced', synced: true, instrumental: false, raw: { id: 'synced' } },
+      ],
+    }));
+    t.on('lyrics.fetch', (p) => ({ id: (p as { track: { id: string } }).track.id, synced: [{ timeMs: 0, text: 'hello' }], plain: 'hello', instrumental: false }));
+    await store.getState().refreshLyricsProviders();
+    await store.getState().lyricsForTrack(track('a', 'Song'));
+    const l = store.getState().lyrics;
+    expect(l.candidates.map((c) => c.id)).toEqual(['synced', 'plain']);
+    expect(l.doc?.id).toBe('synced');
+    expect(t.calls.find((c) => c.key === 'lyrics.search')?.params).toMatchObject({ query: { title: 'Song', path: '/music/Song.flac' } });
+  });
+});
+
+describe('plugins slice', () => {
+  it('records the apply outcome per capability', async () => {
+    t.on('plugins.applyConfig', () => ({ outcome: 'rejected', reason: 'no' }));
+    await store.getState().applyConfig('dev.x', 'source', 'src', { mode: 'x' });
+    expect(store.getState().applyOutcome['dev.x/source/src']).toEqual({ outcome: 'rejected', reason: 'no' });
+    t.on('plugins.applyConfig', () => new RpcError({ code: 'invalid_argument', message: 'config does not match the schema' }));
+    await store.getState().applyConfig('dev.x', 'source', 'src', { mode: 1 });
+    expect(store.getState().applyOutcome['dev.x/source/src']).toMatchObject({ outcome: 'error' });
+  });
+});
