@@ -9,3 +9,5 @@ export const fixturePluginDir = path.join(nativeBuild, 'fixtures');
 export const badFixtureDir = path.join(fixturePluginDir, 'bad');
 export const toolDir = path.join(nativeBuild, 'tools');
 export const fixturePlugin = path.join(fixturePluginDir, 'st-fixture.so');
+// The plugin template (native-plugins/template), built outside the plugin folders.
+export const templatePlugin = path.join(nativeBuild, 'template', 'folder-source.so');

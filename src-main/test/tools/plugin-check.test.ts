@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type CheckResult, checkPlugin } from '../../tools/plugin-check.js';
-import { badFixtureDir, builtinPluginDir, fixturePlugin } from '../paths.js';
+import { badFixtureDir, builtinPluginDir, fixturePlugin, templatePlugin } from '../paths.js';
 
 async function check(lib: string): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
@@ -23,6 +23,15 @@ describe('plugin:check', () => {
       expect(steps).toContain(s);
     }
     expect(fixture.some((r) => r.step === 'source/fixture-source' && /cancelled op left PENDING after \d+ ms/.test(r.detail))).toBe(true);
+  });
+
+  it('passes the plugin template without a warning', async () => {
+    const results = await check(templatePlugin);
+    expect(results.filter((r) => r.level !== 'pass')).toEqual([]);
+    const details = results.filter((r) => r.step === 'source/folder').map((r) => r.detail);
+    expect(details).toContain('plan for the same config: hot_apply');
+    expect(details.some((d) => /^a cancelled op left PENDING after \d+ ms/.test(d))).toBe(true);
+    expect(results.at(-1)!.step).toBe('shutdown');
   });
 
   it('fails a library built for another ABI with the reason', async () => {
