@@ -2,6 +2,7 @@
 // utilityProcess inside Electron. Requests are messages with ids; the process is restarted when
 // it dies unexpectedly and `onRestart` lets the engine resume playback.
 import { fork } from 'node:child_process';
+import { createRequire } from 'node:module';
 import type { FromAudio, ToAudio } from '../audio/protocol.js';
 import { runnableEntry } from './runnable.js';
 
@@ -104,9 +105,8 @@ export class AudioHost {
       on(ev: 'exit', cb: (code: number) => void): void;
     };
     type ElectronApi = { utilityProcess: { fork(modulePath: string, args: string[], opts: Record<string, unknown>): Utility } };
-    const req = (globalThis as { require?: (id: string) => unknown }).require ?? process.mainModule?.require.bind(process.mainModule);
-    if (!req) throw new Error('Electron utilityProcess requested outside Electron');
-    const electron = req('electron') as ElectronApi;
+    if (!process.versions.electron) throw new Error('Electron utilityProcess requested outside Electron');
+    const electron = createRequire(import.meta.url)('electron') as ElectronApi;
     const child = electron.utilityProcess.fork(entry, [], {
       serviceName: 'stellatune-audio',
       stdio: 'ignore',

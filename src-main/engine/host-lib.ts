@@ -98,8 +98,8 @@ let fns: HostFns | null = null;
 function host(): HostFns {
   if (fns) return fns;
   const lib = koffi.load(hostLibraryPath());
-  // Stream out-parameter: two pointers, the layout of st_stream_t.
-  const StreamOut = koffi.struct('st_host_stream_out_t', { handle: 'void *', io: 'void *' });
+  // Stream out-parameter: two pointers, the layout of st_stream_t (named, used in the prototype).
+  koffi.struct('st_host_stream_out_t', { handle: 'void *', io: 'void *' });
   const ring = 'void *';
   fns = {
     fileOpen: lib.func('int32_t st_host_file_open(const char *path, _Out_ st_host_stream_out_t *out)'),
