@@ -46,15 +46,16 @@ typedef struct st_decoder_info {
   st_decoder_flags_t flags;
   st_audio_spec_t spec;        /* the format read_f32 produces */
   uint64_t duration_frames;    /* valid with ST_DECODER_HAS_DURATION */
-  uint32_t encoder_delay_frames;   /* already removed from the output; for information */
-  uint32_t encoder_padding_frames; /* already removed from the output; for information */
+  uint32_t encoder_delay_frames;   /* already removed from the output; 0 = none or unknown */
+  uint32_t encoder_padding_frames; /* already removed from the output; 0 = none or unknown */
 } st_decoder_info_t;
 
 typedef struct st_decoder_vtable {
   st_instance_vtable_base_t base; /* kind == ST_CAP_DECODER */
 
   /* Opens the media; reads its header through args->stream. ST_ERR_DECODE (or
-   * ST_ERR_UNSUPPORTED) lets the host try the next decoder; it then rewinds the stream.
+   * ST_ERR_UNSUPPORTED) lets the host try the next decoder; it then rewinds the stream. Any other
+   * code (e.g. the stream's ST_ERR_NETWORK, passed through) ends the track with that error.
    * [decode-thread] */
   st_status_t (*open)(void *handle, const st_decoder_open_args_t *args, st_str_t *out_error);
 
@@ -68,7 +69,9 @@ typedef struct st_decoder_vtable {
 
   /* Decodes up to `frames` frames into `out` (frames * channels floats, host-owned).
    * *out_frames < frames is allowed; ST_OK with *out_frames == 0 means the end of the track.
-   * No allocation; blocking is allowed only inside the stream's read. [decode-thread & realtime] */
+   * On an error status *out_frames is ignored: return what was decoded before the error with
+   * ST_OK, and the error on the next call. No allocation; blocking is allowed only inside the
+   * stream's read. [decode-thread & realtime] */
   st_status_t (*read_f32)(void *handle, float *out, uint32_t frames, uint32_t *out_frames);
 
   /* Moves to `position_ms`; *out_position_frames is where decoding resumes, which must be within

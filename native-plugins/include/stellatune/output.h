@@ -69,7 +69,9 @@ typedef struct st_output_vtable {
                       st_str_t *out_error);
 
   /* Accepts up to `frames` interleaved frames; *out_accepted may be less when the sink's queue is
-   * full (the host retries the rest). ST_ERR_IO when the target is lost.
+   * full (the host retries the rest). ST_ERR_IO when the target is lost. A device sink must not
+   * block here (hand the samples to its own ring); a file sink may do buffered writes, since the
+   * host's output loop paces itself by the sink's status, not by a device clock.
    * [output-thread & realtime] */
   st_status_t (*write_f32)(void *handle, const float *samples, uint32_t frames,
                            uint32_t *out_accepted);
