@@ -31,7 +31,7 @@ describe('ABI layout', () => {
       expect(koffi.sizeof(type)).toBe(c!.size);
       const jsFields = Object.fromEntries(Object.keys(c!.fields).map((f) => [f, koffi.offsetof(type, f)]));
       expect(jsFields).toEqual(c!.fields);
-      expect(Object.keys(koffi.introspect(type).members ?? {}).sort()).toEqual(Object.keys(c!.fields).sort());
+      expect(Object.keys(koffi.type(type).members ?? {}).sort()).toEqual(Object.keys(c!.fields).sort());
     });
   }
 });

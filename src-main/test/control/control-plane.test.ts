@@ -1,6 +1,7 @@
 // The control plane under load with the real fixture plugin: slow ops never block the event loop,
 // deadlines and caller aborts cancel plugin ops, faulty results end in the right structured error,
 // and StreamLeases keep a reloaded plugin's old generation alive exactly as long as needed.
+import { setMaxListeners } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../control/control-plane.js';
@@ -110,6 +111,7 @@ describe('slow plugin calls', () => {
 describe('faulty results', () => {
   it('the 129th request to one owner is refused as busy at once', async () => {
     const ac = new AbortController();
+    setMaxListeners(256, ac.signal); // one signal shared by 128 requests
     const held = Array.from({ length: 128 }, () =>
       cp.listItems(FX, SRC, fx({ mode: 'hang' }), { signal: ac.signal }).catch((e: ControlError) => e.code),
     );

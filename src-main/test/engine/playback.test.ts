@@ -165,6 +165,30 @@ describe('playback engine', () => {
     expect(cp.live().openStreams).toBe(0);
   });
 
+  it('recovers when the output device is lost mid-track (a sink plugin failing), counting the loss', async () => {
+    const e = await setup({ fixtures: true });
+    const cp = control as ControlPlane;
+    // fixture-null: paced like a device (200 ms buffer); write fails with ST_ERR_IO ("device
+    // lost") after one second of audio per open.
+    cp.settings.setConfig('dev.stellatune.fixture', 'output', 'fixture-null', { paced: true, fail_after_frames: 44100 });
+    const targets = await e.listSinkTargets('dev.stellatune.fixture', 'fixture-null');
+    expect(targets[0]).toMatchObject({ id: 'null' });
+    await e.setOutput({ kind: 'plugin', pluginId: 'dev.stellatune.fixture', typeId: 'fixture-null', target: targets[0] as Record<string, unknown> });
+    const f = path.join(media, 'three.wav');
+    sox('-n', '-r', '44100', '-c', '2', '-b', '16', f, 'synth', '3', 'sine', '440', 'vol', '0.4');
+    e.queueAdd([file(f)]);
+    const t0 = Date.now();
+    await e.play(0);
+    await nextEvent(e, 'ended', 15_000);
+    const m = e.metrics();
+    expect(m.deviceLosses).toBeGreaterThanOrEqual(2);
+    expect(m.lastRecoveryMs).not.toBeNull();
+    expect(m.lastRecoveryMs as number).toBeLessThan(1000);
+    expect(e.status().positionMs).toBe(3000);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2500); // paced, and it kept going after each loss
+    expect(m.audioProcessRestarts).toBe(0);
+  });
+
   it('pauses, resumes, seeks and moves through the queue', async () => {
     const e = await setup();
     const f1 = path.join(media, 'one.wav');
