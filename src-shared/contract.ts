@@ -37,7 +37,6 @@ const none = s.void();
 const id = s.string({ min: 1, max: 512 });
 const pluginId = s.string({ min: 1, max: 256, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/ });
 const typeId = s.string({ min: 1, max: 256 });
-const text = s.string({ max: 4096 });
 const path = s.string({ min: 1, max: 4096 });
 const ms = s.number({ min: 0 });
 const count = s.int({ min: 0 });
@@ -403,7 +402,7 @@ export interface CallOptions {
 
 type ClientMethod<P, R> = [P] extends [void] | [undefined]
   ? (params?: P, opts?: CallOptions) => Promise<R>
-  : {} extends P
+  : Partial<P> extends P
     ? (params?: P, opts?: CallOptions) => Promise<R>
     : (params: P, opts?: CallOptions) => Promise<R>;
 

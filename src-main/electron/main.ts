@@ -160,7 +160,12 @@ app.on('window-all-closed', () => {
 await app.whenReady();
 hardenContents();
 serveRenderer();
-core = await AppCore.start({ shell: 'electron', paths, engine: { audioProcess: 'electron' }, log });
+// STELLATUNE_EXTRA_PLUGINS: more plugin folders (path-list), used by the e2e specs for the fixture.
+const extraFolders = (process.env.STELLATUNE_EXTRA_PLUGINS ?? '')
+  .split(path.delimiter)
+  .filter(Boolean)
+  .map((dir) => ({ dir: path.resolve(dir), origin: 'user' as const, watch: false }));
+core = await AppCore.start({ shell: 'electron', paths, extraFolders, engine: { audioProcess: 'electron' }, log });
 registerContract();
 mainWindow = createWindow();
 mainWindow.on('closed', () => (mainWindow = null));

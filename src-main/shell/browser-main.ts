@@ -5,6 +5,7 @@
 //   --no-open       do not open a browser window (also when CI is set or there is no display)
 //   --plugins DIR   an extra plugin folder (repeatable; tests add the fixture folder)
 //   --no-audio      run without the playback engine
+// STELLATUNE_HOME moves the app's data; STELLATUNE_EXTRA_PLUGINS adds plugin folders (path-list).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,7 +30,11 @@ const paths = appPaths();
 const core = await AppCore.start({
   shell: 'browser',
   paths,
-  extraFolders: values.plugins.map((dir) => ({ dir: path.resolve(dir), origin: 'user' as const, watch: false })),
+  extraFolders: [...values.plugins, ...(process.env.STELLATUNE_EXTRA_PLUGINS ?? '').split(path.delimiter).filter(Boolean)].map((dir) => ({
+    dir: path.resolve(dir),
+    origin: 'user' as const,
+    watch: false,
+  })),
   engine: values['no-audio'] ? false : { audioProcess: 'fork' },
   log,
 });

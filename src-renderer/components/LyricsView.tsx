@@ -60,7 +60,7 @@ export function LyricsView(): JSX.Element {
 
   useEffect(() => {
     if (track && providers.length > 0) void lyricsForTrack(track);
-  }, [track?.id, providers.length]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [track?.id, providers.length]);
 
   const doc = lyrics.trackId === track?.id ? lyrics.doc : null;
 

@@ -114,7 +114,7 @@ export function NowPlayingBar(): JSX.Element {
   const loading = status?.state === 'loading';
 
   return (
-    <footer className="now-playing" aria-label="Now playing">
+    <footer className="now-playing" aria-label="Now playing" data-testid="now-playing" data-state={status?.state ?? 'stopped'}>
       <div className="np-track">
         <div className={`np-art ${playing ? 'is-playing' : ''}`} aria-hidden>
           {Icon.music({ size: 22 })}
@@ -138,7 +138,7 @@ export function NowPlayingBar(): JSX.Element {
                 {Icon.plug({ size: 12 })} {fmt?.streamPlugin ?? (track?.source.kind === 'plugin' ? track.source.pluginId : '')}
               </span>
             ) : null}
-            {status?.state ? <span className={`badge state-${status.state}`} data-testid="player-state">{status.state}</span> : null}
+            {loading ? <span className="badge state-loading">loading…</span> : null}
           </div>
         </div>
       </div>

@@ -13,6 +13,7 @@ function sourceLabel(t: TrackInfo): string {
 export function QueueView(): JSX.Element {
   const queue = useStore((s) => s.queue);
   const state = useStore((s) => s.status?.state);
+  const currentDuration = useStore((s) => s.status?.durationMs ?? null);
   const playAt = useStore((s) => s.playAt);
   const removeTracks = useStore((s) => s.removeTracks);
   const moveTrack = useStore((s) => s.moveTrack);
@@ -105,7 +106,7 @@ export function QueueView(): JSX.Element {
                   <span className="track-sub">{t.artist ?? sourceLabel(t)}</span>
                 </span>
                 {t.source.kind === 'plugin' ? <span className="badge badge-accent small">{Icon.plug({ size: 11 })} {t.source.pluginId.split('.').pop()}</span> : null}
-                <span className="track-time">{formatTime(t.durationMs)}</span>
+                <span className="track-time">{formatTime(t.durationMs ?? (current ? currentDuration : null))}</span>
                 <span className="row-actions">
                   <button className="icon-btn small" aria-label={`Play ${t.title}`} onClick={() => void playAt(i)}>
                     {Icon.play({ size: 14 })}

@@ -1,0 +1,131 @@
+// Starts the app for one spec file: the browser shell (a Node process serving the built renderer,
+// opened in Chromium) or, in the `electron` project, the Electron app. Each launch gets its own
+// app home and a copy of the fixture plugin, so specs do not share settings or queues.
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { _electron, test, type Browser, type ElectronApplication, type Page, type TestInfo } from '@playwright/test';
+
+export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+export const fixtureLibrary = path.join(repoRoot, 'native-plugins', 'build', 'fixtures', 'st-fixture.so');
+export const screenshotDir = path.join(repoRoot, 'test-results', 'screens');
+
+export interface App {
+  page: Page;
+  home: string;
+  /** A folder of generated audio files. */
+  media: string;
+  close(): Promise<void>;
+}
+
+/** A PCM WAV file of a sine tone (stereo, 16-bit). */
+export function writeTone(file: string, seconds: number, freq: number, rate = 44100): void {
+  const frames = Math.round(seconds * rate);
+  const data = Buffer.alloc(frames * 4);
+  for (let i = 0; i < frames; i++) {
+    const v = Math.round(Math.sin((2 * Math.PI * freq * i) / rate) * 0.3 * 32767);
+    data.writeInt16LE(v, i * 4);
+    data.writeInt16LE(v, i * 4 + 2);
+  }
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0);
+  h.writeUInt32LE(36 + data.length, 4);
+  h.write('WAVE', 8);
+  h.write('fmt ', 12);
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(2, 22);
+  h.writeUInt32LE(rate, 24);
+  h.writeUInt32LE(rate * 4, 28);
+  h.writeUInt16LE(4, 32);
+  h.writeUInt16LE(16, 34);
+  h.write('data', 36);
+  h.writeUInt32LE(data.length, 40);
+  fs.writeFileSync(file, Buffer.concat([h, data]));
+}
+
+function prepareHome(): { home: string; plugins: string; media: string } {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'stellatune-e2e-'));
+  const plugins = path.join(home, 'fixture-plugins');
+  const media = path.join(home, 'Music');
+  fs.mkdirSync(plugins);
+  fs.mkdirSync(media);
+  fs.copyFileSync(fixtureLibrary, path.join(plugins, 'st-fixture.so'));
+  writeTone(path.join(media, '01 Low tone.wav'), 30, 220);
+  writeTone(path.join(media, '02 Middle tone.wav'), 12, 440);
+  writeTone(path.join(media, '03 High tone.wav'), 12, 880);
+  return { home, plugins, media };
+}
+
+async function startBrowserShell(env: NodeJS.ProcessEnv): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [path.join(repoRoot, 'dist', 'src-main', 'shell', 'browser-main.js'), '--no-open'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`the browser shell did not start:\n${out}\n${err}`)), 30_000);
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /running at (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`the browser shell exited (${code}):\n${out}\n${err}`)));
+  });
+  return { url, proc };
+}
+
+/** Launches the app for the calling spec file's project. */
+export async function launchApp(browser: Browser, testInfo: TestInfo): Promise<App> {
+  const { home, plugins, media } = prepareHome();
+  const env = { ...process.env, STELLATUNE_HOME: home, STELLATUNE_EXTRA_PLUGINS: plugins, CI: process.env.CI ?? '1' };
+  const electronPath = testInfo.project.metadata?.electron as string | undefined;
+  const cleanup = (): void => fs.rmSync(home, { recursive: true, force: true });
+
+  if (electronPath) {
+    const app: ElectronApplication = await _electron.launch({ executablePath: electronPath, args: [repoRoot], env });
+    const page = await app.firstWindow();
+    await page.setViewportSize({ width: 1200, height: 800 });
+    await page.getByTestId('nav-queue').waitFor();
+    return { page, home, media, close: async () => (await app.close(), cleanup()) };
+  }
+
+  const { url, proc } = await startBrowserShell(env);
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 }, colorScheme: 'dark' });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+  await page.goto(url);
+  await page.getByTestId('nav-queue').waitFor();
+  return {
+    page,
+    home,
+    media,
+    close: async () => {
+      await context.close();
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+      cleanup();
+    },
+  };
+}
+
+/** Saves test-results/screens/<project>-<name>.png. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(screenshotDir, { recursive: true });
+  await page.screenshot({ path: path.join(screenshotDir, `${test.info().project.name}-${name}.png`) });
+}
+
+/** Seconds shown in the now-playing bar's elapsed time ("m:ss"). */
+export async function elapsedSeconds(page: Page): Promise<number> {
+  const text = (await page.getByTestId('position-time').textContent()) ?? '';
+  const m = /^(\d+):(\d\d)$/.exec(text.trim());
+  return m ? Number(m[1]) * 60 + Number(m[2]) : -1;
+}

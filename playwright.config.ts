@@ -1,0 +1,32 @@
+// Playwright: the e2e specs run against the browser shell in Debian's Chromium (no browser
+// download), and against Electron (_electron.launch) where its binary is installed. One app per
+// spec file, files one after another: the CI machine has 2 cores and the app plays real audio.
+import { defineConfig } from '@playwright/test';
+import { electronBinary } from './scripts/electron-binary.mjs';
+
+const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const electron = electronBinary();
+
+export default defineConfig({
+  testDir: 'e2e',
+  outputDir: 'test-results/playwright',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  workers: 1,
+  fullyParallel: false,
+  retries: process.env.CI ? 1 : 0,
+  reporter: [['list']],
+  use: {
+    viewport: { width: 1200, height: 800 },
+    screenshot: 'only-on-failure',
+    trace: 'retain-on-failure',
+    actionTimeout: 10_000,
+  },
+  projects: [
+    {
+      name: 'browser',
+      use: { browserName: 'chromium', launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs } },
+    },
+    ...(electron ? [{ name: 'electron', metadata: { electron } }] : []),
+  ],
+});
