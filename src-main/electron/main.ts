@@ -36,7 +36,9 @@ protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: 
 if (!app.requestSingleInstanceLock()) app.quit();
 
 const log = (m: string): void => console.error(`[stellatune] ${m}`);
-const paths = appPaths();
+// appPaths() takes built-in plugins from process.resourcesPath, which in a development run of
+// Electron is Electron's own resources folder; use the build output there instead.
+const paths = app.isPackaged ? appPaths() : { ...appPaths(), builtinPlugins: path.join(repoRoot, 'native-plugins', 'build', 'plugins') };
 const windowStateFile = path.join(paths.settings, 'window-state.json');
 let core: AppCore | null = null;
 let mainWindow: BrowserWindow | null = null;
