@@ -77,13 +77,17 @@ static const st_io_vtable_t k_file_io = {sizeof(st_io_vtable_t), 0u, fs_read, fs
                                          fs_size};
 
 st_status_t file_stream_open(const char *path, st_stream_t *out_stream, uint64_t *out_size) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: opening a FIFO or a device named like a track must not hang the op (and with
+   * it the module's shutdown, which joins the worker); it is cleared again for the regular file. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return errno == ENOENT || errno == ENOTDIR ? ST_ERR_NOT_FOUND : ST_ERR_IO;
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);
     return ST_ERR_NOT_FOUND;
   }
+  int flags = fcntl(fd, F_GETFL);
+  if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
   file_stream_t *s = malloc(sizeof *s);
   if (s == NULL) {
     close(fd);

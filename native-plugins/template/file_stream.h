@@ -11,7 +11,8 @@
 
 #include "st_sdk.h"
 
-/* Opens `path` read-only as a stream. ST_ERR_NOT_FOUND when it is missing or not a regular file,
+/* Opens `path` read-only as a stream, without blocking (a FIFO is refused, not waited on).
+ * ST_ERR_NOT_FOUND when it is missing or not a regular file,
  * ST_ERR_IO otherwise; *out_size is the file's length. [op-worker] */
 st_status_t file_stream_open(const char *path, st_stream_t *out_stream, uint64_t *out_size);
 

@@ -2,6 +2,7 @@
 // control plane: it lists a real temporary folder (browse, paging, search, filters), opens a
 // track as a stream whose bytes, seek, tell and size match the file, plans config changes, and
 // keeps its state across a restart.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -162,6 +163,13 @@ describe('the folder-source template', () => {
     await expect(rejection(cp.openStream(ID, TYPE, { id: '../../etc/passwd', kind: 'track' }))).resolves.toMatchObject({
       status: 'invalid_arg',
     });
+    // A FIFO named like a track is refused at once: a blocking open would hang the op and the
+    // module's shutdown, which joins the worker.
+    execFileSync('mkfifo', [path.join(music, 'Album A', 'pipe.flac')]);
+    const t0 = Date.now();
+    await expect(rejection(cp.openStream(ID, TYPE, { id: 'Album A/pipe.flac' }))).resolves.toMatchObject({ status: 'not_found' });
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(brief(await list({ action: 'browse', id: 'Album A' }))).not.toContain('track:Album A/pipe.flac');
   });
 
   it('opens a listed track as a stream whose bytes, seek, tell and size match the file', async () => {
