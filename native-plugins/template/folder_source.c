@@ -29,7 +29,6 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -256,9 +255,9 @@ static cJSON *item_json(const char *id, const scan_entry_t *e) {
     if (slash != NULL) {
       const char *start = slash;
       while (start > id && start[-1] != '/') start--;
-      char album[256];
-      snprintf(album, sizeof album, "%.*s", (int)(slash - start), start);
-      cJSON_AddStringToObject(item, "album", album);
+      char *album = strndup(start, (size_t)(slash - start));
+      if (album != NULL) cJSON_AddStringToObject(item, "album", album);
+      free(album);
     }
   }
   return item;
