@@ -64,6 +64,10 @@ test('change an EQ band', async () => {
   await eq.getByTestId('eq-preamp').fill('-3');
   await expect(eq.getByTestId('eq-status')).toHaveText('Applied live');
   await expect(page.getByTestId('device-list')).toBeVisible();
+  // OutputSink plugins list their targets (asked of the audio process).
+  const sink = page.locator('.sink', { hasText: 'Fixture null output' });
+  await sink.getByRole('button', { name: 'List targets' }).click();
+  await expect(sink.locator('.radio-row').first()).toBeVisible();
   await screenshot(page, 'output');
   // The config persists: a reload of the page shows the band where it was left.
   await page.reload();

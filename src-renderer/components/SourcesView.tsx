@@ -14,6 +14,7 @@ export function SourcesView(): JSX.Element {
   const browse = useStore((s) => s.sourceBrowse);
   const listItems = useStore((s) => s.listItems);
   const cancel = useStore((s) => s.cancelList);
+  const loadMore = useStore((s) => s.loadMore);
   const playItem = useStore((s) => s.playItem);
   const [query, setQuery] = useState('');
   const catalog = catalogs.find((c) => catalogKeyOf(c) === key) ?? null;
@@ -142,6 +143,13 @@ export function SourcesView(): JSX.Element {
               );
             })}
           </ul>
+          {browse.nextOffset !== null && browse.items.length > 0 && !browse.pending ? (
+            <div className="center-pad">
+              <button className="btn" onClick={() => void loadMore()} data-testid="source-more">
+                Load more
+              </button>
+            </div>
+          ) : null}
         </>
       )}
     </section>

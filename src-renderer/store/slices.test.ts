@@ -198,6 +198,21 @@ describe('sources slice', () => {
     expect(store.getState().sourceBrowse).toMatchObject({ pending: false, cancelled: true, error: null });
   });
 
+  it('loads the next page from next_offset and appends it', async () => {
+    t.on('sources.catalogs', () => [catalog]);
+    t.on('sources.list', (p) => {
+      const offset = (p as { request: { offset?: number } }).request.offset ?? 0;
+      return { items: [{ id: `i${offset}`, kind: 'track', title: `T${offset}`, raw: {} }], nextOffset: offset === 0 ? 1 : null };
+    });
+    await store.getState().refreshCatalogs();
+    await store.getState().listItems({ action: 'browse', id: 'f' });
+    expect(store.getState().sourceBrowse.nextOffset).toBe(1);
+    await store.getState().loadMore();
+    expect(store.getState().sourceBrowse.items.map((i) => i.id)).toEqual(['i0', 'i1']);
+    expect(t.calls.at(-1)?.params).toMatchObject({ request: { action: 'browse', id: 'f', offset: 1 } });
+    expect(store.getState().sourceBrowse.nextOffset).toBeNull();
+  });
+
   it('reports plugin errors readably', async () => {
     t.on('sources.catalogs', () => [catalog]);
     t.on('sources.list', () => new RpcError({ code: 'timeout', message: 'list_items took longer than 12000 ms' }));

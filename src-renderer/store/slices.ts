@@ -289,15 +289,19 @@ export interface SourcesSlice {
     error: string | null;
     cancelled: boolean;
     lastRequest: string | null;
+    /** Where the next page starts (the plugin's next_offset), for "Load more". */
+    nextOffset: number | null;
   };
   refreshCatalogs(): Promise<void>;
   selectCatalog(key: string): void;
-  listItems(request: { action: string; query?: string; id?: string }, trail?: { id: string; title: string }[]): Promise<void>;
+  listItems(request: { action: string; query?: string; id?: string; offset?: number }, trail?: { id: string; title: string }[], append?: boolean): Promise<void>;
   cancelList(): void;
+  loadMore(): Promise<void>;
   playItem(item: SourceItem, mode: 'play' | 'enqueue'): Promise<void>;
 }
 
 let listController: AbortController | null = null;
+let lastListRequest: { action: string; query?: string; id?: string; offset?: number } | null = null;
 
 export const catalogKeyOf = (c: { pluginId: string; typeId: string }): string => `${c.pluginId}/${c.typeId}`;
 
@@ -312,7 +316,7 @@ function itemToTrack(catalog: SourceCatalog, item: SourceItem): Omit<TrackInfo, 
 export const createSourcesSlice: Slice<SourcesSlice> = (set, get) => ({
   catalogs: [],
   catalogKey: null,
-  sourceBrowse: { items: [], trail: [], pending: false, error: null, cancelled: false, lastRequest: null },
+  sourceBrowse: { items: [], trail: [], pending: false, error: null, cancelled: false, lastRequest: null, nextOffset: null },
   refreshCatalogs: async () => {
     const catalogs = await api().sources.catalogs();
     const key = get().catalogKey;
@@ -320,11 +324,12 @@ export const createSourcesSlice: Slice<SourcesSlice> = (set, get) => ({
   },
   selectCatalog: (key) => {
     listController?.abort();
-    set({ catalogKey: key, sourceBrowse: { items: [], trail: [], pending: false, error: null, cancelled: false, lastRequest: null } });
+    set({ catalogKey: key, sourceBrowse: { items: [], trail: [], pending: false, error: null, cancelled: false, lastRequest: null, nextOffset: null } });
   },
-  listItems: async (request, trail) => {
+  listItems: async (request, trail, append = false) => {
     const catalog = get().catalogs.find((c) => catalogKeyOf(c) === get().catalogKey);
     if (!catalog) return;
+    if (!append) lastListRequest = request;
     listController?.abort();
     const controller = new AbortController();
     listController = controller;
@@ -332,7 +337,9 @@ export const createSourcesSlice: Slice<SourcesSlice> = (set, get) => ({
     try {
       const r = await api().sources.list({ pluginId: catalog.pluginId, typeId: catalog.typeId, request }, { signal: controller.signal });
       if (listController !== controller) return;
-      set((s) => ({ sourceBrowse: { ...s.sourceBrowse, items: r.items, trail: trail ?? s.sourceBrowse.trail, pending: false } }));
+      set((s) => ({
+        sourceBrowse: { ...s.sourceBrowse, items: append ? [...s.sourceBrowse.items, ...r.items] : r.items, trail: trail ?? s.sourceBrowse.trail, pending: false, nextOffset: r.nextOffset },
+      }));
     } catch (err) {
       if (listController !== controller) return;
       const cancelled = RpcError.from(err).code === 'cancelled';
@@ -342,6 +349,11 @@ export const createSourcesSlice: Slice<SourcesSlice> = (set, get) => ({
     }
   },
   cancelList: () => listController?.abort(),
+  loadMore: async () => {
+    const { nextOffset } = get().sourceBrowse;
+    if (nextOffset === null || !lastListRequest) return;
+    await get().listItems({ ...lastListRequest, offset: nextOffset } as NonNullable<typeof lastListRequest>, undefined, true);
+  },
   playItem: async (item, mode) => {
     const catalog = get().catalogs.find((c) => catalogKeyOf(c) === get().catalogKey);
     if (!catalog) return;
