@@ -444,6 +444,12 @@ export function findMethod(service: string, name: string): MethodSpec | null {
   return Object.prototype.hasOwnProperty.call(methods, name) ? (methods[name] ?? null) : null;
 }
 
+/** Absent params of a method that takes an object become {} (all its keys may be optional). */
+export function normaliseParams(spec: MethodSpec, params: unknown): unknown {
+  if (params !== undefined && params !== null) return params;
+  return 'shape' in spec.params ? {} : undefined;
+}
+
 /** The channel name a method travels on (ipcMain.handle channel, WebSocket "method" field). */
 export function channelOf(service: string, name: string): string {
   return `st:${service}.${name}`;

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, net, protocol, screen, session, type WebContents } from 'electron';
+import { app, BrowserWindow, globalShortcut, ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, net, protocol, screen, session, type WebContents } from 'electron';
 import { CANCEL_CHANNEL, channelOf, EVENT_CHANNEL, methodsOf } from '../../src-shared/contract.js';
 import type { CallReply } from '../../src-shared/wire.js';
 import { AppCore } from '../app-core.js';
@@ -171,3 +171,24 @@ core = await AppCore.start({ shell: 'electron', paths, extraFolders, engine: { a
 registerContract();
 mainWindow = createWindow();
 mainWindow.on('closed', () => (mainWindow = null));
+registerMediaKeys();
+
+/** Media keys work while the window is in the background too (the renderer has the in-window keys). */
+function registerMediaKeys(): void {
+  const engine = () => core?.engine;
+  const keys: Record<string, () => Promise<void> | undefined> = {
+    MediaPlayPause: () => {
+      const e = engine();
+      const state = e?.status().state;
+      return state === 'playing' ? e?.pause() : state === 'paused' ? e?.resume() : e?.play();
+    },
+    MediaNextTrack: () => engine()?.next(),
+    MediaPreviousTrack: () => engine()?.previous(),
+    MediaStop: () => engine()?.stop(),
+  };
+  for (const [accelerator, run] of Object.entries(keys)) {
+    // Another app may own a key; the in-window shortcuts still work then.
+    globalShortcut.register(accelerator, () => void run()?.catch((err: Error) => log(`${accelerator}: ${err.message}`)));
+  }
+  app.on('will-quit', () => globalShortcut.unregisterAll());
+}

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import {
   contract,
   findMethod,
+  normaliseParams,
   type MethodName,
   type ParamsOf,
   type ResultOf,
@@ -18,6 +19,7 @@ import {
 } from '../../src-shared/contract.js';
 import { RpcError } from '../../src-shared/rpc-error.js';
 import { validate } from '../../src-shared/schema.js';
+import type { CallReply } from '../../src-shared/wire.js';
 import { ControlError } from '../control/errors.js';
 import { PluginCallError, PluginLoadError } from '../plugins/errors.js';
 
@@ -98,7 +100,7 @@ export class ContractRouter {
   async call(service: string, name: string, params: unknown, signal: AbortSignal): Promise<unknown> {
     const spec = findMethod(service, name);
     if (!spec) throw new RpcError({ code: 'unknown_method', message: `no method ${service}.${name}` });
-    const input = validate(spec.params, params ?? undefined, { path: 'params', unknownKeys: 'reject' });
+    const input = validate(spec.params, normaliseParams(spec, params), { path: 'params', unknownKeys: 'reject' });
     if (!input.ok) {
       throw new RpcError({
         code: 'invalid_argument',
@@ -145,7 +147,6 @@ export class ContractRouter {
   }
 }
 
-export type CallReply = { ok: true; value: unknown } | { ok: false; error: ReturnType<RpcError['toJSON']> };
 
 export class RouterSession {
   private readonly calls = new Map<string, AbortController>();

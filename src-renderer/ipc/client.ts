@@ -2,7 +2,7 @@
 // a method per contract method and an `onDid…` subscription per event. Arguments are validated
 // here too (a malformed call fails before it leaves the page) and again in the main process.
 // Cancellation: the AbortSignal of a call sends the transport's cancel message for that call id.
-import { contract, type ContractClient, type CallOptions, listenerKey, type ServiceName } from '../../src-shared/contract.js';
+import { contract, type ContractClient, type CallOptions, listenerKey, normaliseParams, type ServiceName } from '../../src-shared/contract.js';
 import { RpcError } from '../../src-shared/rpc-error.js';
 import { validate } from '../../src-shared/schema.js';
 
@@ -34,7 +34,8 @@ export function createClient(transport: Transport): ContractClient {
   for (const service of Object.keys(contract) as ServiceName[]) {
     const obj: Record<string, unknown> = {};
     for (const [name, spec] of Object.entries(contract[service].methods)) {
-      obj[name] = async (params?: unknown, opts: CallOptions = {}): Promise<unknown> => {
+      obj[name] = async (given?: unknown, opts: CallOptions = {}): Promise<unknown> => {
+        const params = normaliseParams(spec, given);
         const checked = validate(spec.params, params, { path: 'params' });
         if (!checked.ok) {
           throw new RpcError({

@@ -99,6 +99,13 @@ describe('client derivation', () => {
     expect(t.calls).toEqual([]);
   });
 
+  it('lets methods whose parameters are all optional be called without arguments', async () => {
+    const client = createClient(t);
+    await client.player.play();
+    await expect((client.player.seek as (p?: unknown) => Promise<void>)()).rejects.toMatchObject({ code: 'invalid_argument' });
+    expect(t.calls).toEqual([{ id: expect.any(String), key: 'player.play', params: {} }]);
+  });
+
   it('turns an abort into a cancel message for that call id', async () => {
     t.on('sources.list', () => HANG);
     const client = createClient(t);
