@@ -8,13 +8,28 @@
 # Idempotent; prints the server socket. Requires pulseaudio, pulseaudio-utils, libasound2-plugins.
 set -euo pipefail
 
+runtime="${PULSE_RUNTIME_PATH:-/tmp/stellatune-pulse}"
+
+# The null sink, left to itself, runs at its maximum latency (2 s blocks) whenever no stream asks
+# for less, and does not rewind for a new stream: a stream opened right after another one vanished
+# (e.g. the audio process was killed) waits up to 2 s. A hardware sink does not behave like that.
+# A silent low-latency stream keeps the null sink in low-latency mode, like a device.
+keepalive() {
+  pactl info 2>/dev/null | grep -q '^Default Sink: stellatune_null' || return 0
+  local pidfile="$runtime/keepalive.pid"
+  if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then return 0; fi
+  mkdir -p "$runtime"
+  setsid pacat --playback --latency-msec=30 --raw --client-name=stellatune-keepalive /dev/zero \
+    >/dev/null 2>&1 < /dev/null &
+  echo $! > "$pidfile"
+}
+
 # A server that already answers (a desktop session, or an earlier run) is used as is.
 if command -v pactl >/dev/null && pactl info >/dev/null 2>&1; then
+  keepalive
   echo "pulseaudio: running ($(pactl info | sed -n 's/^Server String: //p'))"
   exit 0
 fi
-
-runtime="${PULSE_RUNTIME_PATH:-/tmp/stellatune-pulse}"
 mkdir -p "$runtime"
 chmod 700 "$runtime"
 export PULSE_RUNTIME_PATH="$runtime"
@@ -52,6 +67,7 @@ pulseaudio --daemonize=yes -n -F "$config" --exit-idle-time=-1 --disallow-exit \
 
 for _ in $(seq 1 50); do
   if pactl info >/dev/null 2>&1; then
+    keepalive
     echo "pulseaudio: started at unix:$socket"
     exit 0
   fi

@@ -81,7 +81,8 @@ class Consumer {
 interface Output {
   readonly format: Format;
   start(): void;
-  stop(): Promise<void>;
+  /** `lost`: the device failed; release it without waiting for queued audio. */
+  stop(lost?: boolean): Promise<void>;
 }
 
 // ---- PortAudio -----------------------------------------------------------------------------------
@@ -286,6 +287,7 @@ class SinkOutput implements Output {
     const c = this.consumer;
     const ch = this.format.channels;
     const until = performance.now() + 5;
+    let delay = 0;
     try {
       while (performance.now() < until) {
         if (c.sync()) {
@@ -324,14 +326,18 @@ class SinkOutput implements Output {
         const st = this.inst.status();
         this.lastQueued = st.queuedFrames;
         this.publish(st.framesPlayed);
-        if (accepted < frames) break; // the sink is full: come back later
+        if (accepted < frames) {
+          delay = 4; // the sink is full (a paced target): come back when it has played some
+          break;
+        }
       }
     } catch (err) {
       this.onFailure((err as Error).message);
       return;
     }
     r.add32(Ctl32.HEARTBEAT, 1);
-    setImmediate(() => this.pump());
+    if (delay > 0 || r.get32(Ctl32.PAUSED) === 1) setTimeout(() => this.pump(), delay || 10);
+    else setImmediate(() => this.pump());
   }
 
   /** Maps the sink's played frames back to a ring index (data since the last flush is contiguous). */
@@ -341,15 +347,17 @@ class SinkOutput implements Output {
     r.set64(Ctl64.PLAYED_INDEX, Math.min(idx, r.readIndex));
   }
 
-  async stop(): Promise<void> {
+  async stop(lost = false): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     const inst = this.inst;
     this.inst = null;
     if (!inst) return;
     try {
-      inst.flush();
+      if (!lost) inst.flush();
       inst.close();
+    } catch (err) {
+      log('warn', `closing the sink: ${(err as Error).message}`);
     } finally {
       inst.destroy();
     }
@@ -412,10 +420,10 @@ function openOutput(fallback = false): void {
   }
 }
 
-async function closeOutput(): Promise<void> {
+async function closeOutput(lost = false): Promise<void> {
   const o = output;
   output = null;
-  if (o) await o.stop();
+  if (o) await o.stop(lost).catch((err: unknown) => log('warn', `closing the output: ${(err as Error).message}`));
 }
 
 function reopen(why: 'format' | 'choice'): Promise<void> {
@@ -446,10 +454,17 @@ async function deviceLost(message: string): Promise<void> {
   lossAt = Date.now();
   send({ type: 'device-lost', message });
   reopening = (async () => {
-    await closeOutput();
+    await closeOutput(true);
     for (let attempt = 0; attempt < 20; attempt++) {
       try {
         openOutput(attempt > 0); // the same device first, then the default one
+        if (output instanceof SinkOutput) {
+          // A sink plugin is back once it accepted the open.
+          const ms = Date.now() - lossAt;
+          lossAt = 0;
+          r.set32(Ctl32.LAST_RECOVERY_MS, ms);
+          send({ type: 'device-recovered', recoveryMs: ms, fallback: attempt > 0 });
+        }
         return;
       } catch (err) {
         log('warn', `reopen attempt ${attempt + 1} failed: ${(err as Error).message}`);
