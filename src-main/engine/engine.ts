@@ -358,10 +358,18 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
 
   queueRemove(ids: string[]): void {
     const drop = new Set(ids);
+    const oldIndex = this.index;
     const currentId = this.entries[this.index]?.id;
     this.entries = this.entries.filter((e) => !drop.has(e.id));
     this.reindex(currentId);
+    const removedCurrent = currentId !== undefined && drop.has(currentId);
     this.queueChanged();
+    if (removedCurrent && this.state !== 'stopped') {
+      // The playing entry is gone: play what took its place, or stop at the end.
+      const at = Math.min(oldIndex, this.entries.length - 1);
+      if (at >= 0) void this.startEntry(at, 0);
+      else void this.stop();
+    }
   }
 
   queueMove(id: string, toIndex: number): void {
@@ -447,6 +455,16 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
 
   async listSinkTargets(pluginId: string, typeId: string): Promise<Record<string, unknown>[]> {
     return this.audio.request<Record<string, unknown>[]>({ type: 'list-targets', sink: this.sinkRef(pluginId, typeId) });
+  }
+
+  /** Asks an OutputSink plugin which format it would accept on `target` (audio process). */
+  async negotiateSink(
+    pluginId: string,
+    typeId: string,
+    target: Record<string, unknown>,
+    spec: { sampleRate: number; channels: number },
+  ): Promise<{ spec: { sampleRate: number; channels: number }; flags: number; preferredChunkFrames: number }> {
+    return this.audio.request({ type: 'negotiate', sink: this.sinkRef(pluginId, typeId), target, sampleRate: spec.sampleRate, channels: spec.channels });
   }
 
   async setOutput(choice: OutputChoice): Promise<void> {

@@ -206,6 +206,8 @@ describe('playback engine', () => {
     expect(e.status().state).toBe('paused');
     expect(Math.abs(e.status().positionMs - pausedAt)).toBeLessThan(250);
     await e.resume();
+    // An EQ change reaches the decode thread between blocks and is applied in place.
+    expect(await e.setDspConfig('dev.stellatune.eq', 'eq10', { preamp_db: -6, bands: [{ freq_hz: 1000, gain_db: 4, q: 1, type: 'peaking' }] })).toBe('hot_applied');
     await e.next();
     await waitFor(() => e.status().current?.id === t2?.id && e.status().state === 'playing' && e.status().positionMs > 200, 10_000, 'the next track');
     expect(e.status().format).toMatchObject({ sampleRate: 48000, channels: 1 });
@@ -215,10 +217,15 @@ describe('playback engine', () => {
     e.setRepeat('all');
     e.setVolume(0.5);
     expect(e.status()).toMatchObject({ repeat: 'all', volume: 0.5 });
+    // Removing the playing entry plays the one that takes its place.
+    e.queueRemove([t2?.id as string]);
+    await waitFor(() => e.status().current?.id === t1?.id && e.status().state === 'playing', 5000, 'the replacement entry');
     await e.stop();
     expect(e.status().state).toBe('stopped');
+    expect(e.metrics().underruns).toBe(0);
     const devices = await e.listDevices();
     expect(devices.devices.length).toBeGreaterThan(0);
     expect(devices.hostApis).toContain('ALSA');
+    expect(devices.devices.some((d) => d.isDefault)).toBe(true);
   });
 });
