@@ -6,12 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, globalShortcut, ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, net, protocol, screen, session, type WebContents } from 'electron';
-import { CANCEL_CHANNEL, channelOf, EVENT_CHANNEL, methodsOf } from '../../src-shared/contract.js';
-import type { CallReply } from '../../src-shared/wire.js';
+import { app, BrowserWindow, globalShortcut, ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, net, protocol, screen, session } from 'electron';
 import { AppCore } from '../app-core.js';
 import { appPaths, repoRoot } from '../app-paths.js';
-import type { RouterSession } from '../services/router.js';
+import { registerContractOnIpc } from './ipc-bridge.js';
 import { loadWindowState, MIN_SIZE, saveWindowState } from './window-state.js';
 
 const SCHEME = 'stellatune';
@@ -42,7 +40,6 @@ const paths = app.isPackaged ? appPaths() : { ...appPaths(), builtinPlugins: pat
 const windowStateFile = path.join(paths.settings, 'window-state.json');
 let core: AppCore | null = null;
 let mainWindow: BrowserWindow | null = null;
-const sessions = new Map<number, RouterSession>();
 
 /** Only our window, showing our own origin, may use the contract. */
 function trustedSender(e: IpcMainInvokeEvent | IpcMainEvent): boolean {
@@ -50,32 +47,13 @@ function trustedSender(e: IpcMainInvokeEvent | IpcMainEvent): boolean {
   return mainWindow !== null && e.sender === mainWindow.webContents && (url === ORIGIN || url.startsWith(`${ORIGIN}/`));
 }
 
-function sessionFor(contents: WebContents): RouterSession {
-  let s = sessions.get(contents.id);
-  if (!s) {
-    s = core!.router.openSession(`webContents#${contents.id}`);
-    sessions.set(contents.id, s);
-    const id = contents.id;
-    contents.once('destroyed', () => {
-      sessions.get(id)?.close();
-      sessions.delete(id);
-    });
-  }
-  return s;
-}
-
 function registerContract(): void {
-  for (const { service, method } of methodsOf()) {
-    ipcMain.handle(channelOf(service, method), async (e, params: unknown, callId: unknown): Promise<CallReply> => {
-      if (!trustedSender(e)) return { ok: false, error: { code: 'unauthorized', message: 'unknown sender' } };
-      return sessionFor(e.sender).call(String(callId), service, method, params);
-    });
-  }
-  ipcMain.on(CANCEL_CHANNEL, (e, callId: unknown) => {
-    if (trustedSender(e)) sessions.get(e.sender.id)?.cancel(String(callId));
-  });
-  core!.events.on('event', (service, event, payload) => {
-    if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(EVENT_CHANNEL, service, event, payload);
+  registerContractOnIpc({
+    ipcMain,
+    router: core!.router,
+    events: core!.events,
+    isTrusted: trustedSender,
+    targets: () => (mainWindow && !mainWindow.isDestroyed() ? [mainWindow.webContents] : []),
   });
 }
 
