@@ -371,7 +371,22 @@ function loop(): void {
   if (closing || !ring) return;
   const until = performance.now() + 15;
   let s: Step = 'progress';
-  while (s === 'progress' && performance.now() < until) s = step();
+  try {
+    while (s === 'progress' && performance.now() < until) s = step();
+  } catch (err) {
+    // A plugin call that throws (not a status code) ends the track, not the worker.
+    const token = current?.track.token;
+    post({ type: 'log', message: `decode worker: ${errText(err).message}` });
+    if (token !== undefined) {
+      post({ type: 'track-error', token, code: 'internal', message: errText(err).message });
+      try {
+        finishCurrent();
+      } catch {
+        current = null;
+      }
+    }
+    s = 'progress';
+  }
   loopScheduled = true;
   // Idle: poll the control words slowly; messages kick the loop at once.
   if (s === 'idle') setTimeout(loop, 50);

@@ -179,7 +179,12 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     await ready;
     this.sendChain();
     await this.audio.start();
-    await this.applyOutput(this.output);
+    try {
+      await this.applyOutput(this.output);
+    } catch (err) {
+      // No usable device is not fatal: the engine runs and another output can be chosen.
+      this.log(`cannot open the output: ${(err as Error).message}`);
+    }
     this.tick = setInterval(() => this.onTick(), TICK_MS);
     this.tick.unref();
   }
