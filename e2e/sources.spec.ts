@@ -18,7 +18,8 @@ async function setFixtureMode(page: Page, mode: string): Promise<void> {
   if (!(await cap.getByTestId('config-form').isVisible())) await cap.getByTestId('config-toggle').click();
   await cap.getByLabel('mode', { exact: true }).selectOption(mode);
   await cap.getByTestId('config-apply').click();
-  await expect(cap.getByTestId('config-outcome')).toHaveAttribute('data-outcome', 'hot_applied');
+  // Hot-applied to the live instance, or stored for the first one if none was created yet.
+  await expect(cap.getByTestId('config-outcome')).toHaveAttribute('data-outcome', /^(hot_applied|stored)$/);
 }
 
 test('browse the fixture source and play an item', async () => {
@@ -69,6 +70,26 @@ test('cancel a hanging list from the UI', async () => {
   await expect(row.locator('td').nth(5)).toHaveText('1');
   await expect(page.getByTestId('diag-pending-ops')).toHaveText('0');
   await screenshot(page, 'diagnostics');
+});
+
+test('config apply reports the plan: rejected with the reason, recreated', async () => {
+  const { page } = app;
+  await page.getByTestId('nav-plugins').click();
+  // The source has a live instance (browsed above), so its plan decides.
+  const cap = page.locator('[data-testid=plugin-card][data-plugin-id="dev.stellatune.fixture"]').locator('.cap', { hasText: 'fixture-source' });
+  await cap.getByTestId('config-toggle').click();
+  await cap.getByLabel(/^reject/i).fill('not on a Tuesday');
+  await cap.getByTestId('config-apply').click();
+  await expect(cap.getByTestId('config-outcome')).toHaveAttribute('data-outcome', 'rejected');
+  await expect(cap.getByTestId('config-outcome')).toContainText('not on a Tuesday');
+  await cap.getByLabel(/^reject/i).fill('');
+  const recreate = cap.locator('.form-row', { hasText: 'RECREATE' }).locator('input[type=checkbox]');
+  await recreate.check();
+  await cap.getByTestId('config-apply').click();
+  await expect(cap.getByTestId('config-outcome')).toHaveAttribute('data-outcome', 'recreated');
+  await recreate.uncheck();
+  await cap.getByTestId('config-apply').click();
+  await expect(cap.getByTestId('config-outcome')).toHaveAttribute('data-outcome', 'hot_applied');
 });
 
 test('a failing plugin shows a readable error', async () => {
