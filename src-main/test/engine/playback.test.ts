@@ -89,18 +89,23 @@ describe('playback engine', () => {
     expect(e.status().index).toBe(0);
   });
 
-  it('skips a corrupt file with a track-error event and plays the next one', async () => {
+  it('skips a corrupt file and a truncated one with track-error events and plays the next one', async () => {
     const e = await setup();
     const junk = path.join(media, 'junk.flac');
     fs.writeFileSync(junk, Buffer.alloc(64 * 1024, 0x5a));
+    const full = path.join(media, 'full.flac');
+    sox('-n', '-r', '44100', '-c', '2', '-b', '16', full, 'synth', '2', 'sine', '440', 'vol', '0.4');
+    const truncated = path.join(media, 'truncated.flac');
+    const bytes = fs.readFileSync(full);
+    fs.writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
     const good = path.join(media, 'good.wav');
     sox('-n', '-r', '44100', '-c', '2', '-b', '16', good, 'synth', '1', 'sine', '550', 'vol', '0.4');
     const events = record(e);
-    const [bad] = e.queueAdd([file(junk), file(good)]);
+    const [bad, cut] = e.queueAdd([file(junk), file(truncated), file(good)]);
     await e.play(0);
-    const err = await nextEvent(e, 'track-error', 5000);
-    expect(err.track.id).toBe(bad?.id);
-    await nextEvent(e, 'ended', 10_000);
+    await nextEvent(e, 'ended', 15_000);
+    const errors = events.filter((ev) => ev.type === 'track-error').map((ev) => (ev as { track: { id: string } }).track.id);
+    expect(errors).toEqual([bad?.id, cut?.id]);
     const playedGood = events.some((ev) => ev.type === 'status' && ev.status.current?.source.kind === 'file' && ev.status.current.source.path === good && ev.status.state === 'playing');
     expect(playedGood).toBe(true);
     expect(e.metrics().underruns).toBe(0);
