@@ -15,4 +15,19 @@ export default tseslint.config(
     files: ['scripts/**/*.mjs', 'stubs/**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', module: 'writable' } },
   },
+  {
+    // The renderer runs sandboxed: it talks to the core only through the contract client.
+    files: ['src-renderer/**/*.ts', 'src-renderer/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/src-main/**', '**/src-preload/**'], message: 'The renderer reaches the core through the IPC contract only.' },
+            { group: ['node:*', 'electron', 'koffi', 'ws', 'naudiodon'], message: 'No Node, Electron or native modules in the renderer.' },
+          ],
+        },
+      ],
+    },
+  },
 );
