@@ -111,6 +111,26 @@ describe('playback engine', () => {
     expect(e.metrics().underruns).toBe(0);
   });
 
+  it('falls through to the next decoder candidate when the best-scored one fails', async () => {
+    const e = await setup({ fixtures: true });
+    const f = path.join(media, 'one.wav');
+    sox('-n', '-r', '44100', '-c', '2', '-b', '16', f, 'synth', '1', 'sine', '440', 'vol', '0.4');
+    e.queueAdd([file(f)]);
+    await e.play(0);
+    await waitFor(() => e.status().format !== null, 5000, 'the format');
+    expect(e.status().format?.decoder).toBe('dev.stellatune.sndfile/sndfile'); // score 100 beats 10
+    await nextEvent(e, 'ended', 10_000);
+    // A persisted config the sndfile decoder refuses (not a JSON object) makes it fail for every
+    // track: the fixture's WAV decoder (score 10) takes over and nothing is reported as an error.
+    (control as ControlPlane).settings.setConfig('dev.stellatune.sndfile', 'decoder', 'sndfile', []);
+    const events = record(e);
+    await e.play(0);
+    await nextEvent(e, 'ended', 10_000);
+    expect(events.some((ev) => ev.type === 'track-error')).toBe(false);
+    expect(e.status().format?.decoder).toBe('dev.stellatune.fixture/fixture-decoder');
+    expect(e.status().positionMs).toBe(1000);
+  });
+
   it('joins two tracks cut from one tone without a gap or overlap (wav-sink output)', async () => {
     const sinkLib = path.join(builtinPluginDir, 'wav-sink.so');
     if (!fs.existsSync(sinkLib)) throw new Error('wav-sink.so is not built');
