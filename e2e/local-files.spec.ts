@@ -75,4 +75,17 @@ test('add a folder and reorder the queue by drag', async () => {
   await page.getByTestId('queue-row').nth(1).dblclick();
   await expect(page.getByTestId('np-title')).toHaveText('03 High tone');
   await expect(page.getByTestId('now-playing')).toHaveAttribute('data-state', 'playing', { timeout: 15_000 });
+  await expect(page.locator('.track-row.is-current').getByTestId('queue-title')).toHaveText('03 High tone');
+});
+
+test('the now-playing bar holds together at 800x600', async () => {
+  const { page } = app;
+  await page.setViewportSize({ width: 800, height: 600 });
+  await expect(page.getByTestId('format-badge')).toBeVisible();
+  const badge = (await page.getByTestId('format-badge').boundingBox())!;
+  const time = (await page.getByTestId('position-time').boundingBox())!;
+  expect(badge.x + badge.width).toBeLessThanOrEqual(time.x);
+  await expect(page.getByTestId('play-pause')).toBeInViewport();
+  await screenshot(page, 'now-playing-800x600');
+  await page.setViewportSize({ width: 1200, height: 800 });
 });

@@ -14,6 +14,8 @@ export function QueueView(): JSX.Element {
   const queue = useStore((s) => s.queue);
   const state = useStore((s) => s.status?.state);
   const currentDuration = useStore((s) => s.status?.durationMs ?? null);
+  // The engine's status names the playing entry; the queue snapshot's index can lag behind it.
+  const currentId = useStore((s) => s.status?.current?.id ?? null);
   const playAt = useStore((s) => s.playAt);
   const removeTracks = useStore((s) => s.removeTracks);
   const moveTrack = useStore((s) => s.moveTrack);
@@ -61,7 +63,7 @@ export function QueueView(): JSX.Element {
       ) : (
         <ol className="track-list" data-testid="queue-list" onDragLeave={() => setOverIndex(null)}>
           {queue.tracks.map((t, i) => {
-            const current = i === queue.index;
+            const current = currentId !== null ? t.id === currentId : i === queue.index;
             return (
               <li
                 key={t.id}
@@ -106,7 +108,10 @@ export function QueueView(): JSX.Element {
                   <span className="track-sub">{t.artist ?? sourceLabel(t)}</span>
                 </span>
                 {t.source.kind === 'plugin' ? <span className="badge badge-accent small">{Icon.plug({ size: 11 })} {t.source.pluginId.split('.').pop()}</span> : null}
-                <span className="track-time">{formatTime(t.durationMs ?? (current ? currentDuration : null))}</span>
+                <span className="track-time">{(() => {
+                  const d = t.durationMs ?? (current ? currentDuration : null);
+                  return d === null ? '' : formatTime(d);
+                })()}</span>
                 <span className="row-actions">
                   <button className="icon-btn small" aria-label={`Play ${t.title}`} onClick={() => void playAt(i)}>
                     {Icon.play({ size: 14 })}
