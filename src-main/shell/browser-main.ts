@@ -69,12 +69,15 @@ if (!values['no-open'] && !headless) {
   if (chromium) {
     const profile = path.join(paths.home, 'browser-profile');
     fs.mkdirSync(profile, { recursive: true });
-    const child = spawn(
-      chromium,
-      [`--app=${shell.url}`, `--user-data-dir=${profile}`, '--no-first-run', '--no-default-browser-check', '--window-size=1200,800'],
-      { detached: true, stdio: 'ignore' },
-    );
+    const args = [`--app=${shell.url}`, `--user-data-dir=${profile}`, '--no-first-run', '--no-default-browser-check', '--window-size=1200,800'];
+    // Chromium refuses to run as root without this (containers, CI images).
+    if (process.getuid?.() === 0) args.push('--no-sandbox');
+    const child = spawn(chromium, args, { detached: true, stdio: 'ignore' });
     child.on('error', (err) => log(`could not open ${chromium}: ${err.message}`));
+    const opened = Date.now();
+    child.on('exit', (code) => {
+      if (code !== 0 && Date.now() - opened < 5000) log(`${chromium} exited at once (code ${code}); open the URL above yourself`);
+    });
     child.unref();
   } else {
     console.log('Open the URL above in a browser (no Chromium found to open it).');
