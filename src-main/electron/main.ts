@@ -31,8 +31,6 @@ const CSP = [
 
 protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
-if (!app.requestSingleInstanceLock()) app.quit();
-
 const log = (m: string): void => console.error(`[stellatune] ${m}`);
 // appPaths() takes built-in plugins from process.resourcesPath, which in a development run of
 // Electron is Electron's own resources folder; use the build output there instead.
@@ -137,19 +135,32 @@ app.on('window-all-closed', () => {
   void (c ? c.close() : Promise.resolve()).finally(() => app.quit());
 });
 
-await app.whenReady();
-hardenContents();
-serveRenderer();
-// STELLATUNE_EXTRA_PLUGINS: more plugin folders (path-list), used by the e2e specs for the fixture.
-const extraFolders = (process.env.STELLATUNE_EXTRA_PLUGINS ?? '')
-  .split(path.delimiter)
-  .filter(Boolean)
-  .map((dir) => ({ dir: path.resolve(dir), origin: 'user' as const, watch: false }));
-core = await AppCore.start({ shell: 'electron', paths, extraFolders, engine: { audioProcess: 'electron' }, log });
-registerContract();
-mainWindow = createWindow();
-mainWindow.on('closed', () => (mainWindow = null));
-registerMediaKeys();
+async function start(): Promise<void> {
+  await app.whenReady();
+  hardenContents();
+  serveRenderer();
+  // STELLATUNE_EXTRA_PLUGINS: more plugin folders (path-list), used by the e2e specs for the fixture.
+  const extraFolders = (process.env.STELLATUNE_EXTRA_PLUGINS ?? '')
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((dir) => ({ dir: path.resolve(dir), origin: 'user' as const, watch: false }));
+  core = await AppCore.start({ shell: 'electron', paths, extraFolders, engine: { audioProcess: 'electron' }, log });
+  registerContract();
+  mainWindow = createWindow();
+  mainWindow.on('closed', () => (mainWindow = null));
+  registerMediaKeys();
+}
+
+// A second launch focuses the running window (see 'second-instance') instead of starting a core
+// that would fight the first over the plugin folders and the audio device.
+if (app.requestSingleInstanceLock()) {
+  start().catch((err: Error) => {
+    log(`failed to start: ${err.stack ?? err.message}`);
+    app.exit(1);
+  });
+} else {
+  app.quit();
+}
 
 /** Media keys work while the window is in the background too (the renderer has the in-window keys). */
 function registerMediaKeys(): void {
