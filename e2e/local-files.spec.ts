@@ -50,6 +50,18 @@ test('pause, resume and seek with the keyboard', async () => {
   await expect.poll(() => elapsedSeconds(page), { timeout: 5000 }).toBeGreaterThanOrEqual(before + 9);
 });
 
+test('lyrics from the .lrc beside the file follow the position', async () => {
+  const { page } = app;
+  await page.getByTestId('nav-lyrics').click();
+  await expect(page.getByTestId('lyrics-candidate').locator('option:checked')).toContainText('Lyrics files beside the music');
+  await expect(page.getByTestId('lyrics-line').first()).toHaveText('Low line 1');
+  const lines = page.getByTestId('lyrics-lines');
+  // The track is past 0:09 (seeked above), so the highlight is well into the file.
+  await expect.poll(async () => Number(await lines.getAttribute('data-active')), { timeout: 5000 }).toBeGreaterThanOrEqual(4);
+  await expect(page.locator('.lyrics-lines li.is-active')).toHaveText(/^Low line \d+$/);
+  await page.getByTestId('nav-queue').click();
+});
+
 test('add a folder and reorder the queue by drag', async () => {
   const { page } = app;
   await page.getByTestId('open-files').click();

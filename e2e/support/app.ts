@@ -53,6 +53,8 @@ function prepareHome(): { home: string; plugins: string; media: string } {
   fs.mkdirSync(media);
   fs.copyFileSync(fixtureLibrary, path.join(plugins, 'st-fixture.so'));
   writeTone(path.join(media, '01 Low tone.wav'), 30, 220);
+  // A sidecar for the built-in LRC lyrics plugin.
+  fs.writeFileSync(path.join(media, '01 Low tone.lrc'), ['[ti:Low tone]', ...Array.from({ length: 15 }, (_, i) => `[00:${String(i * 2).padStart(2, '0')}.00]Low line ${i + 1}`)].join('\n'));
   writeTone(path.join(media, '02 Middle tone.wav'), 12, 440);
   writeTone(path.join(media, '03 High tone.wav'), 12, 880);
   return { home, plugins, media };

@@ -77,7 +77,7 @@ export function LyricsView(): JSX.Element {
               <select className="input select" aria-label="Lyrics candidate" data-testid="lyrics-candidate" value={lyrics.chosen} onChange={(e) => void choose(Number(e.currentTarget.value))}>
                 {lyrics.candidates.map((c, i) => (
                   <option key={i} value={i}>
-                    {c.title ?? 'Untitled'}
+                    {c.title ?? (c.id ? c.id.split(/[\\/]/).pop() : 'Untitled')}
                     {c.artist ? ` — ${c.artist}` : ''} · {c.synced ? 'synced' : 'plain'} · {c.provider.displayName}
                   </option>
                 ))}

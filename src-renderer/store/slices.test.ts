@@ -249,6 +249,23 @@ describe('lyrics slice', () => {
   });
 });
 
+describe('lyrics ranking', () => {
+  it('puts the sidecar of the playing file first', async () => {
+    const provider = { pluginId: 'dev.l', pluginName: 'L', typeId: 'lrc', displayName: 'LRC' };
+    t.on('lyrics.providers', () => [provider]);
+    t.on('lyrics.search', () => ({
+      candidates: [
+        { id: 'db', synced: true, instrumental: false, raw: { id: 'db' } },
+        { id: '/music/Song.lrc', synced: false, instrumental: false, raw: { id: '/music/Song.lrc', path: '/music/Song.flac' } },
+      ],
+    }));
+    t.on('lyrics.fetch', () => ({ synced: null, plain: 'x', instrumental: false }));
+    await store.getState().refreshLyricsProviders();
+    await store.getState().lyricsForTrack(track('a', 'Song'));
+    expect(store.getState().lyrics.candidates.map((c) => c.id)).toEqual(['/music/Song.lrc', 'db']);
+  });
+});
+
 describe('plugins slice', () => {
   it('records the apply outcome per capability', async () => {
     t.on('plugins.applyConfig', () => ({ outcome: 'rejected', reason: 'no' }));

@@ -414,7 +414,10 @@ export const createLyricsSlice: Slice<LyricsSlice> = (set, get) => ({
     );
     if (lyricsController !== controller) return;
     const candidates = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
-    candidates.sort((a, b) => Number(b.synced) - Number(a.synced));
+    // A sidecar of this very file beats a database match; synced beats plain.
+    const localPath = track.source.kind === 'file' ? track.source.path : null;
+    const rank = (c: (typeof candidates)[number]): number => (localPath !== null && c.raw.path === localPath ? 4 : 0) + (c.synced ? 2 : 0);
+    candidates.sort((a, b) => rank(b) - rank(a));
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (candidates.length === 0) {
       const cancelled = failures.some((f) => RpcError.from(f.reason).code === 'cancelled');
