@@ -264,6 +264,11 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   async play(index?: number): Promise<void> {
     const i = index ?? (this.index >= 0 ? this.index : 0);
     if (!this.entries[i]) throw new Error(this.entries.length === 0 ? 'the queue is empty' : `no queue entry ${i}`);
+    if (this.shuffle && index !== undefined) {
+      // A track picked by hand starts a new shuffle round from it.
+      this.index = i;
+      this.reshuffle();
+    }
     await this.startEntry(i, 0);
   }
 
@@ -628,22 +633,24 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     if (!entry) return;
     const seq = this.loadSeq;
     const t = this.newToken(entry);
+    // Marked as on its way before the (possibly slow) stream open, so the queue does not end.
+    this.preloaded = { token: t.token, entryId: entry.id };
     let track: WorkerTrack;
     try {
       track = await this.workerTrack(t, entry);
     } catch (err) {
       this.tokens.delete(t.token);
+      if (this.preloaded?.token === t.token) this.preloaded = null;
       this.trackError(entry, 'open_failed', (err as Error).message);
       this.consecutiveErrors++;
       if (seq === this.loadSeq) this.advanceAfterError(i);
       return;
     }
-    if (seq !== this.loadSeq || this.closed) {
+    if (seq !== this.loadSeq || this.closed || this.preloaded?.token !== t.token) {
       this.releaseToken(t.token);
       this.tokens.delete(t.token);
       return;
     }
-    this.decodeToken = t.token;
     this.postWorker({ type: 'next', track });
   }
 
@@ -855,6 +862,12 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       this.positionMs = (first.startFrame / first.sampleRate) * 1000;
       return;
     }
+    // Every track the device reached since the last tick becomes current in turn (a fast sink
+    // can pass several short tracks between two ticks; each gets its status event).
+    for (let k = 0; k <= mi; k++) {
+      const x = this.markers[k] as Marker;
+      if (x.token !== this.playingToken) this.applyTrack(x.token);
+    }
     if (mi > 0) {
       // Drop markers the device has passed; release tokens that no longer play.
       for (const old of this.markers.splice(0, mi)) {
@@ -864,12 +877,13 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
         }
       }
     }
-    if (m.token !== this.playingToken) this.applyTrack(m.token);
     let pos = ((m.startFrame + (played - m.ringIndex) / m.channels) / m.sampleRate) * 1000;
     if (this.durationMs !== null) pos = Math.min(pos, this.durationMs);
     this.positionMs = pos;
     if (this.state === 'playing') this.emitEvent({ type: 'position', positionMs: Math.round(pos), durationMs: this.durationMs });
-    if (this.idleAt !== null && played >= this.idleAt && this.decodeToken === null && this.state !== 'stopped') {
+    // The end: everything decoded has been played and no next track is on its way to the worker
+    // (a worker that ran dry before our "next" arrived continues when it does).
+    if (this.idleAt !== null && played >= this.idleAt && this.decodeToken === null && this.preloaded === null && this.state !== 'stopped') {
       // Everything decoded has been played: the queue ended.
       if (this.durationMs !== null) this.positionMs = this.durationMs;
       this.emitEvent({ type: 'position', positionMs: Math.round(this.positionMs), durationMs: this.durationMs });

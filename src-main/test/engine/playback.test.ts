@@ -214,6 +214,47 @@ describe('playback engine', () => {
     expect(m.audioProcessRestarts).toBe(0);
   });
 
+  it('shuffle plays every entry once; repeat-one loops the track gaplessly', async () => {
+    const e = await setup();
+    const out = path.join(media, 'shuffle.wav');
+    await e.setOutput({ kind: 'plugin', pluginId: 'dev.stellatune.wav-sink', typeId: 'wav-file', target: { id: out, name: 'test', file: out } });
+    const files = [300, 400, 500, 600].map((hz) => {
+      const f = path.join(media, `t${hz}.wav`);
+      sox('-n', '-r', '44100', '-c', '2', '-b', '16', f, 'synth', '0.25', 'sine', String(hz), 'vol', '0.3');
+      return f;
+    });
+    const entries = e.queueAdd(files.map((f) => file(f)));
+    e.setShuffle(true);
+    const playing: string[] = [];
+    e.on('event', (ev) => {
+      if (ev.type === 'status' && ev.status.state === 'playing' && ev.status.current && playing[playing.length - 1] !== ev.status.current.id) playing.push(ev.status.current.id);
+    });
+    await e.play(2);
+    await nextEvent(e, 'ended', 15_000);
+    expect([...playing].sort()).toEqual(entries.map((t) => t.id).sort());
+    expect(playing[0]).toBe(entries[2]?.id);
+    await e.setOutput({ kind: 'portaudio', deviceId: null, bufferFrames: 1024 });
+    expect(readWav(out).samples.length).toBe(4 * 0.25 * 44100 * 2);
+
+    // Repeat one on the device: the position wraps back to the start without a stop.
+    e.setShuffle(false);
+    e.setRepeat('one');
+    const positions: number[] = [];
+    const onPos = (ev: PlayerEvent): void => {
+      if (ev.type === 'position') positions.push(ev.positionMs);
+    };
+    e.on('event', onPos);
+    await e.play(0);
+    await sleep(1200);
+    e.off('event', onPos);
+    let wraps = 0;
+    for (let i = 1; i < positions.length; i++) if ((positions[i] as number) < (positions[i - 1] as number) - 100) wraps++;
+    expect(wraps).toBeGreaterThanOrEqual(2);
+    expect(e.status()).toMatchObject({ state: 'playing', index: 0 });
+    expect(e.metrics().underruns).toBe(0);
+    await e.stop();
+  });
+
   it('pauses, resumes, seeks and moves through the queue', async () => {
     const e = await setup();
     const f1 = path.join(media, 'one.wav');
