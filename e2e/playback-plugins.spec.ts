@@ -1,14 +1,14 @@
 // While a track plays: synced lyrics follow the position; a plugin is disabled and re-enabled
 // without stopping playback; an EQ band change is hot-applied.
 import { expect, test } from '@playwright/test';
-import { type App, elapsedSeconds, launchApp, screenshot } from './support/app.js';
+import { type App, elapsedSeconds, launchApp, openFixtureCatalog, screenshot } from './support/app.js';
 
 let app: App;
 test.beforeAll(async ({ browser }, testInfo) => {
   app = await launchApp(browser, testInfo);
   const { page } = app;
   // A 20 s tone streamed by the fixture source.
-  await page.getByTestId('nav-sources').click();
+  await openFixtureCatalog(page);
   await page.getByTestId('source-action-browse').click();
   await page.getByTestId('source-item').filter({ hasText: 'A3 (220 Hz)' }).getByTestId('source-play').click();
   await expect(page.getByTestId('now-playing')).toHaveAttribute('data-state', 'playing', { timeout: 15_000 });
@@ -48,7 +48,7 @@ test('disable and re-enable a plugin while a track plays', async () => {
   const resumed = await elapsedSeconds(page);
   await expect.poll(() => elapsedSeconds(page), { timeout: 8_000 }).toBeGreaterThanOrEqual(resumed + 1);
   // New requests reach the new generation.
-  await page.getByTestId('nav-sources').click();
+  await openFixtureCatalog(page);
   await page.getByTestId('source-action-browse').click();
   await expect(page.getByTestId('source-item').first()).toBeVisible();
 });
@@ -69,6 +69,10 @@ test('change an EQ band', async () => {
   await sink.getByRole('button', { name: 'List targets' }).click();
   await expect(sink.locator('.radio-row').first()).toBeVisible();
   await screenshot(page, 'output');
+  // A different buffer size reopens the device; playback goes on.
+  await page.getByLabel('Buffer size').selectOption('2048');
+  await page.getByRole('button', { name: 'Use this device' }).click();
+  await expect(page.getByTestId('current-output')).toContainText('2048 frames');
   // The config persists: a reload of the page shows the band where it was left.
   await page.reload();
   await page.getByTestId('nav-output').click();

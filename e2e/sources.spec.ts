@@ -2,7 +2,7 @@
 // hanging list shows a spinner and is cancelled from the UI (the plugin op is cancelled, which
 // the diagnostics counters show); a failing plugin's error is shown readably.
 import { expect, type Page, test } from '@playwright/test';
-import { type App, elapsedSeconds, launchApp, screenshot } from './support/app.js';
+import { type App, elapsedSeconds, launchApp, openFixtureCatalog, screenshot } from './support/app.js';
 
 let app: App;
 test.beforeAll(async ({ browser }, testInfo) => {
@@ -24,7 +24,7 @@ async function setFixtureMode(page: Page, mode: string): Promise<void> {
 
 test('browse the fixture source and play an item', async () => {
   const { page } = app;
-  await page.getByTestId('nav-sources').click();
+  await openFixtureCatalog(page);
   await page.getByTestId('source-action-browse').click();
   const items = page.getByTestId('source-item');
   await expect(items.filter({ hasText: 'A4 (440 Hz)' })).toBeVisible();
@@ -54,7 +54,7 @@ test('cancel a hanging list from the UI', async () => {
   const { page } = app;
   await setFixtureMode(page, 'hang');
   await screenshot(page, 'plugins');
-  await page.getByTestId('nav-sources').click();
+  await openFixtureCatalog(page);
   await page.getByTestId('source-action-browse').click();
   await expect(page.getByTestId('source-pending')).toBeVisible();
   await page.waitForTimeout(500);
@@ -95,11 +95,11 @@ test('config apply reports the plan: rejected with the reason, recreated', async
 test('a failing plugin shows a readable error', async () => {
   const { page } = app;
   await setFixtureMode(page, 'fail');
-  await page.getByTestId('nav-sources').click();
+  await openFixtureCatalog(page);
   await page.getByTestId('source-action-browse').click();
   await expect(page.getByTestId('source-error')).toContainText('fixture failure');
   await setFixtureMode(page, 'ok');
-  await page.getByTestId('nav-sources').click();
+  await openFixtureCatalog(page);
   await page.getByTestId('source-action-browse').click();
   await expect(page.getByTestId('source-item').first()).toBeVisible();
 });

@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { _electron, test, type Browser, type ElectronApplication, type Page, type TestInfo } from '@playwright/test';
+import { _electron, expect, test, type Browser, type ElectronApplication, type Page, type TestInfo } from '@playwright/test';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 export const fixtureLibrary = path.join(repoRoot, 'native-plugins', 'build', 'fixtures', 'st-fixture.so');
@@ -130,4 +130,12 @@ export async function elapsedSeconds(page: Page): Promise<number> {
   const text = (await page.getByTestId('position-time').textContent()) ?? '';
   const m = /^(\d+):(\d\d)$/.exec(text.trim());
   return m ? Number(m[1]) * 60 + Number(m[2]) : -1;
+}
+
+/** Opens the Sources screen on the fixture's catalog (other source plugins may be listed first). */
+export async function openFixtureCatalog(page: Page): Promise<void> {
+  await page.getByTestId('nav-sources').click();
+  const picker = page.getByRole('combobox', { name: 'Catalog' });
+  if (await picker.isVisible()) await picker.selectOption({ label: 'Fixture source — StellaTune test fixture' });
+  await expect(page.getByTestId('source-query')).toHaveAttribute('placeholder', /Fixture source/);
 }
