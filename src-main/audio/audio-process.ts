@@ -569,7 +569,11 @@ async function handle(msg: ToAudio): Promise<void> {
 }
 
 function onMessage(msg: ToAudio): void {
-  handle(msg).catch((err: unknown) => log('error', `${msg.type}: ${(err as Error)?.message ?? String(err)}`));
+  handle(msg).catch((err: unknown) => {
+    log('error', `${msg.type}: ${(err as Error)?.message ?? String(err)}`);
+    // Without the ring there is nothing to do; exiting lets the parent see the failure.
+    if (msg.type === 'init') setTimeout(() => process.exit(1), 20);
+  });
 }
 
 if (parentPort) parentPort.on('message', (e) => onMessage(e.data as ToAudio));

@@ -30,7 +30,8 @@ export class AudioHost {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private nextId = 1;
   private closing = false;
-  private readyWaiters: (() => void)[] = [];
+  private readyWaiters: ((err?: Error) => void)[] = [];
+  private readonly exits: number[] = [];
   restarts = 0;
 
   constructor(private readonly opts: AudioHostOptions) {}
@@ -70,7 +71,14 @@ export class AudioHost {
 
   private spawn(): Promise<void> {
     const entry = runnableEntry('audio/audio-process.js');
-    const ready = new Promise<void>((resolve) => this.readyWaiters.push(resolve));
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the audio process did not start within 10 s')), 10_000);
+      this.readyWaiters.push((err?: Error) => {
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      });
+    });
     const onMessage = (msg: FromAudio): void => this.onMessage(msg);
     const onExit = (code: number | null): void => this.onExit(handle, code);
     let handle: ChildHandle;
@@ -142,9 +150,23 @@ export class AudioHost {
       p.reject(new Error('the audio process exited'));
       this.pending.delete(id);
     }
-    if (this.closing) return;
+    const startingUp = this.readyWaiters.length > 0;
+    for (const w of this.readyWaiters.splice(0)) w(new Error(`the audio process exited during start-up (${code ?? 'signal'})`));
+    if (this.closing || startingUp) return;
     this.restarts++;
-    this.opts.log(`audio process exited (${code ?? 'signal'}); restarting`);
-    void this.spawn().then(() => this.opts.onRestart());
+    // A process that keeps dying (a broken device driver, a crashing sink plugin) is restarted
+    // with a growing delay instead of in a tight loop.
+    const now = Date.now();
+    this.exits.push(now);
+    while (this.exits.length > 0 && now - (this.exits[0] as number) > 30_000) this.exits.shift();
+    const delay = this.exits.length <= 2 ? 0 : Math.min(10_000, 250 * 2 ** (this.exits.length - 2));
+    this.opts.log(`audio process exited (${code ?? 'signal'}); restarting${delay ? ` in ${delay} ms` : ''}`);
+    setTimeout(() => {
+      if (this.closing) return;
+      this.spawn().then(
+        () => this.opts.onRestart(),
+        (err: Error) => this.opts.log(`audio process restart failed: ${err.message}`),
+      );
+    }, delay).unref();
   }
 }

@@ -164,14 +164,22 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
 
   private async init(blockFrames: number): Promise<void> {
     const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the decode worker did not start within 10 s')), 10_000);
       const onMsg = (m: FromWorker): void => {
         if (m.type === 'ready') {
+          clearTimeout(timer);
           this.worker.off('message', onMsg);
           resolve();
+        } else if (m.type === 'log') {
+          clearTimeout(timer);
+          reject(new Error(m.message));
         }
       };
       this.worker.on('message', onMsg);
-      this.worker.once('error', reject);
+      this.worker.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
     });
     this.worker.on('message', (m: FromWorker) => this.onWorker(m));
     this.worker.on('error', (err) => this.log(`decode worker error: ${err.message}`));
