@@ -17,7 +17,8 @@ runtime="${PULSE_RUNTIME_PATH:-/tmp/stellatune-pulse}"
 keepalive() {
   pactl info 2>/dev/null | grep -q '^Default Sink: stellatune_null' || return 0
   local pidfile="$runtime/keepalive.pid"
-  if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then return 0; fi
+  # (a zombie passes kill -0; its cmdline is empty)
+  if [ -s "$pidfile" ] && grep -qs pacat "/proc/$(cat "$pidfile")/cmdline"; then return 0; fi
   mkdir -p "$runtime"
   setsid pacat --playback --latency-msec=30 --raw --client-name=stellatune-keepalive /dev/zero \
     >/dev/null 2>&1 < /dev/null &
