@@ -1,6 +1,6 @@
 // Store slices against a contract client built by createClient over a scripted transport (the same
 // derivation the app uses), so these also check the client: call ids, cancel messages, events.
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PlayerStatus, QueueSnapshot, TrackInfo } from '../../src-shared/player-types.js';
 import { RpcError } from '../../src-shared/rpc-error.js';
 import { createClient, type Transport } from '../ipc/client.js';
@@ -263,6 +263,25 @@ describe('lyrics ranking', () => {
     await store.getState().refreshLyricsProviders();
     await store.getState().lyricsForTrack(track('a', 'Song'));
     expect(store.getState().lyrics.candidates.map((c) => c.id)).toEqual(['/music/Song.lrc', 'db']);
+  });
+});
+
+describe('lyrics with a slow provider', () => {
+  it('shows the fast provider\'s lyrics while the slow one is still searching', async () => {
+    const fast = { pluginId: 'dev.fast', pluginName: 'F', typeId: 'f', displayName: 'Fast' };
+    const slow = { pluginId: 'dev.slow', pluginName: 'S', typeId: 's', displayName: 'Slow' };
+    t.on('lyrics.providers', () => [slow, fast]);
+    t.on('lyrics.search', (p) => ((p as { pluginId: string }).pluginId === 'dev.slow' ? HANG : { candidates: [{ id: 'f1', synced: true, instrumental: false, raw: { id: 'f1' } }] }));
+    t.on('lyrics.fetch', () => ({ id: 'f1', synced: [{ timeMs: 0, text: 'fast' }], plain: 'fast', instrumental: false }));
+    await store.getState().refreshLyricsProviders();
+    const done = store.getState().lyricsForTrack(track('a'));
+    await vi.waitFor(() => expect(store.getState().lyrics.doc?.id).toBe('f1'));
+    expect(store.getState().lyrics.pending).toBe(false);
+    store.getState().cancelLyrics();
+    await done;
+    const slowSearch = t.calls.find((c) => c.key === 'lyrics.search' && (c.params as { pluginId: string }).pluginId === 'dev.slow')!;
+    expect(t.cancelled).toContain(slowSearch.id);
+    expect(store.getState().lyrics.doc?.id).toBe('f1');
   });
 });
 

@@ -383,7 +383,8 @@ export interface LyricsSlice {
   cancelLyrics(): void;
 }
 
-let lyricsController: AbortController | null = null;
+let searchController: AbortController | null = null;
+let fetchController: AbortController | null = null;
 
 function lyricsQueryOf(track: TrackInfo): Record<string, unknown> {
   const q: Record<string, unknown> = { title: track.title };
@@ -394,62 +395,80 @@ function lyricsQueryOf(track: TrackInfo): Record<string, unknown> {
   return q;
 }
 
+type RankedCandidate = LyricsSlice['lyrics']['candidates'][number];
+
+/** A sidecar of this very file beats a database match; synced beats plain. */
+function rankOf(track: TrackInfo): (c: RankedCandidate) => number {
+  const localPath = track.source.kind === 'file' ? track.source.path : null;
+  return (c) => (localPath !== null && c.raw.path === localPath ? 4 : 0) + (c.synced ? 2 : 0);
+}
+
 export const createLyricsSlice: Slice<LyricsSlice> = (set, get) => ({
   lyricsProviders: [],
   lyrics: { trackId: null, candidates: [], chosen: -1, doc: null, pending: false, error: null },
   refreshLyricsProviders: async () => set({ lyricsProviders: await api().lyrics.providers() }),
   lyricsForTrack: async (track, opts = {}) => {
     if (!opts.force && get().lyrics.trackId === track.id && (get().lyrics.doc || get().lyrics.pending)) return;
-    lyricsController?.abort();
+    searchController?.abort();
+    fetchController?.abort();
     const controller = new AbortController();
-    lyricsController = controller;
+    searchController = controller;
     set({ lyrics: { trackId: track.id, candidates: [], chosen: -1, doc: null, pending: true, error: null } });
     const query = lyricsQueryOf(track);
     const providers = get().lyricsProviders;
-    const results = await Promise.allSettled(
+    const rank = rankOf(track);
+    const failures: unknown[] = [];
+    // Providers answer at their own pace (a network one may be slow): show the first lyrics found
+    // and keep adding candidates as the others answer.
+    await Promise.all(
       providers.map(async (provider) => {
-        const r = await api().lyrics.search({ pluginId: provider.pluginId, typeId: provider.typeId, query }, { signal: controller.signal });
-        return r.candidates.map((c) => ({ ...c, provider }));
+        try {
+          const r = await api().lyrics.search({ pluginId: provider.pluginId, typeId: provider.typeId, query }, { signal: controller.signal });
+          if (searchController !== controller || r.candidates.length === 0) return;
+          const cur = get().lyrics;
+          const chosen = cur.candidates[cur.chosen];
+          const candidates = [...cur.candidates, ...r.candidates.map((c) => ({ ...c, provider }))].sort((a, b) => rank(b) - rank(a));
+          set({ lyrics: { ...cur, candidates, chosen: chosen ? candidates.indexOf(chosen) : -1 } });
+          if (!chosen) await get().chooseCandidate(0);
+        } catch (err) {
+          failures.push(err);
+        }
       }),
     );
-    if (lyricsController !== controller) return;
-    const candidates = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
-    // A sidecar of this very file beats a database match; synced beats plain.
-    const localPath = track.source.kind === 'file' ? track.source.path : null;
-    const rank = (c: (typeof candidates)[number]): number => (localPath !== null && c.raw.path === localPath ? 4 : 0) + (c.synced ? 2 : 0);
-    candidates.sort((a, b) => rank(b) - rank(a));
-    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (candidates.length === 0) {
-      const cancelled = failures.some((f) => RpcError.from(f.reason).code === 'cancelled');
-      set((s) => ({
-        lyrics: {
-          ...s.lyrics,
-          pending: false,
-          error: cancelled ? 'Cancelled.' : failures[0] ? describeError(failures[0].reason) : providers.length === 0 ? 'No lyrics provider is loaded.' : 'No lyrics found for this track.',
-        },
-      }));
-      return;
-    }
-    set((s) => ({ lyrics: { ...s.lyrics, candidates } }));
-    await get().chooseCandidate(0);
+    if (searchController !== controller) return;
+    searchController = null;
+    if (get().lyrics.candidates.length > 0) return;
+    const cancelled = failures.some((f) => RpcError.from(f).code === 'cancelled');
+    set((s) => ({
+      lyrics: {
+        ...s.lyrics,
+        pending: false,
+        error: cancelled ? 'Cancelled.' : failures[0] ? describeError(failures[0]) : providers.length === 0 ? 'No lyrics provider is loaded.' : 'No lyrics found for this track.',
+      },
+    }));
   },
   chooseCandidate: async (index) => {
     const c = get().lyrics.candidates[index];
     if (!c) return;
-    lyricsController?.abort();
+    fetchController?.abort();
     const controller = new AbortController();
-    lyricsController = controller;
+    fetchController = controller;
     set((s) => ({ lyrics: { ...s.lyrics, chosen: index, pending: true, error: null } }));
     try {
       const doc = await api().lyrics.fetch({ pluginId: c.provider.pluginId, typeId: c.provider.typeId, track: c.raw }, { signal: controller.signal });
-      if (lyricsController !== controller) return;
+      if (fetchController !== controller) return;
       set((s) => ({ lyrics: { ...s.lyrics, doc, pending: false } }));
     } catch (err) {
-      if (lyricsController !== controller) return;
+      if (fetchController !== controller) return;
       set((s) => ({ lyrics: { ...s.lyrics, pending: false, error: describeError(err) } }));
+    } finally {
+      if (fetchController === controller) fetchController = null;
     }
   },
-  cancelLyrics: () => lyricsController?.abort(),
+  cancelLyrics: () => {
+    searchController?.abort();
+    fetchController?.abort();
+  },
 });
 
 // ---- output ------------------------------------------------------------------------------------------
