@@ -15,6 +15,9 @@ type JsonSchema = {
   items?: JsonSchema;
   minItems?: number;
   maxItems?: number;
+  format?: string;
+  pattern?: string;
+  writeOnly?: boolean;
 };
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -80,8 +83,18 @@ function Field({ name, schema, value, onChange }: { name: string; schema: JsonSc
       </span>
     );
   } else if (type === 'string' || type === undefined) {
+    const secret = schema.format === 'password' || schema.writeOnly === true;
     control = (
-      <input id={id} className="input" value={typeof value === 'string' ? value : ''} placeholder={typeof schema.default === 'string' ? schema.default : ''} onChange={(e) => onChange(e.currentTarget.value === '' ? undefined : e.currentTarget.value)} />
+      <input
+        id={id}
+        className="input"
+        type={secret ? 'password' : schema.format === 'uri' ? 'url' : 'text'}
+        autoComplete={secret ? 'new-password' : 'off'}
+        pattern={schema.pattern}
+        value={typeof value === 'string' ? value : ''}
+        placeholder={typeof schema.default === 'string' ? schema.default : ''}
+        onChange={(e) => onChange(e.currentTarget.value === '' ? undefined : e.currentTarget.value)}
+      />
     );
   } else {
     control = <JsonField value={value} onChange={onChange} />;
