@@ -90,7 +90,8 @@ function Field({ name, schema, value, onChange }: { name: string; schema: JsonSc
         className="input"
         type={secret ? 'password' : schema.format === 'uri' ? 'url' : 'text'}
         autoComplete={secret ? 'new-password' : 'off'}
-        pattern={schema.pattern}
+        // JSON Schema patterns search; HTML patterns must match the whole value.
+        pattern={schema.pattern ? `[\\s\\S]*(?:${schema.pattern})[\\s\\S]*` : undefined}
         value={typeof value === 'string' ? value : ''}
         placeholder={typeof schema.default === 'string' ? schema.default : ''}
         onChange={(e) => onChange(e.currentTarget.value === '' ? undefined : e.currentTarget.value)}
