@@ -78,9 +78,12 @@ export function filesService(audioExtensions: () => string[]): ServiceHandlers<'
         }
         if (st.isDirectory()) {
           if (depth > 0 && recursive === false) return;
-          const names = (await fs.readdir(p).catch(() => [] as string[])).filter((n) => !n.startsWith('.'));
-          names.sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
-          for (const n of names) await walk(path.join(p, n), depth + 1);
+          // A folder's own files first, then its subfolders (CD 1, CD 2 …), each in natural order.
+          const entries = (await fs.readdir(p, { withFileTypes: true }).catch(() => [])).filter((d) => !d.name.startsWith('.'));
+          const natural = (a: { name: string }, b: { name: string }): number => a.name.localeCompare(b.name, undefined, { numeric: true });
+          const dirs = entries.filter((d) => d.isDirectory()).sort(natural);
+          const others = entries.filter((d) => !d.isDirectory()).sort(natural);
+          for (const d of [...others, ...dirs]) await walk(path.join(p, d.name), depth + 1);
         } else if (isAudio(p, exts)) tracks.push(trackFromFile(p));
         else if (depth === 0) skipped++;
       };

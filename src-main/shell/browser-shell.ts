@@ -22,6 +22,8 @@ export interface BrowserShellOptions {
   port?: number;
   token?: string;
   log?: (message: string) => void;
+  /** How often silent connections are probed (ms). */
+  heartbeatMs?: number;
 }
 
 export interface BrowserShell {
@@ -135,8 +137,25 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
   };
 
+  // A renderer that vanished without a close frame (a killed browser) is found by its missing pong;
+  // closing its session cancels whatever it still had pending.
+  const alive = new WeakMap<WebSocket, boolean>();
+  const heartbeat = setInterval(() => {
+    for (const ws of sockets) {
+      if (alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, opts.heartbeatMs ?? 15_000);
+  heartbeat.unref();
+
   const attach = (ws: WebSocket): void => {
     sockets.add(ws);
+    alive.set(ws, true);
+    ws.on('pong', () => alive.set(ws, true));
     const session = opts.core.router.openSession(`ws#${sockets.size}`);
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
@@ -194,6 +213,7 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
     token,
     async close() {
       opts.core.events.off('event', onEvent);
+      clearInterval(heartbeat);
       for (const ws of sockets) ws.terminate();
       wss.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
