@@ -1,6 +1,6 @@
 // A loopback TCP proxy that sits between a network plugin and its server and injects faults:
 // added latency, a hang (accepts, never answers), an HTTP error status, a malformed JSON body, a
-// connection reset or a clean close after N response bytes (a truncated body).
+// connection reset, a clean close (a truncated body) or a stall after N response bytes.
 //
 // It runs on a worker thread with its own event loop: a test that reads a plugin stream on the
 // main thread (a decoder read blocks while the plugin waits for bytes) must not starve the proxy
@@ -14,7 +14,9 @@ export type FaultMode =
   | { kind: 'status'; status: number; body?: string; contentType?: string }
   | { kind: 'malformed' }
   | { kind: 'reset'; afterBytes: number }
-  | { kind: 'truncate'; afterBytes: number };
+  | { kind: 'truncate'; afterBytes: number }
+  /** Forwards N response bytes, then nothing more, keeping both connections open. */
+  | { kind: 'stall'; afterBytes: number };
 
 /** A per-request choice: the first rule that matches a request decides its fault. */
 export interface FaultRule {
@@ -91,17 +93,17 @@ function handle(client, head, m) {
     server.on('error', () => client.destroy());
     client.on('error', () => server.destroy());
     client.on('close', () => server.destroy());
-    server.on('close', () => client.end());
+    server.on('close', () => { if (m.kind !== 'stall') client.end(); });
     server.write(head);
     client.resume();
     let sent = 0;
-    const limit = m.kind === 'reset' || m.kind === 'truncate' ? m.afterBytes : Infinity;
+    const limit = m.kind === 'reset' || m.kind === 'truncate' || m.kind === 'stall' ? m.afterBytes : Infinity;
     server.on('data', (d) => {
       if (sent >= limit) return;
       const part = d.length > limit - sent ? d.subarray(0, limit - sent) : d;
       sent += part.length;
       client.write(part);
-      if (sent >= limit) {
+      if (sent >= limit && m.kind !== 'stall') {
         server.destroy();
         if (m.kind === 'reset') client.resetAndDestroy(); else client.end();
       }
