@@ -22,6 +22,8 @@ export type FaultMode =
 export interface FaultRule {
   /** Prefix of the request target (path and query), e.g. "/rest/stream". */
   path?: string;
+  /** Substring of the request target, e.g. "q=hang". */
+  contains?: string;
   /** Only requests with (true) or without (false) a Range header. */
   range?: boolean;
   mode: FaultMode;
@@ -71,6 +73,7 @@ function parseHead(text) {
 function choose(req) {
   for (const r of rules) {
     if (r.path !== undefined && !req.target.startsWith(r.path)) continue;
+    if (r.contains !== undefined && !req.target.includes(r.contains)) continue;
     if (r.range !== undefined && r.range !== (req.headers.range !== undefined)) continue;
     return r.mode;
   }
