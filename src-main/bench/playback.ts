@@ -13,6 +13,8 @@ import { StellaPlayerEngine } from '../engine/engine.js';
 import { projectRoot } from '../engine/runnable.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
+/** Seconds of playback without the control load first, for the engine's own CPU cost. */
+const BASELINE = Number(process.env.BENCH_BASELINE_SECONDS ?? 15);
 const SLOW_CALLS = 32;
 const RELOAD_EVERY_MS = 2000;
 
@@ -46,7 +48,7 @@ function procCpuSeconds(pid: number): number {
 
 engine.queueAdd([
   {
-    source: { kind: 'plugin', pluginId: FIXTURE, typeId: 'fixture-source', item: { id: 'tone-440', freq: 440, duration_ms: SECONDS * 1000 } },
+    source: { kind: 'plugin', pluginId: FIXTURE, typeId: 'fixture-source', item: { id: 'tone-440', freq: 440, duration_ms: (SECONDS + BASELINE) * 1000 } },
     title: 'fixture tone',
   },
 ]);
@@ -76,9 +78,16 @@ await new Promise<void>((resolve) => {
     }
   }, 20);
 });
+const audioPid = engine.processIds().audio as number;
+const base0 = { main: process.cpuUsage(), audio: procCpuSeconds(audioPid), t: Date.now() };
+await new Promise((r) => setTimeout(r, BASELINE * 1000));
+const baseMain = process.cpuUsage(base0.main);
+const baseAudio = procCpuSeconds(audioPid) - base0.audio;
+const baseMinutes = (Date.now() - base0.t) / 60_000;
+const baseUnderruns = engine.metrics().underruns;
+
 engine.resetRingStats();
 control.loop.reset();
-const audioPid = engine.processIds().audio as number;
 const cpuMain0 = process.cpuUsage();
 const cpuAudio0 = procCpuSeconds(audioPid);
 const t0 = Date.now();
@@ -98,9 +107,10 @@ const m = engine.metrics();
 const fill = engine.ringStats();
 const loop = control.loop.snapshot();
 const minutes = wall / 60;
-console.log(`playback: ${wall.toFixed(1)} s of a ${SECONDS} s fixture stream on ${engine.status().output.kind} (PulseAudio null sink)`);
+console.log(`baseline (${BASELINE} s, no control load): CPU per minute main ${((baseMain.user + baseMain.system) / 1e6 / baseMinutes).toFixed(2)} s, audio process ${(baseAudio / baseMinutes).toFixed(2)} s, underruns ${baseUnderruns}`);
+console.log(`under load: ${wall.toFixed(1)} s of playback of a fixture stream on ${engine.status().output.kind} (PulseAudio null sink)`);
 console.log(`load: ${calls} slow list_items completed (${SLOW_CALLS} in flight, 500 ms each), ${callErrors} refused/cancelled, ${reloads} plugin reloads`);
-console.log(`underruns: ${m.underruns}   device losses: ${m.deviceLosses}   audio process restarts: ${m.audioProcessRestarts}`);
+console.log(`underruns: ${m.underruns - baseUnderruns}   device losses: ${m.deviceLosses}   audio process restarts: ${m.audioProcessRestarts}`);
 console.log(`ring: capacity ${m.ringCapacityFrames} frames (${((m.ringCapacityFrames / 44100) * 1000).toFixed(0)} ms at 44.1 kHz), fill min ${(fill.min * 100).toFixed(1)} % avg ${(fill.avg * 100).toFixed(1)} % (${fill.samples} samples)`);
 console.log(`output latency estimate: ${m.outputLatencyMs?.toFixed(1) ?? '?'} ms   decode+DSP per block p50 ${m.blockLatencyP50.toFixed(3)} ms p99 ${m.blockLatencyP99.toFixed(3)} ms`);
 console.log(`main event-loop delay: p50 ${loop.p50} ms p99 ${loop.p99} ms max ${loop.max} ms`);
