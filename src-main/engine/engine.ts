@@ -606,6 +606,12 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     const entry = this.entries[i];
     if (!entry) throw new Error(`no queue entry ${i}`);
     const seq = ++this.loadSeq;
+    if (entry.source.kind === 'plugin' && this.decodeToken !== null) {
+      // Opening a plugin stream can take a while: silence the old track now rather than let it
+      // play on until the new one is ready.
+      this.sendCommand(Command.STOP, this.decodeToken, 0);
+      this.postWorker({ type: 'stop' });
+    }
     this.resetPlayback();
     this.lastErrorEntryId = null;
     this.index = i;
