@@ -157,11 +157,16 @@ describe('browsing a Subsonic server', () => {
     expect(tracks.items.map((t) => t.title).sort()).toEqual(['Dawn', 'Dusk']);
   });
 
-  it('cover art URLs point at getCoverArt with the credentials', async () => {
-    // supysonic has no art for these generated files, so items carry no cover_url; the builder is
-    // exercised through a track whose coverArt the server reports, if any.
+  it('items carry a getCoverArt URL that serves the album art', async () => {
+    const albums = await list({ action: 'albums' });
+    const first = albums.items.find((a) => a.title === 'First Light')!;
+    expect(first.cover_url).toContain(`${server.url}/rest/getCoverArt?`);
+    const res = await fetch(first.cover_url!);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^image\//);
+    expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(100);
     const tracks = await albumTracks('First Light');
-    for (const t of tracks) if (t.cover_url) expect(t.cover_url).toContain(`${server.url}/rest/getCoverArt?`);
+    expect(tracks.every((t) => typeof t.cover_url === 'string')).toBe(true);
   });
 });
 

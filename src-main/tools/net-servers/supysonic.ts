@@ -50,6 +50,17 @@ export interface SupysonicServer {
   stop(): Promise<void>;
 }
 
+/** A small cover.jpg in each album folder, so the server reports cover art. */
+function makeCovers(musicDir: string, tracks: MusicTrack[]): void {
+  for (const dir of new Set(tracks.map((t) => path.dirname(path.join(musicDir, t.file))))) {
+    execFileSync(
+      'ffmpeg',
+      ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=navy:s=64x64', '-frames:v', '1', path.join(dir, 'cover.jpg')],
+      { stdio: 'pipe' },
+    );
+  }
+}
+
 export function supysonicAvailable(): boolean {
   try {
     execFileSync('sh', ['-c', 'command -v supysonic-server && command -v supysonic-cli'], { stdio: 'pipe' });
@@ -93,7 +104,12 @@ export async function startSupysonic(opts: { library?: MusicTrack[]; user?: stri
   const musicDir = path.join(dir, 'music');
   const user = opts.user ?? 'alice';
   const password = opts.password ?? 'pa ss:wörd';
-  for (const t of opts.library ?? defaultLibrary) makeTrack(musicDir, t);
+  if (!supysonicAvailable()) {
+    throw new Error('supysonic is not installed: apt-get install supysonic python3-waitress (Debian/Ubuntu)');
+  }
+  const library = opts.library ?? defaultLibrary;
+  for (const t of library) makeTrack(musicDir, t);
+  makeCovers(musicDir, library);
   fs.mkdirSync(path.join(dir, 'cache'));
   fs.writeFileSync(
     path.join(dir, 'supysonic.conf'),
