@@ -22,3 +22,13 @@ export type ServerMessage =
 
 /** The path of the WebSocket endpoint; the per-launch token travels as ?token=. */
 export const RPC_PATH = '/rpc';
+
+/** A call's outcome as the Electron preload hands it over (errors stay structured data). */
+export type CallReply = { ok: true; value: unknown } | { ok: false; error: RpcErrorData };
+
+/** The preload's API (window.stellatune), derived from the contract in src-preload. */
+export interface BridgeApi {
+  services: Record<string, Record<string, (params: unknown, callId: string) => Promise<CallReply>>>;
+  cancel(callId: string): void;
+  onEvent(listener: (service: string, event: string, payload: unknown) => void): () => void;
+}
