@@ -9,6 +9,7 @@
 
 #define STREAM_BUFFER_BYTES ((size_t)256 << 10)
 #define ERROR_BODY_MAX ((size_t)64 << 10)
+#define SPOOL_MAX_BYTES ((size_t)256 << 20)
 
 struct http_stream {
   char *url;
@@ -27,9 +28,12 @@ struct http_stream {
   bool xfer_done;         /* curl finished this transfer (its bytes may still be buffered) */
   st_status_t xfer_status; /* and how: ST_OK or the mapped failure */
 
-  /* Bytes received and not yet read: buf[head, tail). */
+  /* Bytes received and not yet read: buf[head, tail). Spooling: the whole body, buf[0, tail),
+   * in a buffer of spool_cap bytes. */
   unsigned char *buf;
   size_t head, tail;
+  bool spooling, spooled;
+  size_t spool_cap, spool_mark;
 
   uint64_t pos;   /* the read position (the offset of buf[head]) */
   int64_t length; /* total size, -1 unknown */
@@ -119,6 +123,20 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud) {
     n -= drop;
   }
   if (n == 0) return used;
+  if (s->spooling) {
+    if (s->tail + n > s->spool_cap) {
+      size_t cap = s->spool_cap * 2;
+      while (cap < s->tail + n) cap *= 2;
+      if (cap > SPOOL_MAX_BYTES) return 0; /* CURLE_WRITE_ERROR: too large to hold */
+      unsigned char *grown = realloc(s->buf, cap);
+      if (grown == NULL) return 0;
+      s->buf = grown;
+      s->spool_cap = cap;
+    }
+    memcpy(s->buf + s->tail, ptr, n);
+    s->tail += n;
+    return used;
+  }
   if (s->head > 0 && s->tail + n > STREAM_BUFFER_BYTES) {
     memmove(s->buf, s->buf + s->head, s->tail - s->head);
     s->tail -= s->head;
@@ -224,6 +242,58 @@ static void http_status_message(http_stream_t *s, char *err, size_t err_len) {
 
 /* ---- Open ------------------------------------------------------------------------------------ */
 
+static bool spool_grew(void *ud) {
+  http_stream_t *s = ud;
+  return s->tail != s->spool_mark;
+}
+
+/* Downloads the rest of an unsized body into memory on the op's thread (see http_stream.h). */
+static st_status_t spool(http_stream_t *s, st_sdk_op_t *op, char *err, size_t err_len) {
+  s->spooling = true;
+  s->spool_cap = STREAM_BUFFER_BYTES;
+  if (s->head > 0) { /* keep the body from offset 0 at buf[0] */
+    memmove(s->buf, s->buf + s->head, s->tail - s->head);
+    s->tail -= s->head;
+    s->head = 0;
+  }
+  if (s->paused) {
+    s->paused = false;
+    curl_easy_pause(s->easy, CURLPAUSE_CONT);
+  }
+  uint32_t timeout = s->opts.timeout_ms > 0 ? s->opts.timeout_ms : 10000;
+  while (!s->xfer_done) {
+    s->spool_mark = s->tail;
+    bool done = false;
+    CURLcode result = CURLE_OK;
+    /* The deadline restarts whenever bytes arrive: a slow transcode is fine, a stall is not. */
+    st_status_t st = st_http_pump(s->multi, s->easy, op, st_http_now_ms() + timeout, spool_grew, s,
+                                  &done, &result);
+    if (st == ST_ERR_CANCELLED) {
+      snprintf(err, err_len, "cancelled");
+      return st;
+    }
+    if (st == ST_ERR_TIMEOUT) {
+      snprintf(err, err_len, "no data from the server within %u ms", timeout);
+      return st;
+    }
+    if (done) {
+      s->xfer_done = true;
+      if (result == CURLE_WRITE_ERROR) {
+        snprintf(err, err_len, "the stream has no length and is larger than %zu MiB: cannot hold it",
+                 SPOOL_MAX_BYTES >> 20);
+        return ST_ERR_IO;
+      }
+      if (result != CURLE_OK) return st_http_curl_status(result, s->errbuf, err, err_len);
+    }
+  }
+  stop_transfer(s);
+  s->spooling = false;
+  s->spooled = true;
+  s->length = (int64_t)s->tail;
+  s->seekable = true;
+  return ST_OK;
+}
+
 st_status_t http_stream_open(st_sdk_op_t *op, const char *url, const st_http_opts_t *opts,
                              http_stream_t **out, char **out_error_body, char *err,
                              size_t err_len) {
@@ -260,6 +330,7 @@ st_status_t http_stream_open(st_sdk_op_t *op, const char *url, const st_http_opt
     *out_error_body = s->err_body;
     s->err_body = NULL;
   }
+  if (status == ST_OK && s->length < 0) status = spool(s, op, err, err_len);
   if (status != ST_OK) {
     http_stream_close(s);
     return status;
@@ -271,6 +342,8 @@ st_status_t http_stream_open(st_sdk_op_t *op, const char *url, const st_http_opt
 const char *http_stream_content_type(const http_stream_t *s) { return s->content_type; }
 
 int64_t http_stream_length(const http_stream_t *s) { return s->length; }
+
+bool http_stream_spooled(const http_stream_t *s) { return s->spooled; }
 
 void http_stream_close(void *stream) {
   http_stream_t *s = stream;
@@ -290,6 +363,14 @@ static st_status_t hs_read(void *handle, void *buf, size_t len, size_t *out_read
   *out_read = 0;
   if (len == 0) return ST_OK;
   if (s->length >= 0 && s->pos >= (uint64_t)s->length) return ST_OK;
+  if (s->spooled) { /* the whole body is in buf[0, length) */
+    size_t n = (size_t)((uint64_t)s->length - s->pos);
+    if (n > len) n = len;
+    memcpy(buf, s->buf + s->pos, n);
+    s->pos += n;
+    *out_read = n;
+    return ST_OK;
+  }
   char err[CURL_ERROR_SIZE + 64];
   while (s->tail == s->head) {
     if (s->easy == NULL) {
@@ -344,7 +425,9 @@ static st_status_t hs_seek(void *handle, int64_t offset, st_seek_whence_t whence
   if (target < 0) return ST_ERR_INVALID_ARG;
   uint64_t to = (uint64_t)target;
   if (s->length >= 0 && to > (uint64_t)s->length) to = (uint64_t)s->length;
-  if (to != s->pos) {
+  if (s->spooled) {
+    s->pos = to; /* all in memory */
+  } else if (to != s->pos) {
     size_t buffered = s->tail - s->head;
     if (to > s->pos && to - s->pos <= buffered) {
       s->head += (size_t)(to - s->pos); /* inside what we already hold */

@@ -7,8 +7,12 @@
  *
  * Seek is lazy: it drops the transfer and the next read asks for `Range: bytes=<pos>-` (a server
  * that ignores Range and answers 200 is skipped forward). Seeking needs the size (Content-Length
- * of a 200, or the total of a 206's Content-Range); a transcoded stream without a length cannot
- * seek and reports ST_ERR_UNSUPPORTED for size and seek.
+ * of a 200, or the total of a 206's Content-Range).
+ *
+ * A response without a length (a server transcoding on the fly sends it chunked) is spooled: the
+ * open op downloads it whole into memory (up to 256 MiB, cancellable, each wait bounded by the
+ * timeout), and the stream is then served from memory, sized and seekable — decoders such as
+ * libsndfile need both.
  *
  * Errors are sticky per transfer and clear: ST_ERR_TIMEOUT (no byte within the timeout),
  * ST_ERR_NETWORK (refused, reset), ST_ERR_IO (a body shorter than announced), and the HTTP
@@ -29,9 +33,10 @@ typedef struct http_stream http_stream_t;
 st_status_t http_stream_open(st_sdk_op_t *op, const char *url, const st_http_opts_t *opts,
                              http_stream_t **out, char **out_error_body, char *err, size_t err_len);
 
-/* The response's Content-Type ("" if none) and the total size (-1 when unknown). */
+/* The response's Content-Type ("" if none), the total size, and whether it was spooled. */
 const char *http_stream_content_type(const http_stream_t *s);
 int64_t http_stream_length(const http_stream_t *s);
+bool http_stream_spooled(const http_stream_t *s);
 
 /* Releases the stream; for close_stream and the SDK's close_fn. Needs no instance. [any-thread] */
 void http_stream_close(void *stream);

@@ -851,6 +851,7 @@ static void open_work(st_sdk_op_t *op, void *ctx) {
   if (http_stream_length(stream) >= 0)
     cJSON_AddNumberToObject(meta, "size", (double)http_stream_length(stream));
   cJSON_AddBoolToObject(meta, "transcoded", transcode || c->max_bitrate_kbps > 0);
+  cJSON_AddBoolToObject(meta, "spooled", http_stream_spooled(stream));
   char *text = cJSON_PrintUnformatted(meta);
   cJSON_Delete(meta);
   st_stream_t s = {stream, &http_stream_io};

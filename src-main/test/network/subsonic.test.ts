@@ -253,6 +253,26 @@ describe('streaming', () => {
     }
   });
 
+  it('a transcoded stream (format mp3, sent without a length) is spooled: sized, seekable, decoded to the end', async () => {
+    configure(server.pluginConfig({ format: 'mp3', max_bitrate_kbps: 96 }));
+    const dawn = (await albumTracks('First Light')).find((t) => t.title === 'Dawn')!;
+    const lease = await cp.openStream(SUBSONIC, SUBSONIC_TYPE, dawn);
+    expect(lease.meta).toMatchObject({ ext: 'mp3', mime: 'audio/mpeg', transcoded: true, spooled: true });
+    // 96 kbps for 4 s, give or take the MP3 framing.
+    expect(Number(lease.meta.size)).toBeGreaterThan(40_000);
+    expect(Number(lease.meta.size)).toBeLessThan(60_000);
+    const decoder = openDecoder(cp, lease);
+    try {
+      const frames = decodeAll(decoder).length / 2;
+      expect(Math.abs(frames - 4 * 44100)).toBeLessThan(3 * 1152);
+      expect(decoder.seekMs(1000)).toBeGreaterThan(0);
+      expect(decoder.read(new Float32Array(1024 * 2), 1024)).toBe(1024);
+    } finally {
+      decoder.destroy();
+      cp.closeStream(lease);
+    }
+  });
+
   it('seeks with HTTP Range requests and lands on the same samples as a full decode', async () => {
     configure(server.pluginConfig({ server_url: proxy.url }));
     const dawn = (await albumTracks('First Light')).find((t) => t.title === 'Dawn')!;

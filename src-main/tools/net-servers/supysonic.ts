@@ -122,6 +122,10 @@ export async function startSupysonic(opts: { library?: MusicTrack[]; user?: stri
       'log_level = WARNING',
       '[daemon]',
       `socket = ${path.join(dir, 'daemon.sock')}`,
+      // Transcoding (the plugin's format/max_bitrate_kbps settings): ffmpeg to stdout.
+      '[transcoding]',
+      'transcoder = ffmpeg -v 0 -i %srcpath -ab %outratek -f %outfmt -',
+      'default_transcode_target = mp3',
       '',
     ].join('\n'),
   );
