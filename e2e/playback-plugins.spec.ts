@@ -77,6 +77,12 @@ test('change an EQ band', async () => {
   await page.reload();
   await page.getByTestId('nav-output').click();
   await expect(page.getByTestId('eq-value-3')).toHaveText('+6.0');
+  // The Plugins screen's generated form shows the same config (bands as a table).
+  await page.getByTestId('nav-plugins').click();
+  const eqCard = page.locator('[data-testid=plugin-card][data-plugin-id="dev.stellatune.eq"]');
+  await eqCard.getByTestId('config-toggle').click();
+  await expect(eqCard.getByLabel('Bands 4 Gain (dB)')).toHaveValue('6');
+  await expect(eqCard.getByLabel('Bands 10 Frequency (Hz)')).toHaveValue('16000');
   const at = await elapsedSeconds(page);
   await expect.poll(() => elapsedSeconds(page), { timeout: 8_000 }).toBeGreaterThan(at);
 });

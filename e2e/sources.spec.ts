@@ -16,7 +16,7 @@ async function setFixtureMode(page: Page, mode: string): Promise<void> {
   const card = page.locator('[data-testid=plugin-card][data-plugin-id="dev.stellatune.fixture"]');
   const cap = card.locator('.cap', { hasText: 'fixture-source' });
   if (!(await cap.getByTestId('config-form').isVisible())) await cap.getByTestId('config-toggle').click();
-  await cap.getByLabel('mode', { exact: true }).selectOption(mode);
+  await cap.getByLabel('Mode', { exact: true }).selectOption(mode);
   await cap.getByTestId('config-apply').click();
   // Hot-applied to the live instance, or stored for the first one if none was created yet.
   await expect(cap.getByTestId('config-outcome')).toHaveAttribute('data-outcome', /^(hot_applied|stored)$/);

@@ -1,5 +1,6 @@
-// A config form generated from a capability's JSON Schema (the subset plugins use: objects of
-// strings, enums, numbers, integers, booleans and number arrays); anything else is edited as JSON.
+// A config form generated from a capability's JSON Schema (the subset plugins use: strings, enums,
+// numbers, integers, booleans, nested objects, arrays of those and arrays of objects as tables);
+// anything else is edited as JSON.
 // The plugin remains the judge: apply shows the plan's outcome (hot-applied, recreated, rejected).
 import { type JSX, useEffect, useMemo, useState } from 'react';
 
@@ -30,14 +31,46 @@ export function supportsForm(schema: unknown): boolean {
   return isObj(schema) && isObj((schema as JsonSchema).properties);
 }
 
-function Field({ name, schema, value, onChange }: { name: string; schema: JsonSchema; value: unknown; onChange: (v: unknown) => void }): JSX.Element {
-  const label = schema.title ?? name.replace(/_/g, ' ');
-  const id = `cf-${name}`;
+/** "delay_ms" -> "Delay ms" (a schema's title wins). */
+function labelOf(key: string): string {
+  const words = key.replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function withKey(obj: Record<string, unknown>, key: string, v: unknown): Record<string, unknown> {
+  const next = { ...obj };
+  if (v === undefined) delete next[key];
+  else next[key] = v;
+  return next;
+}
+
+/** A new array item: the defaults its schema declares. */
+function newItem(schema: JsonSchema): unknown {
+  if (schema.default !== undefined) return structuredClone(schema.default);
+  if (typeOf(schema) === 'object' && schema.properties) {
+    const out: Record<string, unknown> = {};
+    for (const [k, sub] of Object.entries(schema.properties)) if (sub.default !== undefined) out[k] = structuredClone(sub.default);
+    return out;
+  }
+  return typeOf(schema) === 'number' || typeOf(schema) === 'integer' ? 0 : typeOf(schema) === 'boolean' ? false : '';
+}
+
+interface ControlProps {
+  id: string;
+  label: string;
+  schema: JsonSchema;
+  value: unknown;
+  onChange: (v: unknown) => void;
+  /** Inside a table cell: no slider. */
+  compact?: boolean;
+}
+
+/** The input for one schema node (recursive for objects and arrays). */
+function Control({ id, label, schema, value, onChange, compact }: ControlProps): JSX.Element {
   const type = typeOf(schema);
-  let control: JSX.Element;
   if (schema.enum) {
-    control = (
-      <select id={id} className="input select" value={String(value ?? schema.default ?? '')} onChange={(e) => onChange(schema.enum!.find((x) => String(x) === e.currentTarget.value))}>
+    return (
+      <select id={id} aria-label={compact ? label : undefined} className="input select" value={String(value ?? schema.default ?? '')} onChange={(e) => onChange(schema.enum!.find((x) => String(x) === e.currentTarget.value))}>
         {schema.enum.map((opt) => (
           <option key={String(opt)} value={String(opt)}>
             {String(opt)}
@@ -45,25 +78,29 @@ function Field({ name, schema, value, onChange }: { name: string; schema: JsonSc
         ))}
       </select>
     );
-  } else if (type === 'boolean') {
-    control = (
+  }
+  if (type === 'boolean') {
+    return (
       <label className="switch">
-        <input id={id} type="checkbox" checked={value === true} onChange={(e) => onChange(e.currentTarget.checked)} />
+        <input id={id} aria-label={compact ? label : undefined} type="checkbox" checked={value === true || (value === undefined && schema.default === true)} onChange={(e) => onChange(e.currentTarget.checked)} />
         <span className="switch-track" />
       </label>
     );
-  } else if (type === 'number' || type === 'integer') {
-    const step = type === 'integer' ? 1 : 0.1;
-    const ranged = schema.minimum !== undefined && schema.maximum !== undefined && schema.maximum - schema.minimum <= 1000;
-    control = (
+  }
+  if (type === 'number' || type === 'integer') {
+    // 'any': a default such as 1.41 must not read as invalid against a 0.1 grid.
+    const step = type === 'integer' ? 1 : 'any';
+    const ranged = !compact && schema.minimum !== undefined && schema.maximum !== undefined && schema.maximum - schema.minimum <= 1000;
+    return (
       <span className="num-field">
         {ranged ? (
           <input type="range" className="range" aria-label={`${label} slider`} min={schema.minimum} max={schema.maximum} step={step} value={Number(value ?? schema.default ?? 0)} onChange={(e) => onChange(Number(e.currentTarget.value))} />
         ) : null}
         <input
           id={id}
+          aria-label={compact ? label : undefined}
           type="number"
-          className="input num"
+          className={`input num ${compact ? 'small' : ''}`}
           min={schema.minimum}
           max={schema.maximum}
           step={step}
@@ -73,20 +110,81 @@ function Field({ name, schema, value, onChange }: { name: string; schema: JsonSc
         />
       </span>
     );
-  } else if (type === 'array' && schema.items && ['number', 'integer'].includes(typeOf(schema.items) ?? '')) {
-    const arr = Array.isArray(value) ? (value as number[]) : Array.isArray(schema.default) ? (schema.default as number[]) : [];
-    control = (
+  }
+  if (type === 'object' && schema.properties) {
+    const obj = isObj(value) ? value : isObj(schema.default) ? schema.default : {};
+    return (
+      <div className="sub-form">
+        {Object.entries(schema.properties).map(([k, sub]) => (
+          <Field key={k} name={k} path={`${id}-${k}`} schema={sub} value={obj[k]} onChange={(v) => onChange(withKey(obj, k, v))} />
+        ))}
+      </div>
+    );
+  }
+  if (type === 'array' && schema.items) {
+    const items = schema.items;
+    const arr: unknown[] = Array.isArray(value) ? value : Array.isArray(schema.default) ? schema.default : [];
+    const canAdd = schema.maxItems === undefined || arr.length < schema.maxItems;
+    const canRemove = arr.length > (schema.minItems ?? 0);
+    const setAt = (i: number, v: unknown): void => onChange(arr.map((x, j) => (j === i ? v : x)));
+    const remove = (i: number): void => onChange(arr.filter((_, j) => j !== i));
+    const add = <button type="button" className="btn small" disabled={!canAdd} onClick={() => onChange([...arr, newItem(items)])}>Add</button>;
+    if (typeOf(items) === 'object' && items.properties) {
+      const cols = Object.entries(items.properties);
+      return (
+        <div className="obj-array">
+          <div className="table-wrap">
+            <table className="table compact">
+              <thead>
+                <tr>
+                  <th>#</th>
+                  {cols.map(([k, sub]) => (
+                    <th key={k}>{sub.title ?? labelOf(k)}</th>
+                  ))}
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {arr.map((item, i) => {
+                  const row = isObj(item) ? item : {};
+                  return (
+                    <tr key={i}>
+                      <td className="muted">{i + 1}</td>
+                      {cols.map(([k, sub]) => (
+                        <td key={k}>
+                          <Control id={`${id}-${i}-${k}`} label={`${label} ${i + 1} ${sub.title ?? k}`} schema={sub} value={row[k]} onChange={(v) => setAt(i, withKey(row, k, v))} compact />
+                        </td>
+                      ))}
+                      <td>
+                        <button type="button" className="icon-btn small" aria-label={`Remove ${label} ${i + 1}`} disabled={!canRemove} onClick={() => remove(i)}>
+                          ×
+                        </button>
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+          {add}
+        </div>
+      );
+    }
+    return (
       <span className="num-array">
         {arr.map((v, i) => (
-          <input key={i} type="number" className="input num small" aria-label={`${label} ${i + 1}`} value={v} step={typeOf(schema.items!) === 'integer' ? 1 : 0.1} onChange={(e) => onChange(arr.map((x, j) => (j === i ? Number(e.currentTarget.value) : x)))} />
+          <Control key={i} id={`${id}-${i}`} label={`${label} ${i + 1}`} schema={items} value={v} onChange={(x) => setAt(i, x)} compact />
         ))}
+        {add}
       </span>
     );
-  } else if (type === 'string' || type === undefined) {
+  }
+  if (type === 'string' || type === undefined) {
     const secret = schema.format === 'password' || schema.writeOnly === true;
-    control = (
+    return (
       <input
         id={id}
+        aria-label={compact ? label : undefined}
         className="input"
         type={secret ? 'password' : schema.format === 'uri' ? 'url' : 'text'}
         autoComplete={secret ? 'new-password' : 'off'}
@@ -97,16 +195,23 @@ function Field({ name, schema, value, onChange }: { name: string; schema: JsonSc
         onChange={(e) => onChange(e.currentTarget.value === '' ? undefined : e.currentTarget.value)}
       />
     );
-  } else {
-    control = <JsonField value={value} onChange={onChange} />;
   }
+  return <JsonField value={value} onChange={onChange} />;
+}
+
+function Field({ name, path, schema, value, onChange }: { name: string; path?: string; schema: JsonSchema; value: unknown; onChange: (v: unknown) => void }): JSX.Element {
+  const label = schema.title ?? labelOf(name);
+  const id = `cf-${path ?? name}`;
+  const block = typeOf(schema) === 'object' || (typeOf(schema) === 'array' && schema.items !== undefined && typeOf(schema.items) === 'object');
   return (
-    <div className="form-row">
+    <div className={`form-row ${block ? 'is-block' : ''}`}>
       <label htmlFor={id} className="form-label">
         {label}
         {schema.description ? <span className="form-help">{schema.description}</span> : null}
       </label>
-      <div className="form-control">{control}</div>
+      <div className="form-control">
+        <Control id={id} label={label} schema={schema} value={value} onChange={onChange} />
+      </div>
     </div>
   );
 }
@@ -161,12 +266,7 @@ export function ConfigForm(props: {
         <JsonField key={jsonKey} value={draft} onChange={(v) => isObj(v) && setDraft(v)} />
       ) : (
         Object.entries(schema.properties ?? {}).map(([name, sub]) => (
-          <Field key={name} name={name} schema={sub} value={draft[name]} onChange={(v) => setDraft((d) => {
-            const next = { ...d };
-            if (v === undefined) delete next[name];
-            else next[name] = v;
-            return next;
-          })} />
+          <Field key={name} name={name} schema={sub} value={draft[name]} onChange={(v) => setDraft((d) => withKey(d, name, v))} />
         ))
       )}
       <div className="form-actions">
