@@ -302,6 +302,30 @@ describe('streaming', () => {
     expect(Math.max(...offsets)).toBeGreaterThan(Number(dawn.size) / 2);
   });
 
+  it('a stream keeps playing from its generation through a plugin reload; closing it unloads the old library', async () => {
+    const dawn = (await albumTracks('First Light')).find((t) => t.title === 'Dawn')!;
+    const oldGen = cp.registry.current(SUBSONIC)!;
+    const lease = await cp.openStream(SUBSONIC, SUBSONIC_TYPE, dawn);
+    const decoder = openDecoder(cp, lease);
+    const first = decodeAll(decoder, 44100);
+    const unloaded: number[] = [];
+    cp.registry.on('unloaded', (_id, leaseId) => unloaded.push(leaseId));
+    await cp.reloadPlugin(SUBSONIC);
+    expect(cp.registry.current(SUBSONIC)!.leaseId).toBeGreaterThan(oldGen.leaseId);
+    // The new generation serves new requests while the old one's stream reads on (with Range
+    // requests through the old copy of the library and its libcurl state).
+    expect((await list({ action: 'albums' })).items).toHaveLength(2);
+    decoder.seekMs(3000);
+    const rest = decodeAll(decoder);
+    expect(first.length / 2).toBeGreaterThanOrEqual(44100);
+    expect(rest.length / 2).toBe(44100);
+    decoder.destroy();
+    expect(unloaded).toEqual([]);
+    expect(cp.closeStream(lease)).toBe(true);
+    await cp.registry.settled();
+    expect(unloaded).toEqual([oldGen.leaseId]);
+  });
+
   it('closes a stream in the middle of a transfer at once', async () => {
     const dawn = (await albumTracks('First Light')).find((t) => t.title === 'Dawn')!;
     const lease = await cp.openStream(SUBSONIC, SUBSONIC_TYPE, dawn);
