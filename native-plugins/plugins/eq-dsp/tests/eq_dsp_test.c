@@ -570,6 +570,12 @@ static void case_realtime(void) {
 #endif
 }
 
+static const harness_case_t k_cases[] = {
+    {"module", case_module}, {"config", case_config}, {"flat", case_flat},
+    {"response", case_response}, {"smooth", case_smooth}, {"reset", case_reset},
+    {"realtime", case_realtime},
+};
+
 int main(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: %s <case> <plugin>\n", argv[0]);
@@ -578,30 +584,5 @@ int main(int argc, char **argv) {
   if (harness_load(&g_plugin, argv[2], "/tmp") != 0) {
     return 1;
   }
-  const char *c = argv[1];
-  if (strcmp(c, "module") == 0) {
-    case_module();
-  } else if (strcmp(c, "config") == 0) {
-    case_config();
-  } else if (strcmp(c, "flat") == 0) {
-    case_flat();
-  } else if (strcmp(c, "response") == 0) {
-    case_response();
-  } else if (strcmp(c, "smooth") == 0) {
-    case_smooth();
-  } else if (strcmp(c, "reset") == 0) {
-    case_reset();
-  } else if (strcmp(c, "realtime") == 0) {
-    case_realtime();
-  } else {
-    fprintf(stderr, "unknown case %s\n", c);
-    return 2;
-  }
-  harness_unload(&g_plugin);
-  if (g_failures > 0) {
-    fprintf(stderr, "%d check(s) failed\n", g_failures);
-    return 1;
-  }
-  printf("ok\n");
-  return 0;
+  return harness_run_case(&g_plugin, argv[1], k_cases, sizeof k_cases / sizeof k_cases[0]);
 }

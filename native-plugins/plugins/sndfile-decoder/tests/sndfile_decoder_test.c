@@ -837,6 +837,12 @@ static void case_realtime(void) {
 #endif
 }
 
+static const harness_case_t k_cases[] = {
+    {"module", case_module}, {"lossless", case_lossless}, {"lossy", case_lossy},
+    {"seek", case_seek}, {"metadata", case_metadata}, {"corrupt", case_corrupt},
+    {"streams", case_streams}, {"realtime", case_realtime},
+};
+
 int main(int argc, char **argv) {
   if (argc != 4) {
     fprintf(stderr, "usage: %s <case> <plugin> <media dir>\n", argv[0]);
@@ -846,32 +852,5 @@ int main(int argc, char **argv) {
   if (harness_load(&g_plugin, argv[2], g_media) != 0) {
     return 1;
   }
-  const char *c = argv[1];
-  if (strcmp(c, "module") == 0) {
-    case_module();
-  } else if (strcmp(c, "lossless") == 0) {
-    case_lossless();
-  } else if (strcmp(c, "lossy") == 0) {
-    case_lossy();
-  } else if (strcmp(c, "seek") == 0) {
-    case_seek();
-  } else if (strcmp(c, "metadata") == 0) {
-    case_metadata();
-  } else if (strcmp(c, "corrupt") == 0) {
-    case_corrupt();
-  } else if (strcmp(c, "streams") == 0) {
-    case_streams();
-  } else if (strcmp(c, "realtime") == 0) {
-    case_realtime();
-  } else {
-    fprintf(stderr, "unknown case %s\n", c);
-    return 2;
-  }
-  harness_unload(&g_plugin);
-  if (g_failures > 0) {
-    fprintf(stderr, "%d check(s) failed\n", g_failures);
-    return 1;
-  }
-  printf("ok\n");
-  return 0;
+  return harness_run_case(&g_plugin, argv[1], k_cases, sizeof k_cases / sizeof k_cases[0]);
 }

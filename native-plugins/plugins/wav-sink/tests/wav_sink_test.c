@@ -580,6 +580,12 @@ static void case_realtime(void) {
 #endif
 }
 
+static const harness_case_t k_cases[] = {
+    {"module", case_module}, {"roundtrip", case_roundtrip}, {"s16", case_s16},
+    {"lifecycle", case_lifecycle}, {"crash_safe", case_crash_safe}, {"folder", case_folder},
+    {"disk_full", case_disk_full}, {"realtime", case_realtime},
+};
+
 int main(int argc, char **argv) {
   if (argc != 6) {
     fprintf(stderr, "usage: %s <case> <plugin> <work dir> <ffmpeg> <sox>\n", argv[0]);
@@ -601,32 +607,5 @@ int main(int argc, char **argv) {
   if (harness_load(&g_plugin, argv[2], g_work) != 0) {
     return 1;
   }
-  const char *c = argv[1];
-  if (strcmp(c, "module") == 0) {
-    case_module();
-  } else if (strcmp(c, "roundtrip") == 0) {
-    case_roundtrip();
-  } else if (strcmp(c, "s16") == 0) {
-    case_s16();
-  } else if (strcmp(c, "lifecycle") == 0) {
-    case_lifecycle();
-  } else if (strcmp(c, "crash_safe") == 0) {
-    case_crash_safe();
-  } else if (strcmp(c, "folder") == 0) {
-    case_folder();
-  } else if (strcmp(c, "disk_full") == 0) {
-    case_disk_full();
-  } else if (strcmp(c, "realtime") == 0) {
-    case_realtime();
-  } else {
-    fprintf(stderr, "unknown case %s\n", c);
-    return 2;
-  }
-  harness_unload(&g_plugin);
-  if (g_failures > 0) {
-    fprintf(stderr, "%d check(s) failed\n", g_failures);
-    return 1;
-  }
-  printf("ok\n");
-  return 0;
+  return harness_run_case(&g_plugin, argv[1], k_cases, sizeof k_cases / sizeof k_cases[0]);
 }

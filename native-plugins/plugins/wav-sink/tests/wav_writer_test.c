@@ -11,18 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "harness_check.h"
 #include "wav_writer.h"
-
-static int g_failures;
-#define CHECK(cond, ...)                                                                     \
-  do {                                                                                       \
-    if (!(cond)) {                                                                           \
-      g_failures++;                                                                          \
-      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
-      fprintf(stderr, __VA_ARGS__);                                                          \
-      fputc('\n', stderr);                                                                   \
-    }                                                                                        \
-  } while (0)
 
 static uint32_t le32(const unsigned char *p) {
   return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
@@ -96,10 +86,5 @@ int main(int argc, char **argv) {
   run(argv[1], argv[2], WAV_F32, 2, 50000, "rf64_f32.wav");
   run(argv[1], argv[2], WAV_S16, 6, 50000, "rf64_s16_6.wav");
   run(argv[1], argv[2], WAV_F32, 3, 50000, "rf64_f32_3.wav");
-  if (g_failures > 0) {
-    fprintf(stderr, "%d check(s) failed\n", g_failures);
-    return 1;
-  }
-  printf("ok\n");
-  return 0;
+  return harness_result();
 }

@@ -1,8 +1,9 @@
 /*
- * plugin_harness.h — what these tests need of a host: load the built plugin with dlopen, call its
- * entry with a host table, create instances, and count heap allocations (to prove the realtime
- * functions allocate nothing). Kept per plugin folder so each plugin builds and tests on its own;
- * it is not the host (the TypeScript runtime is).
+ * plugin_harness.h — what the built-in plugins' C tests need of a host: load the built plugin with
+ * dlopen, call its entry with a host table, create instances, run the case named on the command
+ * line, and count heap allocations (to prove the realtime functions allocate nothing). Shared by
+ * the tests of every plugin folder (st_add_plugin_tests, cmake/StellatunePluginTests.cmake, puts
+ * this folder on their include path); it is not the host (the TypeScript runtime is).
  *
  * Include it in exactly one translation unit of a test executable: it defines malloc & co. so
  * that calls from the dlopen-ed plugin and its libraries are counted (glibc only; the executable
@@ -18,21 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness_check.h"
 #include "stellatune/plugin.h"
-
-/* ---- Checks ------------------------------------------------------------------------------ */
-
-static int g_failures;
-
-#define CHECK(cond, ...)                                                                     \
-  do {                                                                                       \
-    if (!(cond)) {                                                                           \
-      g_failures++;                                                                          \
-      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
-      fprintf(stderr, __VA_ARGS__);                                                          \
-      fputc('\n', stderr);                                                                   \
-    }                                                                                        \
-  } while (0)
 
 /* ---- Allocation counter ------------------------------------------------------------------- */
 
@@ -152,6 +140,28 @@ static inline st_status_t harness_create(const harness_plugin_t *p, st_capabilit
   }
   harness_free_str(p, &err);
   return st;
+}
+
+/* ---- Cases ------------------------------------------------------------------------------- */
+
+typedef struct harness_case {
+  const char *name;
+  void (*run)(void);
+} harness_case_t;
+
+/* Runs the case called `name`, unloads the plugin and returns the exit code (harness_result);
+ * 2 for a name that is not in `cases`. */
+static inline int harness_run_case(harness_plugin_t *p, const char *name,
+                                   const harness_case_t *cases, size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    if (strcmp(cases[i].name, name) == 0) {
+      cases[i].run();
+      harness_unload(p);
+      return harness_result();
+    }
+  }
+  fprintf(stderr, "unknown case %s\n", name);
+  return 2;
 }
 
 /* ---- Files --------------------------------------------------------------------------------- */
