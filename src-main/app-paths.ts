@@ -1,5 +1,6 @@
 // Where the app keeps its files. STELLATUNE_HOME overrides the per-user default, which tests and
 // portable installs use.
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,9 +30,11 @@ function defaultHome(): string {
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export function appPaths(home = process.env.STELLATUNE_HOME ?? defaultHome()): AppPaths {
-  // Packaged builds ship plugins in resources/plugins; a checkout uses the CMake output.
+  // Packaged builds ship plugins in resources/plugins; a checkout uses the CMake output. An
+  // unpackaged Electron run also has a resourcesPath (Electron's own), without our plugins.
   const resources = (process as NodeJS.Process & { resourcesPath?: string }).resourcesPath;
-  const packaged = resources ? path.join(resources, 'plugins') : null;
+  const shipped = resources ? path.join(resources, 'plugins') : null;
+  const packaged = shipped && fs.existsSync(shipped) ? shipped : null;
   return {
     home,
     userPlugins: path.join(home, 'plugins'),
