@@ -1,5 +1,5 @@
-/* st_sdk.c — strings, errors, the host table and the module entry/shutdown of the SDK.
- * The async-op pool lives in st_sdk_op.c. */
+/* st_sdk.c — strings, errors, the config glue, the host table and the module entry/shutdown of
+ * the SDK. The async-op pool lives in st_sdk_op.c. */
 #include "st_sdk.h"
 
 #include <stdatomic.h>
@@ -19,6 +19,23 @@ st_str_t st_sdk_str_dup(const char *s, size_t len) {
   out.ptr = p;
   out.len = len;
   return out;
+}
+
+st_status_t st_sdk_str_copy_foreign(st_str_t *out, char *text, void (*text_free)(void *)) {
+  st_status_t st = ST_OK;
+  if (out == NULL) {
+    st = ST_ERR_INVALID_ARG;
+  } else if (text == NULL) {
+    out->ptr = NULL;
+    out->len = 0;
+    st = ST_ERR_INTERNAL;
+  } else {
+    size_t len = strlen(text);
+    *out = st_sdk_str_dup(text, len);
+    if (len > 0 && out->ptr == NULL) st = ST_ERR_INTERNAL;
+  }
+  if (text != NULL && text_free != NULL) text_free(text);
+  return st;
 }
 
 st_str_t st_sdk_str_vprintf(const char *fmt, va_list ap) {
@@ -86,6 +103,25 @@ st_status_t st_sdk_error(st_str_t *out_error, st_status_t code, const char *fmt,
   set_error_v(out_error, fmt, ap);
   va_end(ap);
   return code;
+}
+
+/* ---- Config -------------------------------------------------------------------------------- */
+
+st_status_t st_sdk_export_no_state(void *handle, st_str_t *out_state, st_str_t *out_error) {
+  (void)handle;
+  (void)out_error;
+  if (out_state != NULL) {
+    out_state->ptr = NULL;
+    out_state->len = 0;
+  }
+  return ST_OK;
+}
+
+st_status_t st_sdk_import_no_state(void *handle, const st_str_t *state, st_str_t *out_error) {
+  (void)handle;
+  (void)state;
+  (void)out_error;
+  return ST_OK;
 }
 
 /* ---- Host services -------------------------------------------------------------------------- */

@@ -7,7 +7,10 @@
  * once, so a plugin author writes only the capability logic:
  *
  *   - strings and errors: st_sdk_str_dup / st_sdk_str_printf allocate results the host frees with
- *     st_sdk_free (the module's free_mem); st_sdk_error fills an optional `out_error`;
+ *     st_sdk_free (the module's free_mem), st_sdk_str_copy_foreign copies text another library
+ *     allocated (cJSON's printer) into such memory; st_sdk_error fills an optional `out_error`;
+ *   - config: ST_SDK_CONFIG_VTABLE builds the config vtable of an instance whose state is all in
+ *     its config (st_sdk_export_no_state / st_sdk_import_no_state);
  *   - descriptors: ST_SDK_CAPABILITY / ST_SDK_DECODER_CAPABILITY build capability tables and
  *     ST_SDK_PLUGIN defines `stellatune_plugin_entry`, keeps the host table and returns a static
  *     module whose shutdown and free_mem are the SDK's;
@@ -83,6 +86,16 @@ extern "C" {
  * result; so does an allocation failure. [any-thread] */
 st_str_t st_sdk_str_dup(const char *s, size_t len);
 
+/* Hands text allocated by another library to the host: copies the NUL-terminated `text` into
+ * *out as st_sdk_str_dup does, then frees `text` with `text_free`:
+ *   return st_sdk_str_copy_foreign(out_json, cJSON_PrintUnformatted(doc), cJSON_free);
+ * The copy matters when that library's allocator is process-wide and swappable (cJSON_InitHooks):
+ * what the host frees with free_mem must come from the plugin's own malloc. Returns ST_OK;
+ * ST_ERR_INTERNAL (and *out = {NULL, 0}) when `text` is NULL, its producer having run out of
+ * memory, or the copy fails; ST_ERR_INVALID_ARG when `out` is NULL. `text` is freed in every case
+ * (text_free NULL: not freed). [any-thread] */
+st_status_t st_sdk_str_copy_foreign(st_str_t *out, char *text, void (*text_free)(void *));
+
 /* printf into a new st_str_t, allocated as st_sdk_str_dup's. [any-thread] */
 st_str_t st_sdk_str_printf(const char *fmt, ...) ST_SDK_PRINTF(1, 2);
 st_str_t st_sdk_str_vprintf(const char *fmt, va_list ap);
@@ -123,6 +136,22 @@ const char *st_sdk_data_dir(void);
  * realtime functions, nor while holding a lock a control call takes (the host may block briefly).
  * [any-thread] */
 void st_sdk_log(st_log_level_t level, const char *fmt, ...) ST_SDK_PRINTF(2, 3);
+
+/* ---- Config (config.h) --------------------------------------------------------------------- */
+
+/* export_state and import_state of an instance with no state beyond its config: export gives
+ * {NULL, 0} (out_state may be NULL), import accepts anything. [control] */
+st_status_t st_sdk_export_no_state(void *handle, st_str_t *out_state, st_str_t *out_error);
+st_status_t st_sdk_import_no_state(void *handle, const st_str_t *state, st_str_t *out_error);
+
+/* Initialiser of an st_config_vtable_t with the given plan_update and apply_update and the
+ * no-state export/import above:
+ *   static const st_config_vtable_t k_config = ST_SDK_CONFIG_VTABLE(my_plan, my_apply); */
+#define ST_SDK_CONFIG_VTABLE(plan_update, apply_update)                                          \
+  {                                                                                              \
+    (uint32_t)sizeof(st_config_vtable_t), 0u, (plan_update), (apply_update),                     \
+        st_sdk_export_no_state, st_sdk_import_no_state                                           \
+  }
 
 /* ---- Descriptors ---------------------------------------------------------------------------- */
 

@@ -15,6 +15,25 @@ static st_status_t check_create(const st_instance_args_t *args, st_instance_t *o
                       args->type_id.ptr);
 }
 
+static st_status_t check_plan(void *handle, const st_str_t *new_config, st_config_mode_t *out_mode,
+                              st_str_t *out_reason) {
+  (void)handle;
+  (void)new_config;
+  (void)out_reason;
+  *out_mode = ST_CONFIG_HOT_APPLY;
+  return ST_OK;
+}
+static st_status_t check_apply(void *handle, const st_str_t *new_config, st_str_t *out_error) {
+  (void)handle;
+  (void)new_config;
+  (void)out_error;
+  return ST_OK;
+}
+/* The config vtable of a DSP instance (referenced so that -Werror sees it used). */
+static const st_config_vtable_t k_config = ST_SDK_CONFIG_VTABLE(check_plan, check_apply);
+const st_config_vtable_t *check_config_vtable(void);
+const st_config_vtable_t *check_config_vtable(void) { return &k_config; }
+
 static bool check_entry(const st_host_t *host) { return host != NULL; }
 static void check_shutdown(void) {}
 

@@ -357,6 +357,12 @@ static void test_begin_rejects_bad_args(void) {
   CHECK_EQ_INT(st_sdk_live_ops(), 0);
 }
 
+static int foreign_frees;
+static void count_free(void *p) {
+  foreign_frees++;
+  free(p);
+}
+
 static void test_strings(void) {
   st_str_t s = st_sdk_str_dup("abc", 3);
   CHECK(s.len == 3 && s.ptr[3] == '\0');
@@ -383,10 +389,35 @@ static void test_strings(void) {
   c = st_sdk_cstr(NULL);
   CHECK(c != NULL && c[0] == '\0');
   free(c);
+
+  /* Foreign text is copied into the SDK's memory and freed with its own function. */
+  foreign_frees = 0;
+  st_str_t out = {NULL, 0};
+  CHECK_EQ_INT(st_sdk_str_copy_foreign(&out, strdup("{\"a\":1}"), count_free), ST_OK);
+  CHECK(out.len == 7 && strcmp(out.ptr, "{\"a\":1}") == 0);
+  CHECK_EQ_INT(foreign_frees, 1);
+  st_sdk_free((void *)out.ptr);
+  CHECK_EQ_INT(st_sdk_str_copy_foreign(&out, NULL, count_free), ST_ERR_INTERNAL);
+  CHECK(out.ptr == NULL && out.len == 0);
+  CHECK_EQ_INT(st_sdk_str_copy_foreign(NULL, strdup("x"), count_free), ST_ERR_INVALID_ARG);
+  CHECK_EQ_INT(foreign_frees, 2); /* freed even when it cannot be handed on */
+}
+
+static void test_config_no_state(void) {
+  static const st_config_vtable_t vt = ST_SDK_CONFIG_VTABLE(NULL, NULL);
+  CHECK(vt.struct_size == sizeof vt && vt.export_state == st_sdk_export_no_state &&
+        vt.import_state == st_sdk_import_no_state);
+  st_str_t state = {"stale", 5};
+  CHECK_EQ_INT(vt.export_state(NULL, &state, NULL), ST_OK);
+  CHECK(state.ptr == NULL && state.len == 0);
+  CHECK_EQ_INT(vt.export_state(NULL, NULL, NULL), ST_OK);
+  st_str_t in = {"{\"x\":1}", 7};
+  CHECK_EQ_INT(vt.import_state(NULL, &in, NULL), ST_OK);
 }
 
 int main(void) {
   RUN(test_strings);
+  RUN(test_config_no_state);
   RUN(test_begin_rejects_bad_args);
   RUN(test_notifier_once_from_worker);
   RUN(test_wait_timeout_then_ready);
