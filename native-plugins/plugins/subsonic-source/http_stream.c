@@ -10,6 +10,12 @@
 #define STREAM_BUFFER_BYTES ((size_t)256 << 10)
 #define ERROR_BODY_MAX ((size_t)64 << 10)
 #define SPOOL_MAX_BYTES ((size_t)256 << 20)
+/* A transfer that breaks (reset, cut short) is resumed from the read position with a Range
+ * request, up to this many times in a row; a transfer that delivered RESUME_HEALTHY_BYTES first
+ * counts as healthy and restarts the count (e.g. a server dropping a connection idle during a
+ * long pause). */
+#define MAX_RESUMES 3u
+#define RESUME_HEALTHY_BYTES ((uint64_t)256 << 10)
 
 struct http_stream {
   char *url;
@@ -34,6 +40,7 @@ struct http_stream {
   size_t head, tail;
   bool spooling, spooled;
   size_t spool_cap, spool_mark;
+  unsigned resumes; /* consecutive resumes of broken transfers */
 
   uint64_t pos;   /* the read position (the offset of buf[head]) */
   int64_t length; /* total size, -1 unknown */
@@ -392,10 +399,18 @@ static st_status_t hs_read(void *handle, void *buf, size_t len, size_t *out_read
     }
     if (s->xfer_done && s->tail == s->head) {
       st_status_t how = s->xfer_status;
+      if (how == ST_OK && s->length >= 0 && s->pos < (uint64_t)s->length) how = ST_ERR_IO;
+      bool delivered = s->pos - s->xfer_from >= RESUME_HEALTHY_BYTES;
       stop_transfer(s);
-      if (how != ST_OK) return how; /* reset (NETWORK), truncated (IO), timeout */
-      if (s->length >= 0 && s->pos < (uint64_t)s->length) return ST_ERR_IO; /* short body */
-      return ST_OK; /* end of stream */
+      if (how == ST_OK) return ST_OK; /* end of stream */
+      if ((how == ST_ERR_NETWORK || how == ST_ERR_IO) && s->seekable) {
+        if (delivered) s->resumes = 0;
+        if (s->resumes < MAX_RESUMES) {
+          s->resumes++;
+          continue; /* the next round starts a Range request at pos */
+        }
+      }
+      return how; /* reset (NETWORK), truncated (IO), after the resumes */
     }
   }
   size_t n = s->tail - s->head;

@@ -14,10 +14,12 @@
  * timeout), and the stream is then served from memory, sized and seekable — decoders such as
  * libsndfile need both.
  *
- * Errors are sticky per transfer and clear: ST_ERR_TIMEOUT (no byte within the timeout),
- * ST_ERR_NETWORK (refused, reset), ST_ERR_IO (a body shorter than announced), and the HTTP
- * status mapping of st_http.h for a failed Range request. A failed read leaves the position where
- * it was, so the decoder may retry (the next read reconnects with a Range request). */
+ * A transfer that breaks in the middle (a reset, a body cut short — e.g. a server dropping a
+ * connection that sat idle while playback was paused) is resumed from the read position with a
+ * Range request, up to 3 times in a row. Then the read fails with a clear status:
+ * ST_ERR_NETWORK (refused, reset), ST_ERR_IO (a body shorter than announced), ST_ERR_TIMEOUT (no
+ * byte within the timeout; not resumed), or the HTTP status mapping of st_http.h for a failed
+ * Range request. A failed read leaves the position where it was, so the decoder may retry. */
 #ifndef SUBSONIC_HTTP_STREAM_H
 #define SUBSONIC_HTTP_STREAM_H
 

@@ -1,13 +1,14 @@
 // Fault injection between the network plugins and their servers (a loopback proxy on its own
 // thread): latency, a hang, 500s, malformed JSON, and a connection reset, a truncated body or a
-// stall in the middle of a stream. Each ends in the right structured error or timeout, the main
-// event loop stays free while the plugins wait, and nothing leaks: no pending op, open stream,
-// live instance or proxied connection is left behind.
+// stall in the middle of a stream (a broken transfer is first resumed with Range, a few times).
+// Each ends in the right structured error or timeout, the main event loop stays free while the
+// plugins wait, and nothing leaks: no pending op, open stream, live instance or proxied
+// connection is left behind.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../control/control-plane.js';
 import { PluginCallError } from '../../plugins/errors.js';
-import { startFaultProxy, type FaultProxy } from '../../tools/net-servers/fault-proxy.js';
+import { type FaultProxy, type FaultRule, startFaultProxy } from '../../tools/net-servers/fault-proxy.js';
 import { startLrclibServer, type LrclibServer } from '../../tools/net-servers/lrclib-server.js';
 import { startSupysonic, type SupysonicServer } from '../../tools/net-servers/supysonic.js';
 import { waitFor, type TestHome } from '../harness.js';
@@ -161,40 +162,58 @@ describe('control calls under faults', () => {
 });
 
 describe('streams under faults', () => {
-  function readError(fault: { kind: 'reset' | 'truncate' | 'stall'; afterBytes: number }): Promise<PluginCallError> {
-    subsonicProxy.setRules([{ path: '/rest/stream', mode: fault }]);
-    return (async () => {
-      const lease = await cp.openStream(SUBSONIC, SUBSONIC_TYPE, dawn);
-      const decoder = openDecoder(cp, lease);
-      try {
-        decodeAll(decoder);
-      } catch (err) {
-        expect(err).toBeInstanceOf(PluginCallError);
-        return err as PluginCallError;
-      } finally {
-        decoder.destroy();
-        expect(cp.closeStream(lease)).toBe(true);
-      }
-      throw new Error('the stream decoded to the end despite the fault');
-    })();
+  /** Opens Dawn and decodes it; the error a read ended with, or the frames decoded. */
+  async function decodeUnder(rules: FaultRule[]): Promise<PluginCallError | number> {
+    subsonicProxy.setRules(rules);
+    const lease = await cp.openStream(SUBSONIC, SUBSONIC_TYPE, dawn);
+    const decoder = openDecoder(cp, lease);
+    try {
+      return decodeAll(decoder).length / 2;
+    } catch (err) {
+      expect(err).toBeInstanceOf(PluginCallError);
+      return err as PluginCallError;
+    } finally {
+      decoder.destroy();
+      expect(cp.closeStream(lease)).toBe(true);
+    }
   }
+  const stream = '/rest/stream';
 
-  it('a connection reset in the middle of a stream ends the read with a network error', async () => {
+  it('a connection reset in the middle of a stream is resumed with a Range request', async () => {
     expect(Number(dawn.size)).toBeGreaterThan(40_000);
-    const err = await readError({ kind: 'reset', afterBytes: 30_000 });
-    expect(err.statusName).toBe('network');
+    await subsonicProxy.clearRequests();
+    const frames = await decodeUnder([{ path: stream, range: false, mode: { kind: 'reset', afterBytes: 30_000 } }]);
+    expect(frames).toBe(4 * 44100);
+    const ranges = (await subsonicProxy.requests()).filter((r) => r.target.startsWith(stream) && r.headers.range);
+    expect(ranges.length).toBeGreaterThanOrEqual(1);
   });
 
-  it('a body cut short of its Content-Length is an I/O error', async () => {
-    const err = await readError({ kind: 'truncate', afterBytes: 30_000 });
-    expect(err.statusName).toBe('io');
+  it('a server that keeps resetting the stream ends the read with a network error', async () => {
+    await subsonicProxy.clearRequests();
+    const err = await decodeUnder([
+      { path: stream, range: false, mode: { kind: 'reset', afterBytes: 30_000 } },
+      { path: stream, mode: { kind: 'reset', afterBytes: 1_000 } },
+    ]);
+    expect(err).toBeInstanceOf(PluginCallError);
+    expect((err as PluginCallError).statusName).toBe('network');
+    // Three resumes, then the error.
+    const ranges = (await subsonicProxy.requests()).filter((r) => r.target.startsWith(stream) && r.headers.range);
+    expect(ranges.length).toBe(3);
+  });
+
+  it('a body that keeps being cut short of its Content-Length is an I/O error', async () => {
+    const err = await decodeUnder([
+      { path: stream, range: false, mode: { kind: 'truncate', afterBytes: 30_000 } },
+      { path: stream, mode: { kind: 'truncate', afterBytes: 1_000 } },
+    ]);
+    expect((err as PluginCallError).statusName).toBe('io');
   });
 
   it('a stream that stalls gives up after the plugin timeout', async () => {
     configureSubsonic({ timeout_ms: 800 });
     const t0 = performance.now();
-    const err = await readError({ kind: 'stall', afterBytes: 30_000 });
-    expect(err.statusName).toBe('timeout');
+    const err = await decodeUnder([{ path: stream, mode: { kind: 'stall', afterBytes: 30_000 } }]);
+    expect((err as PluginCallError).statusName).toBe('timeout');
     const elapsed = performance.now() - t0;
     expect(elapsed).toBeGreaterThanOrEqual(750);
     expect(elapsed).toBeLessThan(3000);
