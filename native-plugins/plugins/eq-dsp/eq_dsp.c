@@ -35,7 +35,7 @@
 
 #include <cJSON.h>
 
-#include "stellatune/dsp.h"
+#include "st_sdk.h"
 
 #define EQ_TYPE_ID "eq10"
 #define EQ_BANDS 10
@@ -49,8 +49,6 @@
  * not leave the recursion crawling through denormals (hundreds of times slower on x86). */
 #define EQ_DENORMAL_FLOOR 1e-25
 #define EQ_PI 3.14159265358979323846
-
-static const st_host_t *g_host;
 
 /* ---- Config -------------------------------------------------------------------------------- */
 
@@ -586,19 +584,6 @@ static uint32_t eq_latency_frames(void *handle) {
 
 /* ---- Config vtable ------------------------------------------------------------------------- */
 
-static void eq_set_str(st_str_t *out, const char *s) {
-  if (out == NULL) {
-    return;
-  }
-  size_t len = strlen(s);
-  char *copy = malloc(len + 1);
-  if (copy != NULL) {
-    memcpy(copy, s, len + 1);
-  }
-  out->ptr = copy;
-  out->len = copy != NULL ? len : 0;
-}
-
 static st_status_t eq_plan_update(void *handle, const st_str_t *new_config,
                                   st_config_mode_t *out_mode, st_str_t *out_reason) {
   eq_t *e = handle;
@@ -609,7 +594,7 @@ static st_status_t eq_plan_update(void *handle, const st_str_t *new_config,
   char reason[256];
   if (!eq_parse_config(new_config, e->sample_rate, true, &cfg, NULL, reason, sizeof reason)) {
     *out_mode = ST_CONFIG_REJECT;
-    eq_set_str(out_reason, reason);
+    st_sdk_set_error(out_reason, "%s", reason);
     return ST_OK;
   }
   *out_mode = ST_CONFIG_HOT_APPLY;
@@ -622,37 +607,15 @@ static st_status_t eq_apply_update(void *handle, const st_str_t *new_config,
   eq_config_t cfg;
   char reason[256];
   if (!eq_parse_config(new_config, e->sample_rate, true, &cfg, NULL, reason, sizeof reason)) {
-    eq_set_str(out_error, reason);
-    return ST_ERR_INVALID_ARG;
+    return st_sdk_error(out_error, ST_ERR_INVALID_ARG, "%s", reason);
   }
   eq_set_targets(e, &cfg, true);
   return ST_OK;
 }
 
-static st_status_t eq_export_state(void *handle, st_str_t *out_state, st_str_t *out_error) {
-  (void)handle;
-  (void)out_error;
-  if (out_state != NULL) {
-    out_state->ptr = NULL; /* everything worth keeping is in the config */
-    out_state->len = 0;
-  }
-  return ST_OK;
-}
-
-static st_status_t eq_import_state(void *handle, const st_str_t *state, st_str_t *out_error) {
-  (void)handle;
-  (void)state;
-  (void)out_error;
-  return ST_OK;
-}
-
-static const st_config_vtable_t g_config_vtable = {
-    .struct_size = sizeof(st_config_vtable_t),
-    .plan_update = eq_plan_update,
-    .apply_update = eq_apply_update,
-    .export_state = eq_export_state,
-    .import_state = eq_import_state,
-};
+/* Everything worth keeping is in the config: no state to export. */
+static const st_config_vtable_t g_config_vtable =
+    ST_SDK_CONFIG_VTABLE(eq_plan_update, eq_apply_update);
 
 static void eq_destroy(void *handle) {
   eq_t *e = handle;
@@ -678,48 +641,29 @@ static const st_dsp_vtable_t g_dsp_vtable = {
 
 /* ---- Module -------------------------------------------------------------------------------- */
 
-static const st_capability_t g_eq_cap = {
-    .struct_size = sizeof(st_capability_t),
-    .kind = ST_CAP_DSP,
-    .type_id = EQ_TYPE_ID,
-    .display_name = "Equalizer (preamp + 10 bands)",
-    .config_schema_json = k_schema,
-    .default_config_json = k_default_config,
-    .decoder_exts = NULL,
-    .decoder_ext_count = 0,
-};
+static const st_capability_t g_eq_cap = ST_SDK_CAPABILITY(
+    ST_CAP_DSP, EQ_TYPE_ID, "Equalizer (preamp + 10 bands)", k_schema, k_default_config);
 
 static const st_capability_t *const g_caps[] = {&g_eq_cap};
-
-static void eq_log(st_log_level_t level, const char *msg) {
-  if (g_host != NULL && g_host->log != NULL) {
-    g_host->log(g_host->host_data, level, msg, strlen(msg));
-  }
-}
 
 static st_status_t eq_create_instance(const st_instance_args_t *args, st_instance_t *out_instance,
                                       st_str_t *out_error) {
   if (args == NULL || out_instance == NULL) {
     return ST_ERR_INVALID_ARG;
   }
-  if (args->kind != ST_CAP_DSP || args->type_id.len != strlen(EQ_TYPE_ID) ||
-      memcmp(args->type_id.ptr, EQ_TYPE_ID, args->type_id.len) != 0) {
-    eq_set_str(out_error, "eq: unknown capability");
-    return ST_ERR_UNSUPPORTED;
+  if (args->kind != ST_CAP_DSP || !st_sdk_str_eq(&args->type_id, EQ_TYPE_ID)) {
+    return st_sdk_error(out_error, ST_ERR_UNSUPPORTED, "eq: unknown capability");
   }
   if (args->spec.sample_rate == 0 || args->spec.channels == 0) {
-    eq_set_str(out_error, "eq: the instance needs a sample rate and a channel count");
-    return ST_ERR_INVALID_ARG;
+    return st_sdk_error(out_error, ST_ERR_INVALID_ARG,
+                        "eq: the instance needs a sample rate and a channel count");
   }
   eq_config_t cfg;
   unsigned disabled = 0;
   char reason[256];
   if (!eq_parse_config(&args->config_json, args->spec.sample_rate, false, &cfg, &disabled, reason,
                        sizeof reason)) {
-    char msg[300];
-    snprintf(msg, sizeof msg, "eq: %s", reason);
-    eq_set_str(out_error, msg);
-    return ST_ERR_INVALID_ARG;
+    return st_sdk_error(out_error, ST_ERR_INVALID_ARG, "eq: %s", reason);
   }
   eq_t *e = calloc(1, sizeof *e);
   if (e == NULL) {
@@ -744,35 +688,19 @@ static st_status_t eq_create_instance(const st_instance_args_t *args, st_instanc
   }
   eq_set_targets(e, &cfg, false);
   if (disabled != 0) {
-    char msg[200];
-    snprintf(msg, sizeof msg,
-             "eq: bands at or above the Nyquist frequency of this %u Hz stream are off "
-             "(mask 0x%03x)",
-             args->spec.sample_rate, disabled);
-    eq_log(ST_LOG_WARN, msg);
+    st_sdk_log(ST_LOG_WARN,
+               "eq: bands at or above the Nyquist frequency of this %u Hz stream are off "
+               "(mask 0x%03x)",
+               args->spec.sample_rate, disabled);
   }
   out_instance->handle = e;
   out_instance->vtable = &g_dsp_vtable.base;
   return ST_OK;
 }
 
-static void eq_free_mem(void *ptr) { free(ptr); }
-
-static const st_module_t g_module = {
-    .abi_version = ST_PLUGIN_API_VERSION,
-    .struct_size = sizeof(st_module_t),
-    .metadata_json = "{\"id\":\"dev.stellatune.eq\",\"name\":\"Equalizer\",\"version\":\"1.0.0\","
-                     "\"abi_version\":9,\"description\":\"Preamp and a 10-band parametric "
-                     "equalizer (RBJ biquads) with click-free live changes\","
-                     "\"author\":\"StellaTune\"}",
-    .capability_count = 1,
-    .capabilities = g_caps,
-    .create_instance = eq_create_instance,
-    .shutdown = NULL, /* no threads, no global resources */
-    .free_mem = eq_free_mem,
-};
-
-ST_EXPORT const st_module_t *stellatune_plugin_entry(const st_host_t *host) {
-  g_host = host;
-  return &g_module;
-}
+/* No threads, no global resources: the SDK's shutdown has nothing to join. */
+ST_SDK_PLUGIN("{\"id\":\"dev.stellatune.eq\",\"name\":\"Equalizer\",\"version\":\"1.0.0\","
+              "\"abi_version\":9,\"description\":\"Preamp and a 10-band parametric "
+              "equalizer (RBJ biquads) with click-free live changes\","
+              "\"author\":\"StellaTune\"}",
+              g_caps, eq_create_instance)

@@ -36,52 +36,13 @@
 #include <cJSON.h>
 #include <sndfile.h>
 
-#include "stellatune/decoder.h"
+#include "st_sdk.h"
 
 #define SFD_TYPE_ID "sndfile"
+#define SFD_NO_SEEK                                                                              \
+  "sndfile: the stream cannot seek (a live stream?); libsndfile needs a seekable stream"
 
 /* ---- Small helpers ------------------------------------------------------------------------- */
-
-/* Returns a heap copy of `s` through an st_str_t the host frees with free_mem (= free). */
-static void sfd_set_str(st_str_t *out, const char *s) {
-  if (out == NULL) {
-    return;
-  }
-  size_t len = strlen(s);
-  char *copy = malloc(len + 1);
-  if (copy == NULL) {
-    out->ptr = NULL;
-    out->len = 0;
-    return;
-  }
-  memcpy(copy, s, len + 1);
-  out->ptr = copy;
-  out->len = len;
-}
-
-static st_status_t sfd_fail(st_str_t *out_error, st_status_t code, const char *prefix,
-                            const char *detail) {
-  char buf[512];
-  if (detail != NULL && detail[0] != '\0') {
-    snprintf(buf, sizeof buf, "%s: %s", prefix, detail);
-  } else {
-    snprintf(buf, sizeof buf, "%s", prefix);
-  }
-  sfd_set_str(out_error, buf);
-  return code;
-}
-
-/* Hands a cJSON document to the host as unformatted text in memory the module's free_mem frees.
- * The printed text is copied so our free_mem never depends on cJSON's (process-global) hooks. */
-static st_status_t sfd_json_out(cJSON *doc, st_str_t *out_json) {
-  char *printed = cJSON_PrintUnformatted(doc);
-  if (printed == NULL) {
-    return ST_ERR_INTERNAL;
-  }
-  sfd_set_str(out_json, printed);
-  cJSON_free(printed);
-  return out_json->ptr != NULL ? ST_OK : ST_ERR_INTERNAL;
-}
 
 /* Tags come from Vorbis comments (UTF-8), ID3 (converted by mpg123) or RIFF INFO chunks (often
  * Latin-1). JSON must be UTF-8, so anything that is not valid UTF-8 is read as Latin-1. */
@@ -633,7 +594,7 @@ static st_status_t sfd_open(void *handle, const st_decoder_open_args_t *args, st
   if (args == NULL || args->struct_size < offsetof(st_decoder_open_args_t, stream) +
                                                sizeof(st_stream_t) ||
       args->stream.io == NULL || args->stream.io->read == NULL) {
-    return sfd_fail(out_error, ST_ERR_INVALID_ARG, "sndfile: open needs a readable stream", NULL);
+    return st_sdk_error(out_error, ST_ERR_INVALID_ARG, "sndfile: open needs a readable stream");
   }
   sfd_close_file(d);
   d->stream = args->stream;
@@ -641,21 +602,15 @@ static st_status_t sfd_open(void *handle, const st_decoder_open_args_t *args, st
 
   const st_io_vtable_t *io = d->stream.io;
   if (io->seek == NULL) {
-    return sfd_fail(out_error, ST_ERR_UNSUPPORTED,
-                    "sndfile: the stream cannot seek (a live stream?); libsndfile needs a "
-                    "seekable stream",
-                    NULL);
+    return st_sdk_error(out_error, ST_ERR_UNSUPPORTED, SFD_NO_SEEK);
   }
   uint64_t pos = 0;
   st_status_t st = io->seek(d->stream.handle, 0, ST_SEEK_SET, &pos);
   if (st == ST_ERR_UNSUPPORTED) {
-    return sfd_fail(out_error, ST_ERR_UNSUPPORTED,
-                    "sndfile: the stream cannot seek (a live stream?); libsndfile needs a "
-                    "seekable stream",
-                    NULL);
+    return st_sdk_error(out_error, ST_ERR_UNSUPPORTED, SFD_NO_SEEK);
   }
   if (st != ST_OK) {
-    return sfd_fail(out_error, st, "sndfile: cannot rewind the stream", NULL);
+    return st_sdk_error(out_error, st, "sndfile: cannot rewind the stream");
   }
   d->stream_pos = 0;
 
@@ -668,17 +623,16 @@ static st_status_t sfd_open(void *handle, const st_decoder_open_args_t *args, st
       st = io->seek(d->stream.handle, 0, ST_SEEK_SET, &pos);
     }
     if (st == ST_ERR_UNSUPPORTED) {
-      return sfd_fail(out_error, ST_ERR_UNSUPPORTED,
-                      "sndfile: the stream has no known length (a live stream?); libsndfile "
-                      "needs a sized, seekable stream",
-                      NULL);
+      return st_sdk_error(out_error, ST_ERR_UNSUPPORTED,
+                          "sndfile: the stream has no known length (a live stream?); libsndfile "
+                          "needs a sized, seekable stream");
     }
   }
   if (st != ST_OK) {
-    return sfd_fail(out_error, st, "sndfile: cannot determine the stream length", NULL);
+    return st_sdk_error(out_error, st, "sndfile: cannot determine the stream length");
   }
   if (size > (uint64_t)INT64_MAX) {
-    return sfd_fail(out_error, ST_ERR_UNSUPPORTED, "sndfile: the stream is too large", NULL);
+    return st_sdk_error(out_error, ST_ERR_UNSUPPORTED, "sndfile: the stream is too large");
   }
   d->stream_size = size;
 
@@ -687,15 +641,17 @@ static st_status_t sfd_open(void *handle, const st_decoder_open_args_t *args, st
   SNDFILE *sf = sf_open_virtual(&g_vio, SFM_READ, &info, d);
   if (sf == NULL) {
     if (d->io_status != ST_OK) {
-      return sfd_fail(out_error, d->io_status, "sndfile: reading the stream failed", NULL);
+      return st_sdk_error(out_error, d->io_status, "sndfile: reading the stream failed");
     }
-    return sfd_fail(out_error, ST_ERR_DECODE, "sndfile: cannot open the media",
-                    sf_strerror(NULL));
+    const char *why = sf_strerror(NULL);
+    if (why != NULL && why[0] != '\0') {
+      return st_sdk_error(out_error, ST_ERR_DECODE, "sndfile: cannot open the media: %s", why);
+    }
+    return st_sdk_error(out_error, ST_ERR_DECODE, "sndfile: cannot open the media");
   }
   if (info.channels <= 0 || info.channels > UINT16_MAX || info.samplerate <= 0) {
     sf_close(sf);
-    return sfd_fail(out_error, ST_ERR_DECODE, "sndfile: the media declares an invalid format",
-                    NULL);
+    return st_sdk_error(out_error, ST_ERR_DECODE, "sndfile: the media declares an invalid format");
   }
   d->sf = sf;
   d->info = info;
@@ -707,7 +663,7 @@ static st_status_t sfd_open(void *handle, const st_decoder_open_args_t *args, st
     d->scratch = malloc(sizeof(float) * SFD_SCRATCH_FRAMES * (size_t)info.channels);
     if (d->scratch == NULL) {
       sfd_close_file(d);
-      return sfd_fail(out_error, ST_ERR_INTERNAL, "sndfile: out of memory", NULL);
+      return st_sdk_error(out_error, ST_ERR_INTERNAL, "sndfile: out of memory");
     }
     d->vorbis = true;
     if (d->has_duration) {
@@ -813,7 +769,8 @@ static st_status_t sfd_get_metadata_json(void *handle, st_str_t *out_json) {
       sfd_add_tag(tags, map[i].key, sf_get_string(d->sf, map[i].id));
     }
   }
-  st_status_t st = sfd_json_out(doc, out_json);
+  /* Copied out of cJSON's memory: its allocator hooks are process-wide (st_sdk.h). */
+  st_status_t st = st_sdk_str_copy_foreign(out_json, cJSON_PrintUnformatted(doc), cJSON_free);
   cJSON_Delete(doc);
   return st;
 }
@@ -924,7 +881,7 @@ static st_status_t sfd_plan_update(void *handle, const st_str_t *new_config,
   }
   if (!sfd_config_is_object(new_config)) {
     *out_mode = ST_CONFIG_REJECT;
-    sfd_set_str(out_reason, "the config must be a JSON object");
+    st_sdk_set_error(out_reason, "the config must be a JSON object");
     return ST_OK;
   }
   *out_mode = ST_CONFIG_HOT_APPLY;
@@ -935,35 +892,13 @@ static st_status_t sfd_apply_update(void *handle, const st_str_t *new_config,
                                     st_str_t *out_error) {
   (void)handle;
   if (!sfd_config_is_object(new_config)) {
-    return sfd_fail(out_error, ST_ERR_INVALID_ARG, "the config must be a JSON object", NULL);
+    return st_sdk_error(out_error, ST_ERR_INVALID_ARG, "the config must be a JSON object");
   }
   return ST_OK;
 }
 
-static st_status_t sfd_export_state(void *handle, st_str_t *out_state, st_str_t *out_error) {
-  (void)handle;
-  (void)out_error;
-  if (out_state != NULL) {
-    out_state->ptr = NULL;
-    out_state->len = 0;
-  }
-  return ST_OK;
-}
-
-static st_status_t sfd_import_state(void *handle, const st_str_t *state, st_str_t *out_error) {
-  (void)handle;
-  (void)state;
-  (void)out_error;
-  return ST_OK;
-}
-
-static const st_config_vtable_t g_config_vtable = {
-    .struct_size = sizeof(st_config_vtable_t),
-    .plan_update = sfd_plan_update,
-    .apply_update = sfd_apply_update,
-    .export_state = sfd_export_state,
-    .import_state = sfd_import_state,
-};
+static const st_config_vtable_t g_config_vtable =
+    ST_SDK_CONFIG_VTABLE(sfd_plan_update, sfd_apply_update);
 
 static void sfd_destroy(void *handle) {
   sfd_decoder_t *d = handle;
@@ -990,17 +925,12 @@ static const st_decoder_vtable_t g_decoder_vtable = {
 
 /* ---- The module ---------------------------------------------------------------------------- */
 
-static st_capability_t g_decoder_cap = {
-    .struct_size = sizeof(st_capability_t),
-    .kind = ST_CAP_DECODER,
-    .type_id = SFD_TYPE_ID,
-    .display_name = "libsndfile (WAV, AIFF, FLAC, Ogg Vorbis, Opus, MP3)",
-    .config_schema_json = "{\"type\":\"object\",\"title\":\"libsndfile decoder\","
-                          "\"properties\":{},\"additionalProperties\":false}",
-    .default_config_json = "{}",
-    .decoder_exts = g_exts,
-    .decoder_ext_count = 0, /* set at entry */
-};
+/* Its decoder_ext_count is the table's capacity until entry sets the number claimed. */
+static st_capability_t g_decoder_cap = ST_SDK_DECODER_CAPABILITY(
+    SFD_TYPE_ID, "libsndfile (WAV, AIFF, FLAC, Ogg Vorbis, Opus, MP3)",
+    "{\"type\":\"object\",\"title\":\"libsndfile decoder\","
+    "\"properties\":{},\"additionalProperties\":false}",
+    "{}", g_exts);
 
 static const st_capability_t *const g_caps[] = {&g_decoder_cap};
 
@@ -1009,13 +939,11 @@ static st_status_t sfd_create_instance(const st_instance_args_t *args, st_instan
   if (args == NULL || out_instance == NULL) {
     return ST_ERR_INVALID_ARG;
   }
-  if (args->kind != ST_CAP_DECODER || args->type_id.len != strlen(SFD_TYPE_ID) ||
-      memcmp(args->type_id.ptr, SFD_TYPE_ID, args->type_id.len) != 0) {
-    return sfd_fail(out_error, ST_ERR_UNSUPPORTED, "sndfile: unknown capability", NULL);
+  if (args->kind != ST_CAP_DECODER || !st_sdk_str_eq(&args->type_id, SFD_TYPE_ID)) {
+    return st_sdk_error(out_error, ST_ERR_UNSUPPORTED, "sndfile: unknown capability");
   }
   if (!sfd_config_is_object(&args->config_json)) {
-    return sfd_fail(out_error, ST_ERR_INVALID_ARG, "sndfile: the config must be a JSON object",
-                    NULL);
+    return st_sdk_error(out_error, ST_ERR_INVALID_ARG, "sndfile: the config must be a JSON object");
   }
   sfd_decoder_t *d = calloc(1, sizeof *d);
   if (d == NULL) {
@@ -1026,20 +954,8 @@ static st_status_t sfd_create_instance(const st_instance_args_t *args, st_instan
   return ST_OK;
 }
 
-static void sfd_free_mem(void *ptr) { free(ptr); }
-
-static st_module_t g_module = {
-    .abi_version = ST_PLUGIN_API_VERSION,
-    .struct_size = sizeof(st_module_t),
-    .metadata_json = g_metadata,
-    .capability_count = 1,
-    .capabilities = g_caps,
-    .create_instance = sfd_create_instance,
-    .shutdown = NULL, /* no threads, no global resources */
-    .free_mem = sfd_free_mem,
-};
-
-ST_EXPORT const st_module_t *stellatune_plugin_entry(const st_host_t *host) {
+/* Runs inside stellatune_plugin_entry: the extensions and the version come from libsndfile. */
+static bool sfd_entry(const st_host_t *host) {
   (void)host;
   sfd_build_ext_table();
   g_decoder_cap.decoder_ext_count = g_ext_count;
@@ -1049,5 +965,8 @@ ST_EXPORT const st_module_t *stellatune_plugin_entry(const st_host_t *host) {
            "\"description\":\"Decodes WAV, AIFF, FLAC, Ogg Vorbis, Opus and MP3 with %s\","
            "\"author\":\"StellaTune\",\"homepage\":\"https://libsndfile.github.io/libsndfile/\"}",
            ST_PLUGIN_API_VERSION, sf_version_string());
-  return &g_module;
+  return true;
 }
+
+/* No threads, no global resources: the SDK's shutdown has nothing to join. */
+ST_SDK_PLUGIN_EX(g_metadata, g_caps, sfd_create_instance, sfd_entry, NULL)

@@ -29,7 +29,7 @@
 
 #include <cJSON.h>
 
-#include "stellatune/output.h"
+#include "st_sdk.h"
 #include "wav_writer.h"
 
 #if defined(_WIN32)
@@ -42,37 +42,7 @@
 #define WS_TYPE_ID "wav-file"
 #define WS_PATH_MAX 4096
 
-static const st_host_t *g_host;
-
 /* ---- Helpers ------------------------------------------------------------------------------- */
-
-static void ws_set_str(st_str_t *out, const char *s) {
-  if (out == NULL) {
-    return;
-  }
-  size_t len = strlen(s);
-  char *copy = malloc(len + 1);
-  if (copy != NULL) {
-    memcpy(copy, s, len + 1);
-  }
-  out->ptr = copy;
-  out->len = copy != NULL ? len : 0;
-}
-
-static st_status_t ws_fail(st_str_t *out_error, st_status_t code, const char *msg) {
-  ws_set_str(out_error, msg);
-  return code;
-}
-
-static st_status_t ws_json_out(cJSON *doc, st_str_t *out_json) {
-  char *printed = cJSON_PrintUnformatted(doc);
-  if (printed == NULL) {
-    return ST_ERR_INTERNAL;
-  }
-  ws_set_str(out_json, printed);
-  cJSON_free(printed);
-  return out_json->ptr != NULL ? ST_OK : ST_ERR_INTERNAL;
-}
 
 /* mkdir -p; returns 0 or an errno. */
 static int ws_make_dirs(const char *path) {
@@ -171,8 +141,8 @@ typedef struct ws_sink {
 static void ws_resolve_folder(const ws_sink_t *s, char *out, size_t cap) {
   if (s->config.folder[0] != '\0') {
     snprintf(out, cap, "%s", s->config.folder);
-  } else if (g_host != NULL && g_host->data_dir != NULL) {
-    snprintf(out, cap, "%s/recordings", g_host->data_dir);
+  } else if (st_sdk_data_dir() != NULL) {
+    snprintf(out, cap, "%s/recordings", st_sdk_data_dir());
   } else {
     snprintf(out, cap, "recordings");
   }
@@ -193,7 +163,7 @@ static st_status_t ws_list_targets_json(void *handle, st_str_t *out_json, st_str
   cJSON_AddBoolToObject(t, "default", 1);
   cJSON_AddStringToObject(t, "folder", folder);
   cJSON_AddItemToArray(targets, t);
-  st_status_t st = ws_json_out(doc, out_json);
+  st_status_t st = st_sdk_str_copy_foreign(out_json, cJSON_PrintUnformatted(doc), cJSON_free);
   cJSON_Delete(doc);
   return st;
 }
@@ -208,7 +178,8 @@ static st_status_t ws_negotiate_spec(void *handle, const st_str_t *target_json,
   (void)handle;
   (void)target_json;
   if (!ws_spec_ok(desired) || out_spec == NULL || out_spec->struct_size == 0) {
-    return ws_fail(out_error, ST_ERR_INVALID_ARG, "wav-sink: a sample rate and channels needed");
+    return st_sdk_error(out_error, ST_ERR_INVALID_ARG,
+                        "wav-sink: a sample rate and channels needed");
   }
   st_negotiated_spec_t n;
   memset(&n, 0, sizeof n);
@@ -225,12 +196,12 @@ static st_status_t ws_negotiate_spec(void *handle, const st_str_t *target_json,
 static st_status_t ws_open(void *handle, const st_str_t *target_json, const st_audio_spec_t *spec,
                            st_str_t *out_error) {
   ws_sink_t *s = handle;
-  char msg[WS_PATH_MAX + 256];
   if (s->writer.file != NULL) {
-    return ws_fail(out_error, ST_ERR_STATE, "wav-sink: already open; close it first");
+    return st_sdk_error(out_error, ST_ERR_STATE, "wav-sink: already open; close it first");
   }
   if (!ws_spec_ok(spec)) {
-    return ws_fail(out_error, ST_ERR_INVALID_ARG, "wav-sink: a sample rate and channels needed");
+    return st_sdk_error(out_error, ST_ERR_INVALID_ARG,
+                        "wav-sink: a sample rate and channels needed");
   }
   char file[WS_PATH_MAX] = "";
   char folder[WS_PATH_MAX] = "";
@@ -238,7 +209,8 @@ static st_status_t ws_open(void *handle, const st_str_t *target_json, const st_a
     cJSON *t = cJSON_ParseWithLength(target_json->ptr, target_json->len);
     if (!cJSON_IsObject(t)) {
       cJSON_Delete(t);
-      return ws_fail(out_error, ST_ERR_INVALID_ARG, "wav-sink: the target is not a JSON object");
+      return st_sdk_error(out_error, ST_ERR_INVALID_ARG,
+                          "wav-sink: the target is not a JSON object");
     }
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(t, "file");
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(t, "folder");
@@ -261,8 +233,8 @@ static st_status_t ws_open(void *handle, const st_str_t *target_json, const st_a
     }
     int e = ws_make_dirs(folder);
     if (e != 0) {
-      snprintf(msg, sizeof msg, "wav-sink: cannot create the folder %s: %s", folder, strerror(e));
-      return ws_fail(out_error, ST_ERR_IO, msg);
+      return st_sdk_error(out_error, ST_ERR_IO, "wav-sink: cannot create the folder %s: %s",
+                          folder, strerror(e));
     }
     time_t now = time(NULL);
     struct tm tm;
@@ -285,16 +257,11 @@ static st_status_t ws_open(void *handle, const st_str_t *target_json, const st_a
     }
   }
   if (st != ST_OK) {
-    snprintf(msg, sizeof msg, "wav-sink: %s", err);
     s->path[0] = '\0';
-    return ws_fail(out_error, st == ST_ERR_STATE ? ST_ERR_IO : st, msg);
+    return st_sdk_error(out_error, st == ST_ERR_STATE ? ST_ERR_IO : st, "wav-sink: %s", err);
   }
-  if (g_host != NULL && g_host->log != NULL) {
-    snprintf(msg, sizeof msg, "wav-sink: recording %u Hz, %u channels, %s to %s",
-             spec->sample_rate, spec->channels, s->config.format == WAV_F32 ? "f32" : "s16",
-             s->path);
-    g_host->log(g_host->host_data, ST_LOG_INFO, msg, strlen(msg));
-  }
+  st_sdk_log(ST_LOG_INFO, "wav-sink: recording %u Hz, %u channels, %s to %s", spec->sample_rate,
+             spec->channels, s->config.format == WAV_F32 ? "f32" : "s16", s->path);
   return ST_OK;
 }
 
@@ -369,11 +336,11 @@ static st_status_t ws_plan_update(void *handle, const st_str_t *new_config,
   char reason[256];
   if (!ws_parse_config(new_config, &cfg, reason, sizeof reason)) {
     *out_mode = ST_CONFIG_REJECT;
-    ws_set_str(out_reason, reason);
+    st_sdk_set_error(out_reason, "%s", reason);
     return ST_OK;
   }
   *out_mode = ST_CONFIG_HOT_APPLY;
-  ws_set_str(out_reason, "applies to the next recording");
+  st_sdk_set_error(out_reason, "applies to the next recording");
   return ST_OK;
 }
 
@@ -383,36 +350,15 @@ static st_status_t ws_apply_update(void *handle, const st_str_t *new_config,
   ws_config_t cfg;
   char reason[256];
   if (!ws_parse_config(new_config, &cfg, reason, sizeof reason)) {
-    return ws_fail(out_error, ST_ERR_INVALID_ARG, reason);
+    return st_sdk_error(out_error, ST_ERR_INVALID_ARG, "%s", reason);
   }
   s->config = cfg; /* the open file keeps its format; the next open uses this */
   return ST_OK;
 }
 
-static st_status_t ws_export_state(void *handle, st_str_t *out_state, st_str_t *out_error) {
-  (void)handle;
-  (void)out_error;
-  if (out_state != NULL) {
-    out_state->ptr = NULL;
-    out_state->len = 0;
-  }
-  return ST_OK;
-}
-
-static st_status_t ws_import_state(void *handle, const st_str_t *state, st_str_t *out_error) {
-  (void)handle;
-  (void)state;
-  (void)out_error;
-  return ST_OK;
-}
-
-static const st_config_vtable_t g_config_vtable = {
-    .struct_size = sizeof(st_config_vtable_t),
-    .plan_update = ws_plan_update,
-    .apply_update = ws_apply_update,
-    .export_state = ws_export_state,
-    .import_state = ws_import_state,
-};
+/* The config is all there is to keep: no state to export. */
+static const st_config_vtable_t g_config_vtable =
+    ST_SDK_CONFIG_VTABLE(ws_plan_update, ws_apply_update);
 
 static void ws_destroy(void *handle) {
   ws_sink_t *s = handle;
@@ -442,16 +388,8 @@ static const st_output_vtable_t g_output_vtable = {
 
 /* ---- Module -------------------------------------------------------------------------------- */
 
-static const st_capability_t g_sink_cap = {
-    .struct_size = sizeof(st_capability_t),
-    .kind = ST_CAP_OUTPUT_SINK,
-    .type_id = WS_TYPE_ID,
-    .display_name = "WAV recorder",
-    .config_schema_json = k_schema,
-    .default_config_json = k_default_config,
-    .decoder_exts = NULL,
-    .decoder_ext_count = 0,
-};
+static const st_capability_t g_sink_cap =
+    ST_SDK_CAPABILITY(ST_CAP_OUTPUT_SINK, WS_TYPE_ID, "WAV recorder", k_schema, k_default_config);
 
 static const st_capability_t *const g_caps[] = {&g_sink_cap};
 
@@ -460,9 +398,8 @@ static st_status_t ws_create_instance(const st_instance_args_t *args, st_instanc
   if (args == NULL || out_instance == NULL) {
     return ST_ERR_INVALID_ARG;
   }
-  if (args->kind != ST_CAP_OUTPUT_SINK || args->type_id.len != strlen(WS_TYPE_ID) ||
-      memcmp(args->type_id.ptr, WS_TYPE_ID, args->type_id.len) != 0) {
-    return ws_fail(out_error, ST_ERR_UNSUPPORTED, "wav-sink: unknown capability");
+  if (args->kind != ST_CAP_OUTPUT_SINK || !st_sdk_str_eq(&args->type_id, WS_TYPE_ID)) {
+    return st_sdk_error(out_error, ST_ERR_UNSUPPORTED, "wav-sink: unknown capability");
   }
   ws_sink_t *s = calloc(1, sizeof *s);
   if (s == NULL) {
@@ -471,32 +408,16 @@ static st_status_t ws_create_instance(const st_instance_args_t *args, st_instanc
   char reason[256];
   if (!ws_parse_config(&args->config_json, &s->config, reason, sizeof reason)) {
     free(s);
-    char msg[300];
-    snprintf(msg, sizeof msg, "wav-sink: %s", reason);
-    return ws_fail(out_error, ST_ERR_INVALID_ARG, msg);
+    return st_sdk_error(out_error, ST_ERR_INVALID_ARG, "wav-sink: %s", reason);
   }
   out_instance->handle = s;
   out_instance->vtable = &g_output_vtable.base;
   return ST_OK;
 }
 
-static void ws_free_mem(void *ptr) { free(ptr); }
-
-static const st_module_t g_module = {
-    .abi_version = ST_PLUGIN_API_VERSION,
-    .struct_size = sizeof(st_module_t),
-    .metadata_json = "{\"id\":\"dev.stellatune.wav-sink\",\"name\":\"WAV recorder\","
-                     "\"version\":\"1.0.0\",\"abi_version\":9,"
-                     "\"description\":\"Records what you hear to WAV files (float or 16-bit)\","
-                     "\"author\":\"StellaTune\"}",
-    .capability_count = 1,
-    .capabilities = g_caps,
-    .create_instance = ws_create_instance,
-    .shutdown = NULL, /* no threads, no global resources */
-    .free_mem = ws_free_mem,
-};
-
-ST_EXPORT const st_module_t *stellatune_plugin_entry(const st_host_t *host) {
-  g_host = host;
-  return &g_module;
-}
+/* No threads, no global resources: the SDK's shutdown has nothing to join. */
+ST_SDK_PLUGIN("{\"id\":\"dev.stellatune.wav-sink\",\"name\":\"WAV recorder\","
+              "\"version\":\"1.0.0\",\"abi_version\":9,"
+              "\"description\":\"Records what you hear to WAV files (float or 16-bit)\","
+              "\"author\":\"StellaTune\"}",
+              g_caps, ws_create_instance)
