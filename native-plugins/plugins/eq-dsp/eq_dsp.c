@@ -627,13 +627,7 @@ static void eq_destroy(void *handle) {
 }
 
 static const st_dsp_vtable_t g_dsp_vtable = {
-    .base =
-        {
-            .struct_size = sizeof(st_dsp_vtable_t),
-            .kind = ST_CAP_DSP,
-            .config = &g_config_vtable,
-            .destroy = eq_destroy,
-        },
+    .base = {sizeof(st_dsp_vtable_t), ST_CAP_DSP, &g_config_vtable, eq_destroy},
     .process_f32 = eq_process,
     .reset = eq_reset,
     .latency_frames = eq_latency_frames,

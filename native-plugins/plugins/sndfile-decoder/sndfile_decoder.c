@@ -112,30 +112,28 @@ static st_ext_score_t g_exts[SFD_MAX_EXTS];
 static uint32_t g_ext_count;
 static char g_metadata[1024];
 
-static bool sfd_has_major(int major) {
+/* Whether libsndfile lists `format` among its major formats or subtypes (the SFC_GET_FORMAT_*
+ * commands of one of the two lists, and the mask of the bits that list sets). */
+static bool sfd_lists_format(int count_cmd, int get_cmd, int mask, int format) {
   int count = 0;
-  sf_command(NULL, SFC_GET_FORMAT_MAJOR_COUNT, &count, sizeof count);
+  sf_command(NULL, count_cmd, &count, sizeof count);
   for (int i = 0; i < count; i++) {
     SF_FORMAT_INFO info = {.format = i};
-    if (sf_command(NULL, SFC_GET_FORMAT_MAJOR, &info, sizeof info) == 0 &&
-        (info.format & SF_FORMAT_TYPEMASK) == major) {
+    if (sf_command(NULL, get_cmd, &info, sizeof info) == 0 && (info.format & mask) == format) {
       return true;
     }
   }
   return false;
 }
 
+static bool sfd_has_major(int major) {
+  return sfd_lists_format(SFC_GET_FORMAT_MAJOR_COUNT, SFC_GET_FORMAT_MAJOR, SF_FORMAT_TYPEMASK,
+                          major);
+}
+
 static bool sfd_has_subtype(int subtype) {
-  int count = 0;
-  sf_command(NULL, SFC_GET_FORMAT_SUBTYPE_COUNT, &count, sizeof count);
-  for (int i = 0; i < count; i++) {
-    SF_FORMAT_INFO info = {.format = i};
-    if (sf_command(NULL, SFC_GET_FORMAT_SUBTYPE, &info, sizeof info) == 0 &&
-        (info.format & SF_FORMAT_SUBMASK) == subtype) {
-      return true;
-    }
-  }
-  return false;
+  return sfd_lists_format(SFC_GET_FORMAT_SUBTYPE_COUNT, SFC_GET_FORMAT_SUBTYPE, SF_FORMAT_SUBMASK,
+                          subtype);
 }
 
 static void sfd_claim(const char *ext, uint16_t score) {
@@ -909,13 +907,7 @@ static void sfd_destroy(void *handle) {
 }
 
 static const st_decoder_vtable_t g_decoder_vtable = {
-    .base =
-        {
-            .struct_size = sizeof(st_decoder_vtable_t),
-            .kind = ST_CAP_DECODER,
-            .config = &g_config_vtable,
-            .destroy = sfd_destroy,
-        },
+    .base = {sizeof(st_decoder_vtable_t), ST_CAP_DECODER, &g_config_vtable, sfd_destroy},
     .open = sfd_open,
     .get_info = sfd_get_info,
     .get_metadata_json = sfd_get_metadata_json,

@@ -369,13 +369,7 @@ static void ws_destroy(void *handle) {
 }
 
 static const st_output_vtable_t g_output_vtable = {
-    .base =
-        {
-            .struct_size = sizeof(st_output_vtable_t),
-            .kind = ST_CAP_OUTPUT_SINK,
-            .config = &g_config_vtable,
-            .destroy = ws_destroy,
-        },
+    .base = {sizeof(st_output_vtable_t), ST_CAP_OUTPUT_SINK, &g_config_vtable, ws_destroy},
     .list_targets_json = ws_list_targets_json,
     .negotiate_spec = ws_negotiate_spec,
     .open = ws_open,
