@@ -266,6 +266,51 @@ describe('lyrics ranking', () => {
   });
 });
 
+describe('lyrics from a provider that answers late', () => {
+  const db = { pluginId: 'dev.db', pluginName: 'D', typeId: 'd', displayName: 'Database' };
+  const side = { pluginId: 'dev.side', pluginName: 'S', typeId: 's', displayName: 'Sidecar' };
+  const local = (id: string): TrackInfo => ({ id, title: 'Song', source: { kind: 'file', path: '/music/Song.flac' } });
+
+  function providers(): () => void {
+    let release!: () => void;
+    const late = new Promise<void>((r) => (release = r));
+    t.on('lyrics.providers', () => [db, side]);
+    t.on('lyrics.search', async (p) =>
+      (p as { pluginId: string }).pluginId === 'dev.db'
+        ? { candidates: [{ id: 'db', synced: true, instrumental: false, raw: { id: 'db' } }] }
+        : late.then(() => ({ candidates: [{ id: 'lrc', synced: true, instrumental: false, raw: { id: 'lrc', path: '/music/Song.flac' } }] })),
+    );
+    t.on('lyrics.fetch', (p) => {
+      const id = ((p as { track: { id: string } }).track).id;
+      return { id, synced: [{ timeMs: 0, text: id }], plain: id, instrumental: false };
+    });
+    return release;
+  }
+
+  it('switches to the sidecar of this file when it answers after a database match', async () => {
+    const release = providers();
+    await store.getState().refreshLyricsProviders();
+    const done = store.getState().lyricsForTrack(local('a'));
+    await vi.waitFor(() => expect(store.getState().lyrics.doc?.id).toBe('db'));
+    release();
+    await done;
+    await vi.waitFor(() => expect(store.getState().lyrics.doc?.id).toBe('lrc'));
+    expect(store.getState().lyrics.candidates[store.getState().lyrics.chosen]!.id).toBe('lrc');
+  });
+
+  it('keeps the user\'s pick when a better candidate arrives later', async () => {
+    const release = providers();
+    await store.getState().refreshLyricsProviders();
+    const done = store.getState().lyricsForTrack(local('b'));
+    await vi.waitFor(() => expect(store.getState().lyrics.doc?.id).toBe('db'));
+    await store.getState().chooseCandidate(0);
+    release();
+    await done;
+    expect(store.getState().lyrics.doc?.id).toBe('db');
+    expect(store.getState().lyrics.candidates.map((c) => c.id)).toEqual(['lrc', 'db']);
+  });
+});
+
 describe('lyrics with a slow provider', () => {
   it('shows the fast provider\'s lyrics while the slow one is still searching', async () => {
     const fast = { pluginId: 'dev.fast', pluginName: 'F', typeId: 'f', displayName: 'Fast' };

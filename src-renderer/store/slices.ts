@@ -379,12 +379,15 @@ export interface LyricsSlice {
   refreshLyricsProviders(): Promise<void>;
   /** Searches every provider for the track, then fetches the best candidate. */
   lyricsForTrack(track: TrackInfo, opts?: { force?: boolean }): Promise<void>;
-  chooseCandidate(index: number): Promise<void>;
+  /** Fetches candidate `index`; `auto` marks the store's own pick (a user's pick is kept). */
+  chooseCandidate(index: number, opts?: { auto?: boolean }): Promise<void>;
   cancelLyrics(): void;
 }
 
 let searchController: AbortController | null = null;
 let fetchController: AbortController | null = null;
+/** Whether the user picked a candidate for the current track (then later answers do not switch). */
+let userPicked = false;
 
 function lyricsQueryOf(track: TrackInfo): Record<string, unknown> {
   const q: Record<string, unknown> = { title: track.title };
@@ -413,6 +416,7 @@ export const createLyricsSlice: Slice<LyricsSlice> = (set, get) => ({
     fetchController?.abort();
     const controller = new AbortController();
     searchController = controller;
+    userPicked = false;
     set({ lyrics: { trackId: track.id, candidates: [], chosen: -1, doc: null, pending: true, error: null } });
     const query = lyricsQueryOf(track);
     const providers = get().lyricsProviders;
@@ -429,7 +433,9 @@ export const createLyricsSlice: Slice<LyricsSlice> = (set, get) => ({
           const chosen = cur.candidates[cur.chosen];
           const candidates = [...cur.candidates, ...r.candidates.map((c) => ({ ...c, provider }))].sort((a, b) => rank(b) - rank(a));
           set({ lyrics: { ...cur, candidates, chosen: chosen ? candidates.indexOf(chosen) : -1 } });
-          if (!chosen) await get().chooseCandidate(0);
+          // The first answer is shown at once; a better one arriving later (e.g. the sidecar of
+          // this very file) replaces it unless the user picked one.
+          if (!chosen || (!userPicked && rank(candidates[0]!) > rank(chosen))) await get().chooseCandidate(0, { auto: true });
         } catch (err) {
           failures.push(err);
         }
@@ -447,9 +453,10 @@ export const createLyricsSlice: Slice<LyricsSlice> = (set, get) => ({
       },
     }));
   },
-  chooseCandidate: async (index) => {
+  chooseCandidate: async (index, opts = {}) => {
     const c = get().lyrics.candidates[index];
     if (!c) return;
+    if (!opts.auto) userPicked = true;
     fetchController?.abort();
     const controller = new AbortController();
     fetchController = controller;
