@@ -26,8 +26,13 @@ function defaultHome(): string {
   return path.join(process.env.XDG_DATA_HOME ?? path.join(os.homedir(), '.local', 'share'), 'stellatune');
 }
 
-/** The repository root when running from a checkout (dist/src-main/… or src-main/…). */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The repository root when running from a checkout: this file runs as src-main/app-paths.ts
+ * (tests) or dist/src-main/app-paths.js (the built app). */
+export const repoRoot = ((): string => {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const fromSource = path.resolve(here, '..');
+  return fs.existsSync(path.join(fromSource, 'native-plugins')) ? fromSource : path.resolve(here, '..', '..');
+})();
 
 export function appPaths(home = process.env.STELLATUNE_HOME ?? defaultHome()): AppPaths {
   // Packaged builds ship plugins in resources/plugins; a checkout uses the CMake output. An

@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { ControlPlane } from '../control/control-plane.js';
 import { createInstance } from '../plugins/instances.js';
 import { repoRoot } from '../app-paths.js';
+import { makeScratchHome } from '../tools/scratch-home.js';
 
 const { values } = parseArgs({
   options: {
@@ -57,19 +58,10 @@ function fmt(f: LoopFigures): string {
 
 async function main(): Promise<void> {
   if (!fs.existsSync(fixture)) throw new Error(`build the native plugins first (missing ${fixture})`);
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'stellatune-bench-'));
-  const empty = path.join(home, 'none');
-  fs.mkdirSync(path.join(home, 'plugins'), { recursive: true });
-  fs.mkdirSync(empty);
-  fs.copyFileSync(fixture, path.join(home, 'plugins', 'st-fixture.so'));
+  const scratch = makeScratchHome({ prefix: 'stellatune-bench-control' });
+  scratch.install(fixture);
   const cp = await ControlPlane.start({
-    paths: {
-      userPlugins: path.join(home, 'plugins'),
-      pluginData: path.join(home, 'data'),
-      shadow: path.join(home, 'shadow'),
-      settings: path.join(home, 'settings'),
-      builtinPlugins: empty,
-    },
+    paths: scratch.paths,
     watchUserFolder: false,
   });
   try {
@@ -125,7 +117,7 @@ async function main(): Promise<void> {
     console.log(`  counters        : ${JSON.stringify(row)}`);
   } finally {
     await cp.close();
-    fs.rmSync(home, { recursive: true, force: true });
+    scratch.cleanup();
   }
 }
 

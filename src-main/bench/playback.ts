@@ -5,10 +5,9 @@
 // processes. Prints figures; it is not a test.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { AppPaths } from '../app-paths.js';
 import { ControlPlane } from '../control/control-plane.js';
+import { makeScratchHome } from '../tools/scratch-home.js';
 import { StellaPlayerEngine } from '../engine/engine.js';
 import { projectRoot } from '../engine/runnable.js';
 
@@ -20,17 +19,9 @@ const RELOAD_EVERY_MS = 2000;
 
 execFileSync(path.join(projectRoot, 'scripts', 'ensure-pulse.sh'), { stdio: 'inherit' });
 
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'stellatune-bench-playback-'));
-const paths: AppPaths = {
-  home,
-  userPlugins: path.join(home, 'plugins'),
-  pluginData: path.join(home, 'plugin-data'),
-  shadow: path.join(home, 'shadow'),
-  settings: path.join(home, 'settings'),
-  builtinPlugins: path.join(projectRoot, 'native-plugins', 'build', 'plugins'),
-};
-fs.mkdirSync(paths.userPlugins, { recursive: true });
-fs.copyFileSync(path.join(projectRoot, 'native-plugins', 'build', 'fixtures', 'st-fixture.so'), path.join(paths.userPlugins, 'st-fixture.so'));
+const scratch = makeScratchHome({ prefix: 'stellatune-bench-playback', builtins: true });
+const { paths } = scratch;
+scratch.install(path.join(projectRoot, 'native-plugins', 'build', 'fixtures', 'st-fixture.so'));
 
 const FIXTURE = 'dev.stellatune.fixture';
 const control = await ControlPlane.start({ paths, watchUserFolder: false, registry: { pollMs: 0 } });
@@ -117,4 +108,4 @@ console.log(`main event-loop delay: p50 ${loop.p50} ms p99 ${loop.p99} ms max ${
 console.log(`CPU per minute of playback: main process (event loop + decode worker) ${((cpuMain.user + cpuMain.system) / 1e6 / minutes).toFixed(2)} s, audio process ${(cpuAudio / minutes).toFixed(2)} s`);
 await engine.close();
 await control.close();
-fs.rmSync(home, { recursive: true, force: true });
+scratch.cleanup();

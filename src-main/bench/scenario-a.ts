@@ -5,11 +5,9 @@
 // proxy; they end at their deadline). Prints underruns, main event-loop delay and the timeout rate.
 // Prints figures; it is not a test. BENCH_SECONDS (default 60) sets the playing time.
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { AppPaths } from '../app-paths.js';
 import { ControlPlane } from '../control/control-plane.js';
+import { makeScratchHome } from '../tools/scratch-home.js';
 import type { ControlError } from '../control/errors.js';
 import { StellaPlayerEngine } from '../engine/engine.js';
 import { projectRoot } from '../engine/runnable.js';
@@ -40,16 +38,8 @@ subsonicProxy.setRules([{ contains: 'query=hang', mode: { kind: 'hang' } }]);
 const lrclibProxy = await startFaultProxy({ port: Number(new URL(lrclib.url).port) });
 lrclibProxy.setRules([{ contains: 'hang', mode: { kind: 'hang' } }]);
 
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'stellatune-bench-scenario-a-'));
-const paths: AppPaths = {
-  home,
-  userPlugins: path.join(home, 'plugins'),
-  pluginData: path.join(home, 'plugin-data'),
-  shadow: path.join(home, 'shadow'),
-  settings: path.join(home, 'settings'),
-  builtinPlugins: path.join(projectRoot, 'native-plugins', 'build', 'plugins'),
-};
-fs.mkdirSync(paths.userPlugins, { recursive: true });
+const scratch = makeScratchHome({ prefix: 'stellatune-bench-scenario-a', builtins: true });
+const { paths } = scratch;
 const control = await ControlPlane.start({ paths, watchUserFolder: false, registry: { pollMs: 0 } });
 control.applyConfig(SUBSONIC, 'source', 'subsonic', server.pluginConfig({ server_url: subsonicProxy.url }));
 control.applyConfig(LRCLIB, 'lyrics', 'lrclib', { base_url: lrclibProxy.url, timeout_ms: 10_000 });
@@ -174,4 +164,4 @@ await subsonicProxy.stop();
 await lrclibProxy.stop();
 await lrclib.stop();
 await server.stop();
-fs.rmSync(home, { recursive: true, force: true });
+scratch.cleanup();

@@ -1,43 +1,27 @@
 // Test harness for the plugin runtime and control plane: a throwaway app home with its own user
 // plugin folder, into which tests copy real compiled plugins.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { AppPaths } from '../app-paths.js';
+import { expect } from 'vitest';
 import { ControlPlane, type ControlPlaneOptions } from '../control/control-plane.js';
-import { builtinPluginDir } from './paths.js';
+import { ControlError } from '../control/errors.js';
+import { makeScratchHome, type ScratchHome } from '../tools/scratch-home.js';
 
-export interface TestHome {
-  paths: AppPaths;
-  /** Copies a library into the user plugin folder (optionally under another file name). */
-  install(library: string, name?: string): string;
-  cleanup(): void;
-}
+export type TestHome = ScratchHome;
 
 export function makeTestHome(opts: { builtins?: boolean } = {}): TestHome {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'stellatune-test-'));
-  const empty = path.join(home, 'no-builtins');
-  fs.mkdirSync(empty);
-  const paths: AppPaths = {
-    home,
-    userPlugins: path.join(home, 'plugins'),
-    pluginData: path.join(home, 'plugin-data'),
-    shadow: path.join(home, 'shadow'),
-    settings: path.join(home, 'settings'),
-    builtinPlugins: opts.builtins ? builtinPluginDir : empty,
-  };
-  fs.mkdirSync(paths.userPlugins, { recursive: true });
-  return {
-    paths,
-    install(library, name) {
-      const dest = path.join(paths.userPlugins, name ?? path.basename(library));
-      fs.copyFileSync(library, dest);
-      return dest;
-    },
-    cleanup() {
-      fs.rmSync(home, { recursive: true, force: true });
-    },
-  };
+  return makeScratchHome({ prefix: 'stellatune-test', ...opts });
+}
+
+/** Awaits `p`, expecting a structured ControlError, and returns it. */
+export async function rejection(p: Promise<unknown>): Promise<ControlError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ControlError);
+    return err as ControlError;
+  }
+  throw new Error('expected a rejection');
 }
 
 /** Starts a control plane over `home` with fast watcher settings for tests. */

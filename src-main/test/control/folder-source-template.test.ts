@@ -9,10 +9,9 @@ import path from 'node:path';
 import koffi from 'koffi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../control/control-plane.js';
-import { ControlError } from '../../control/errors.js';
 import type { StreamLease } from '../../control/owners.js';
 import { fnOrNull, Proto, StIoVtable } from '../../plugins/abi.js';
-import { makeTestHome, startControl, waitFor, type TestHome } from '../harness.js';
+import { makeTestHome, rejection, startControl, waitFor, type TestHome } from '../harness.js';
 import { templatePlugin } from '../paths.js';
 
 const ID = 'org.example.folder-source';
@@ -77,16 +76,6 @@ afterEach(async () => {
 
 const list = (request: unknown): Promise<Page> => cp.listItems(ID, TYPE, request) as Promise<Page>;
 const brief = (page: Page): string[] => page.items.map((i) => `${i.kind}:${i.id}`);
-
-async function rejection(p: Promise<unknown>): Promise<ControlError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ControlError);
-    return err as ControlError;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Calls the stream's io table directly, as the decode worker does. */
 function streamIo(lease: StreamLease) {

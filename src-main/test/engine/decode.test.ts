@@ -15,7 +15,7 @@ let media: string;
 
 beforeAll(() => {
   home = makeHome();
-  media = path.join(home.dir, 'media');
+  media = path.join(home.paths.home, 'media');
   fs.mkdirSync(media);
   gen = PluginGeneration.load(path.join(builtinPluginDir, 'sndfile-decoder.so'), {
     shadowDir: home.paths.shadow,

@@ -2,13 +2,12 @@
 // ffmpeg at test time; no audio is committed), reference decodes and event waiting.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { AppPaths } from '../../app-paths.js';
 import { ControlPlane } from '../../control/control-plane.js';
 import type { PlayerEngine } from '../../engine/player-engine.js';
 import type { PlayerEvent } from '../../../src-shared/player-types.js';
-import { builtinPluginDir, fixturePlugin, repoRoot } from '../paths.js';
+import { makeScratchHome, type ScratchHome } from '../../tools/scratch-home.js';
+import { fixturePlugin, repoRoot } from '../paths.js';
 
 let pulseReady = false;
 
@@ -19,24 +18,11 @@ export function ensurePulse(): void {
   pulseReady = true;
 }
 
-export interface EngineHome {
-  paths: AppPaths;
-  dir: string;
-  cleanup(): void;
-}
+export type EngineHome = ScratchHome;
 
+/** A scratch home whose built-in folder is the checkout's built plugins. */
 export function makeHome(): EngineHome {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stellatune-engine-'));
-  const paths: AppPaths = {
-    home: dir,
-    userPlugins: path.join(dir, 'plugins'),
-    pluginData: path.join(dir, 'plugin-data'),
-    shadow: path.join(dir, 'shadow'),
-    settings: path.join(dir, 'settings'),
-    builtinPlugins: builtinPluginDir,
-  };
-  fs.mkdirSync(paths.userPlugins, { recursive: true });
-  return { paths, dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return makeScratchHome({ prefix: 'stellatune-engine', builtins: true });
 }
 
 /** A control plane over the built-in plugins (and the fixture plugin, copied into the user

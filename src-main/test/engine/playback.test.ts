@@ -28,7 +28,7 @@ afterEach(async () => {
 
 async function setup(opts: { fixtures?: boolean } = {}): Promise<StellaPlayerEngine> {
   home = makeHome();
-  media = path.join(home.dir, 'media');
+  media = path.join(home.paths.home, 'media');
   fs.mkdirSync(media);
   control = await startControl(home, opts.fixtures ?? false);
   engine = (await createPlayerEngine({ control, paths: home.paths, log: () => {} })) as StellaPlayerEngine;

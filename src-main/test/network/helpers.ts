@@ -1,9 +1,7 @@
 // Helpers for the network plugin tests: a control plane over the built-in plugins (the Subsonic
 // and LRCLIB plugins among them), decoding a StreamLease with the sndfile decoder, reference PCM.
 import { execFileSync } from 'node:child_process';
-import { expect } from 'vitest';
 import type { ControlPlane } from '../../control/control-plane.js';
-import { ControlError } from '../../control/errors.js';
 import type { StreamLease } from '../../control/owners.js';
 import { createInstance, type DecoderInstance } from '../../plugins/instances.js';
 import { makeTestHome, startControl, type TestHome } from '../harness.js';
@@ -40,15 +38,7 @@ export async function startNetworkControl(): Promise<{ home: TestHome; cp: Contr
   return { home, cp };
 }
 
-export async function rejection(p: Promise<unknown>): Promise<ControlError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ControlError);
-    return err as ControlError;
-  }
-  throw new Error('expected a rejection');
-}
+export { rejection } from '../harness.js';
 
 export function sndfileDecoder(cp: ControlPlane): DecoderInstance {
   const gen = cp.registry.current(SNDFILE);
