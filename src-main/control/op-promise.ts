@@ -6,19 +6,25 @@
 // It never calls the op's blocking wait. When the caller has been answered (deadline or abort)
 // but the plugin ignores cancel, the op becomes a "zombie": it keeps being watched at a slow pace
 // and is destroyed when it finally leaves PENDING, or when its generation must unload.
-import type { NativeOp, TakeResult } from '../plugins/instances.js';
+import type { NativeOp, NativeStream, TakeResult } from '../plugins/instances.js';
 import { registerNotifyListener } from '../plugins/host-callbacks.js';
 import { Status } from '../plugins/abi.js';
 import { ControlError } from './errors.js';
 
 export type OpOutcome = 'completed' | 'failed' | 'timeout' | 'cancelled';
 
+/** What a READY op yielded: JSON text, or a stream and its metadata JSON. */
+export type OpResult = { kind: 'json'; json: string } | { kind: 'stream'; stream: NativeStream; meta: string };
+
 export interface RunOpOptions<T> {
   /** Milliseconds until the op is cancelled and the caller gets a `timeout` error. */
   deadlineMs: number;
   signal?: AbortSignal;
-  /** How to take the result (take_json or take_stream). */
-  take: (op: NativeOp) => TakeResult<T>;
+  /**
+   * Turns what the op yielded into the caller's value; may throw a ControlError to refuse it
+   * (malformed or oversized JSON). A stream it accepts is the caller's to close.
+   */
+  accept: (result: OpResult) => T;
   pluginId: string;
   opName: string;
   /** Called once with the caller-visible outcome. */
@@ -115,9 +121,9 @@ class OpWatcher<T> implements RunningOp<T> {
     if (!this.settled) {
       let result: TakeResult<T>;
       try {
-        result = this.opts.take(this.op);
+        result = this.take();
       } catch (err) {
-        // The taker rejected the result (malformed or oversized JSON): a failure of its own kind.
+        // The caller refused the result (malformed or oversized JSON): a failure of its own kind.
         if (err instanceof ControlError) {
           this.settle('failed', () => this.reject(err));
           this.destroy();
@@ -150,6 +156,16 @@ class OpWatcher<T> implements RunningOp<T> {
     // A zombie's late result is not taken: destroying an untaken op frees it (and closes an
     // untaken stream) on the plugin side.
     this.destroy();
+  }
+
+  /** take_json or take_stream, by the op's kind, then the caller's accept. */
+  private take(): TakeResult<T> {
+    if (this.op.kind === 'stream') {
+      const r = this.op.takeStream();
+      return r.ok ? { ok: true, value: this.opts.accept({ kind: 'stream', stream: r.value.stream, meta: r.value.meta }) } : r;
+    }
+    const r = this.op.takeJson();
+    return r.ok ? { ok: true, value: this.opts.accept({ kind: 'json', json: r.value }) } : r;
   }
 
   /** Answers the caller now (deadline or abort) and cancels the op; the op lives on until done. */

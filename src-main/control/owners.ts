@@ -15,13 +15,12 @@ import {
   type NativeOp,
   type NativeStream,
   type SourceInstance,
-  type TakeResult,
 } from '../plugins/instances.js';
 import { PluginCallError } from '../plugins/errors.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { ControlError } from './errors.js';
 import type { ControlCounters } from './metrics.js';
-import { runOp, type RunningOp } from './op-promise.js';
+import { type OpResult, runOp, type RunningOp } from './op-promise.js';
 import type { PluginSettingsStore } from './plugin-settings.js';
 
 export interface OwnerConfig {
@@ -73,7 +72,7 @@ interface Slot<I extends CatalogInstance> {
 interface Job<I extends CatalogInstance> {
   opName: string;
   start: (instance: I) => NativeOp;
-  take: (op: NativeOp, slot: Slot<I>) => TakeResult<unknown>;
+  accept: (result: OpResult, slot: Slot<I>) => unknown;
   submittedAt: number;
   deadlineMs: number;
   signal?: AbortSignal;
@@ -194,7 +193,7 @@ export abstract class CatalogOwner<I extends CatalogInstance> {
   protected submit<T>(
     opName: string,
     start: (instance: I) => NativeOp,
-    take: (op: NativeOp, slot: Slot<I>) => TakeResult<T>,
+    accept: (result: OpResult, slot: Slot<I>) => T,
     opts: RequestOptions = {},
   ): Promise<T> {
     const refuse = (code: ControlError['code'], message: string, outcome: 'busy' | 'rejected'): Promise<T> => {
@@ -224,7 +223,7 @@ export abstract class CatalogOwner<I extends CatalogInstance> {
       const job: Job<I> = {
         opName,
         start,
-        take: take as Job<I>['take'],
+        accept,
         submittedAt: Date.now(),
         deadlineMs: opts.deadlineMs ?? this.deps.config.deadlineMs,
         signal: opts.signal,
@@ -288,7 +287,7 @@ export abstract class CatalogOwner<I extends CatalogInstance> {
     running = runOp(op, {
       deadlineMs: remaining,
       signal: job.signal,
-      take: (o) => job.take(o, slot),
+      accept: (r) => job.accept(r, slot),
       pluginId: this.pluginId,
       opName: job.opName,
       onOutcome: (outcome) => this.deps.counters.record(this.pluginId, job.opName, outcome),
@@ -384,19 +383,18 @@ export abstract class CatalogOwner<I extends CatalogInstance> {
   }
 
   /** Parses a plugin's JSON result, enforcing the size limit. */
-  protected parseJson(op: NativeOp, opName: string): TakeResult<unknown> {
-    const r = op.takeJson();
-    if (!r.ok) return r;
-    if (r.value.length > this.deps.config.maxResultBytes) {
+  protected parseJson(result: OpResult, opName: string): unknown {
+    const text = result.kind === 'json' ? result.json : '';
+    if (text.length > this.deps.config.maxResultBytes) {
       throw new ControlError({
         code: 'result_too_large',
-        message: `${opName} returned ${r.value.length} bytes (limit ${this.deps.config.maxResultBytes})`,
+        message: `${opName} returned ${text.length} bytes (limit ${this.deps.config.maxResultBytes})`,
         pluginId: this.pluginId,
         op: opName,
       });
     }
     try {
-      return { ok: true, value: JSON.parse(r.value) as unknown };
+      return JSON.parse(text) as unknown;
     } catch (err) {
       throw new ControlError({
         code: 'malformed_result',
@@ -437,19 +435,18 @@ export class SourceOwner extends CatalogOwner<SourceInstance> {
   }
 
   listItems(request: unknown, opts?: RequestOptions): Promise<unknown> {
-    return this.submit('list_items', (i) => i.beginListItems(JSON.stringify(request ?? {})), (op) => this.parseJson(op, 'list_items'), opts);
+    return this.submit('list_items', (i) => i.beginListItems(JSON.stringify(request ?? {})), (r) => this.parseJson(r, 'list_items'), opts);
   }
 
   openStream(track: unknown, opts?: RequestOptions): Promise<StreamLease> {
     return this.submit(
       'open_stream',
       (i) => i.beginOpenStream(JSON.stringify(track ?? {})),
-      (op, slot) => {
-        const r = op.takeStream();
-        if (!r.ok) return r;
+      (r, slot) => {
+        if (r.kind !== 'stream') throw new ControlError({ code: 'malformed_result', message: 'open_stream yielded no stream', pluginId: this.pluginId, op: 'open_stream' });
         let meta: Record<string, unknown> = {};
         try {
-          const parsed = JSON.parse(r.value.meta || '{}') as unknown;
+          const parsed = JSON.parse(r.meta || '{}') as unknown;
           if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) meta = parsed as Record<string, unknown>;
         } catch {
           // Metadata is advisory; a stream with garbage metadata still plays (ext from the track).
@@ -460,11 +457,11 @@ export class SourceOwner extends CatalogOwner<SourceInstance> {
           typeId: this.typeId,
           leaseId: slot.instance.leaseId,
           meta,
-          stream: r.value.stream,
+          stream: r.stream,
         };
         slot.streams.add(lease.streamId);
         this.openStreams.set(lease.streamId, { slot, lease });
-        return { ok: true, value: lease };
+        return lease;
       },
       opts,
     );
@@ -484,7 +481,6 @@ export class SourceOwner extends CatalogOwner<SourceInstance> {
     }
     return true;
   }
-
 }
 
 // ---- LyricsProvider -----------------------------------------------------------------------------
@@ -495,10 +491,10 @@ export class LyricsOwner extends CatalogOwner<LyricsInstance> {
   }
 
   search(query: unknown, opts?: RequestOptions): Promise<unknown> {
-    return this.submit('search', (i) => i.beginSearch(JSON.stringify(query ?? {})), (op) => this.parseJson(op, 'search'), opts);
+    return this.submit('search', (i) => i.beginSearch(JSON.stringify(query ?? {})), (r) => this.parseJson(r, 'search'), opts);
   }
 
   fetch(track: unknown, opts?: RequestOptions): Promise<unknown> {
-    return this.submit('fetch', (i) => i.beginFetch(JSON.stringify(track ?? {})), (op) => this.parseJson(op, 'fetch'), opts);
+    return this.submit('fetch', (i) => i.beginFetch(JSON.stringify(track ?? {})), (r) => this.parseJson(r, 'fetch'), opts);
   }
 }
