@@ -964,24 +964,8 @@ static st_status_t apply_update(void *handle, const st_str_t *new_config, st_str
   return ST_OK;
 }
 
-/* No state worth keeping: every request authenticates afresh. [control] */
-static st_status_t export_state(void *handle, st_str_t *out_state, st_str_t *out_error) {
-  (void)handle;
-  (void)out_error;
-  out_state->ptr = NULL;
-  out_state->len = 0;
-  return ST_OK;
-}
-
-static st_status_t import_state(void *handle, const st_str_t *state, st_str_t *out_error) {
-  (void)handle;
-  (void)state;
-  (void)out_error;
-  return ST_OK;
-}
-
-static const st_config_vtable_t k_config_vtable = {sizeof(st_config_vtable_t), 0u, plan_update,
-                                                   apply_update, export_state, import_state};
+/* All state is in the config (every request authenticates afresh). */
+static const st_config_vtable_t k_config_vtable = ST_SDK_CONFIG_VTABLE(plan_update, apply_update);
 
 /* [control] */
 static void source_destroy(void *handle) {
