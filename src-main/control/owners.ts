@@ -65,7 +65,6 @@ interface Slot<I extends CatalogInstance> {
   ops: Set<RunningOp<unknown>>;
   streams: Set<number>;
   retired: boolean;
-  retiredAt: number;
   zombieTimer: NodeJS.Timeout | null;
 }
 
@@ -335,13 +334,12 @@ export abstract class CatalogOwner<I extends CatalogInstance> {
     } catch {
       // State from an older plugin version that it no longer accepts: start fresh.
     }
-    return { instance, ops: new Set(), streams: new Set(), retired: false, retiredAt: 0, zombieTimer: null };
+    return { instance, ops: new Set(), streams: new Set(), retired: false, zombieTimer: null };
   }
 
   protected retireSlot(slot: Slot<I>): void {
     if (slot.retired) return;
     slot.retired = true;
-    slot.retiredAt = Date.now();
     this.retired.add(slot);
     if (!this.maybeDestroy(slot) && slot.ops.size > 0) {
       // Ops that ignore cancel must not pin an old library forever.
