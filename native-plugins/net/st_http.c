@@ -17,6 +17,18 @@ bool st_http_global_init(void) { return curl_global_init(CURL_GLOBAL_DEFAULT) ==
 
 void st_http_global_cleanup(void) { curl_global_cleanup(); }
 
+bool st_http_module_entry(const st_host_t *host) {
+  (void)host;
+  if (!st_http_global_init()) {
+    st_sdk_log(ST_LOG_ERROR, "libcurl failed to initialise");
+    return false;
+  }
+  st_sdk_set_max_workers(32);
+  return true;
+}
+
+void st_http_module_shutdown(void) { st_http_global_cleanup(); }
+
 int64_t st_http_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -36,6 +36,13 @@ extern "C" {
 bool st_http_global_init(void);
 void st_http_global_cleanup(void);
 
+/* Module hooks for ST_SDK_PLUGIN_EX shared by the network plugins: the entry initialises libcurl
+ * and gives the SDK 32 workers (a hung server holds a worker per request until the host's
+ * deadline cancels it; the host runs up to 32 requests per owner at once); the shutdown runs
+ * after the SDK joined every worker and cleans libcurl up. [control] */
+bool st_http_module_entry(const st_host_t *host);
+void st_http_module_shutdown(void);
+
 /* Milliseconds on a monotonic clock. [any-thread] */
 int64_t st_http_now_ms(void);
 

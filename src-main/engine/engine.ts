@@ -641,13 +641,16 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     this.postWorker({ type: 'load', track, startMs });
   }
 
-  /** Hands queue entry `i` to an idle worker without a flush (after a failed track). */
-  private async continueWith(i: number): Promise<void> {
-    const entry = this.entries[i];
-    if (!entry) return;
-    const seq = this.loadSeq;
+  /**
+   * Opens `entry` as the worker's next track. It is marked as on its way first, so the queue does
+   * not end during a slow stream open. A failed open is reported as a track error; a track that
+   * `stillWanted` says was overtaken meanwhile has its token released.
+   */
+  private async openNext(
+    entry: TrackInfo,
+    stillWanted: () => boolean,
+  ): Promise<{ kind: 'ready'; track: WorkerTrack } | { kind: 'failed' } | { kind: 'overtaken' }> {
     const t = this.newToken(entry);
-    // Marked as on its way before the (possibly slow) stream open, so the queue does not end.
     this.preloaded = { token: t.token, entryId: entry.id };
     let track: WorkerTrack;
     try {
@@ -656,16 +659,24 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       this.tokens.delete(t.token);
       if (this.preloaded?.token === t.token) this.preloaded = null;
       this.trackError(entry, 'open_failed', (err as Error).message);
-      this.consecutiveErrors++;
-      if (seq === this.loadSeq) this.advanceAfterError(i);
-      return;
+      return { kind: 'failed' };
     }
-    if (seq !== this.loadSeq || this.closed || this.preloaded?.token !== t.token) {
+    if (!stillWanted() || this.preloaded?.token !== t.token) {
       this.releaseToken(t.token);
       this.tokens.delete(t.token);
-      return;
+      return { kind: 'overtaken' };
     }
-    this.postWorker({ type: 'next', track });
+    return { kind: 'ready', track };
+  }
+
+  /** Hands queue entry `i` to an idle worker without a flush (after a failed track). */
+  private async continueWith(i: number): Promise<void> {
+    const entry = this.entries[i];
+    if (!entry) return;
+    const seq = this.loadSeq;
+    const r = await this.openNext(entry, () => seq === this.loadSeq && !this.closed);
+    if (r.kind === 'ready') this.postWorker({ type: 'next', track: r.track });
+    else if (r.kind === 'failed' && seq === this.loadSeq) this.advanceAfterError(i);
   }
 
   /** A track failed before the worker saw it: go on with the following one. */
@@ -699,23 +710,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       this.preloaded = null;
       return;
     }
-    const t = this.newToken(entry);
-    this.preloaded = { token: t.token, entryId: entry.id };
-    let track: WorkerTrack;
-    try {
-      track = await this.workerTrack(t, entry);
-    } catch (err) {
-      this.tokens.delete(t.token);
-      if (this.preloaded?.token === t.token) this.preloaded = null;
-      this.trackError(entry, 'open_failed', (err as Error).message);
-      return;
-    }
-    if (seq !== this.loadSeq || forToken !== this.decodeToken || this.preloaded?.token !== t.token) {
-      this.releaseToken(t.token);
-      this.tokens.delete(t.token);
-      return;
-    }
-    this.postWorker({ type: 'next', track });
+    const r = await this.openNext(entry, () => seq === this.loadSeq && forToken === this.decodeToken);
+    if (r.kind === 'ready') this.postWorker({ type: 'next', track: r.track });
   }
 
   private refreshPreload(): void {

@@ -352,17 +352,7 @@ static st_status_t create_instance(const st_instance_args_t *args, st_instance_t
   return ST_OK;
 }
 
-static bool on_entry(const st_host_t *host) {
-  (void)host;
-  if (!st_http_global_init()) {
-    st_sdk_log(ST_LOG_ERROR, "libcurl failed to initialise");
-    return false;
-  }
-  st_sdk_set_max_workers(32); /* a hung server holds a worker per request until cancelled */
-  return true;
-}
 
-static void on_shutdown(void) { st_http_global_cleanup(); }
 
 static const st_capability_t k_lyrics = ST_SDK_CAPABILITY(
     ST_CAP_LYRICS_PROVIDER, TYPE_ID, "LRCLIB (online lyrics)", k_schema, k_default_config);
@@ -372,4 +362,4 @@ ST_SDK_PLUGIN_EX("{\"id\":\"dev.stellatune.lrclib\",\"name\":\"LRCLIB lyrics\","
                  "\"version\":\"" PLUGIN_VERSION "\",\"abi_version\":9,"
                  "\"description\":\"Synced and plain lyrics from LRCLIB (lrclib.net) or a "
                  "compatible server.\",\"author\":\"StellaTune\",\"homepage\":\"https://lrclib.net\"}",
-                 k_caps, create_instance, on_entry, on_shutdown)
+                 k_caps, create_instance, st_http_module_entry, st_http_module_shutdown)

@@ -998,21 +998,7 @@ static st_status_t create_instance(const st_instance_args_t *args, st_instance_t
   return ST_OK;
 }
 
-static bool on_entry(const st_host_t *host) {
-  (void)host;
-  if (!st_http_global_init()) {
-    st_sdk_log(ST_LOG_ERROR, "libcurl failed to initialise");
-    return false;
-  }
-  /* A hung server holds a worker per request until the host's deadline cancels it; the host runs
-   * up to 32 requests per owner at once. */
-  st_sdk_set_max_workers(32);
-  return true;
-}
 
-/* After the SDK joined every worker; streams are all closed (the host closes them before it
- * destroys the instances). */
-static void on_shutdown(void) { st_http_global_cleanup(); }
 
 static const st_capability_t k_subsonic = ST_SDK_CAPABILITY(
     ST_CAP_SOURCE_CATALOG, TYPE_ID, "Subsonic server", k_schema, k_default_config);
@@ -1023,4 +1009,4 @@ ST_SDK_PLUGIN_EX("{\"id\":\"dev.stellatune.subsonic\",\"name\":\"Subsonic\","
                  "\"description\":\"Browse, search and stream a Subsonic-compatible server "
                  "(Subsonic, OpenSubsonic, Navidrome, Airsonic, Gonic, Supysonic).\","
                  "\"author\":\"StellaTune\"}",
-                 k_caps, create_instance, on_entry, on_shutdown)
+                 k_caps, create_instance, st_http_module_entry, st_http_module_shutdown)
