@@ -20,6 +20,7 @@ import {
   type StreamLease,
 } from './owners.js';
 import { PluginSettingsStore } from './plugin-settings.js';
+import { secretFields } from './secret-store.js';
 
 export interface ControlPlaneOptions {
   paths: Pick<AppPaths, 'userPlugins' | 'pluginData' | 'shadow' | 'settings' | 'builtinPlugins'>;
@@ -66,7 +67,10 @@ export class ControlPlane {
   private readonly deps: OwnerDeps;
 
   private constructor(opts: ControlPlaneOptions) {
-    this.settings = new PluginSettingsStore(path.join(opts.paths.settings, 'plugins'));
+    this.settings = new PluginSettingsStore(path.join(opts.paths.settings, 'plugins'), {
+      secretsDir: path.join(opts.paths.settings, 'secrets'),
+      secretFields: (pluginId, kind, typeId) => secretFields(this.registry.current(pluginId)?.capability(kind as CapabilityKindName, typeId)?.configSchema),
+    });
     this.registry = new PluginRegistry({
       folders: [
         { dir: opts.paths.builtinPlugins, origin: 'builtin', watch: false },
@@ -161,13 +165,20 @@ export class ControlPlane {
   }
 
   async enablePlugin(pluginId: string): Promise<PluginStatus> {
+    this.requireKnown(pluginId);
     this.settings.setEnabled(pluginId, true);
     return this.registry.enable(pluginId);
   }
 
   async disablePlugin(pluginId: string): Promise<PluginStatus> {
+    this.requireKnown(pluginId);
     this.settings.setEnabled(pluginId, false);
     return this.registry.disable(pluginId);
+  }
+
+  /** Refuses an id no discovered library has, before anything (a settings file) is written for it. */
+  private requireKnown(pluginId: string): void {
+    if (!this.registry.get(pluginId)) throw new ControlError({ code: 'not_found', message: `no plugin with id ${pluginId}`, pluginId });
   }
 
   async reloadPlugin(pluginId: string): Promise<PluginStatus> {

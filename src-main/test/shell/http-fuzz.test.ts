@@ -69,7 +69,7 @@ async function stillServes(): Promise<void> {
 
 describe('HTTP fuzz of the browser shell', () => {
   it('malformed paths are refused with a status, with and without the session, and the core stays up', async () => {
-    for (const headers of [{}, { Cookie: cookie }]) {
+    for (const headers of [{}, { Cookie: cookie }] as Record<string, string>[]) {
       await inBatches(MALFORMED, 8, async (target) => {
         for (const method of ['GET', 'HEAD']) {
           const r = await rawRequest(shell.port, method, target, headers);
