@@ -10,6 +10,7 @@ import { app, BrowserWindow, globalShortcut, ipcMain, type IpcMainEvent, type Ip
 import { AppCore } from '../app-core.js';
 import { appPaths, repoRoot } from '../app-paths.js';
 import { rendererFile } from '../shell/renderer-files.js';
+import { utilityAudioProcess } from './audio-spawner.js';
 import { registerContractOnIpc } from './ipc-bridge.js';
 import { loadWindowState, MIN_SIZE, saveWindowState } from './window-state.js';
 
@@ -147,7 +148,7 @@ async function start(): Promise<void> {
     .split(path.delimiter)
     .filter(Boolean)
     .map((dir) => ({ dir: path.resolve(dir), origin: 'user' as const, watch: false }));
-  core = await AppCore.start({ shell: 'electron', paths, extraFolders, engine: { audioProcess: 'electron' }, log });
+  core = await AppCore.start({ shell: 'electron', paths, extraFolders, engine: { spawnAudio: utilityAudioProcess }, log });
   registerContract();
   mainWindow = createWindow();
   mainWindow.on('closed', () => (mainWindow = null));
