@@ -22,9 +22,10 @@ export interface ShellProcess {
   stop(): Promise<void>;
 }
 
-export async function startShellProcess(args: string[] = ['--no-audio']): Promise<ShellProcess> {
-  const home = makeTestHome();
-  home.install(fixturePlugin);
+/** Starts the shell over `reuse` (kept on stop) or over a fresh home with the fixture plugin. */
+export async function startShellProcess(args: string[] = ['--no-audio'], reuse?: TestHome): Promise<ShellProcess> {
+  const home = reuse ?? makeTestHome();
+  if (!reuse) home.install(fixturePlugin);
   const proc = spawn(process.execPath, [path.join(repoRoot, 'dist', 'src-main', 'shell', 'browser-main.js'), '--no-open', ...args], {
     env: { ...process.env, STELLATUNE_HOME: home.paths.home, CI: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -64,7 +65,7 @@ export async function startShellProcess(args: string[] = ['--no-audio']): Promis
         await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
         if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
       }
-      home.cleanup();
+      if (!reuse) home.cleanup();
     },
   };
 }
