@@ -70,7 +70,7 @@ const LAUNCH_CODE_TTL_MS = 60_000;
 /** Position updates are dropped for a client that is this far behind (they are superseded). */
 const SLOW_CLIENT_BYTES = 1 << 20;
 
-function csp(origin: string): string {
+export function contentSecurityPolicy(origin: string): string {
   const ws = origin.replace(/^http/, 'ws');
   return [
     "default-src 'none'",
@@ -231,7 +231,7 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
       res.writeHead(200, {
         'Content-Type': MIME[ext] ?? 'application/octet-stream',
         'Content-Length': st.size,
-        'Content-Security-Policy': csp(origin),
+        'Content-Security-Policy': contentSecurityPolicy(origin),
         'X-Content-Type-Options': 'nosniff',
         'Referrer-Policy': 'no-referrer',
         'Cross-Origin-Opener-Policy': 'same-origin',
