@@ -5,8 +5,7 @@
 // DSP chain and config updates arrive as messages, applied between blocks. No PCM ever goes
 // back to the main thread.
 import { parentPort } from 'node:worker_threads';
-import koffi from 'koffi';
-import { fnOrNull, type NativeFn, Proto, StIoVtable } from '../plugins/abi.js';
+import { openByContent } from '../plugins/decoder-choice.js';
 import { createInstance, type DecoderInfo, type DecoderInstance, type DspInstance } from '../plugins/instances.js';
 import { PluginGeneration } from '../plugins/library.js';
 import { closeFileStream, Command, Ctl32, Ctl64, type FileStream, openFileStream, PcmRing } from './host-lib.js';
@@ -76,21 +75,7 @@ function detach(entry: AttachedGen): void {
 
 // ---- streams ------------------------------------------------------------------------------------
 
-const ioSeekCache = new Map<bigint, NativeFn | null>();
-const seekOut = new BigUint64Array(1);
-
-/** Rewinds a stream before the next decoder candidate reads it. */
-function rewind(handle: bigint, io: bigint): void {
-  let seek = ioSeekCache.get(io);
-  if (seek === undefined) {
-    const vt = koffi.decode(io, StIoVtable) as { seek: bigint | null };
-    seek = fnOrNull(vt.seek, Proto.ioSeek);
-    ioSeekCache.set(io, seek);
-  }
-  seek?.(handle, 0, 0, seekOut);
-}
-
-/** Opens a track with the first decoder candidate that accepts it. */
+/** Opens a track with the decoder its content calls for (decoder-choice.ts). */
 function openTrack(track: WorkerTrack): Active {
   let file: FileStream | null = null;
   let handle: bigint;
@@ -103,30 +88,28 @@ function openTrack(track: WorkerTrack): Active {
     handle = track.source.handle;
     io = track.source.io;
   }
-  const failures: string[] = [];
-  for (const cand of track.decoders) {
-    let decoder: DecoderInstance | null = null;
-    try {
-      decoder = createInstance(attach(cand.gen), 'decoder', cand.typeId, cand.configJson);
-      decoder.open({ handle, io }, { path: track.source.kind === 'file' ? track.source.path : '', ext: track.ext });
-      const info = decoder.info();
-      if (!(info.sampleRate > 0) || !(info.channels > 0) || info.channels > 8) {
-        throw Object.assign(new Error(`decoder reported ${info.sampleRate} Hz x ${info.channels}`), { statusName: 'decode' });
-      }
-      return { track, decoder, info, file, awaitingFormat: false };
-    } catch (err) {
-      decoder?.destroy();
-      failures.push(`${cand.gen.pluginId}/${cand.typeId}: ${errText(err).message || errText(err).code}`);
-      try {
-        rewind(handle, io);
-      } catch {
-        // a stream that cannot rewind fails the remaining candidates on its own
-      }
-    }
+  const path = track.source.kind === 'file' ? track.source.path : '';
+  try {
+    const opened = openByContent(
+      { handle, io },
+      track.decoders,
+      track.ext,
+      (cand) => createInstance(attach(cand.gen), 'decoder', cand.typeId, cand.configJson),
+      (decoder) => {
+        decoder.open({ handle, io }, { path, ext: track.ext });
+        const info = decoder.info();
+        if (!(info.sampleRate > 0) || !(info.channels > 0) || info.channels > 8) {
+          throw Object.assign(new Error(`decoder reported ${info.sampleRate} Hz x ${info.channels}`), { statusName: 'decode' });
+        }
+        return info;
+      },
+      (cand) => `${cand.gen.pluginId}/${cand.typeId}`,
+    );
+    return { track, decoder: opened.decoder, info: opened.info, file, awaitingFormat: false };
+  } catch (err) {
+    if (file) closeFileStream(file);
+    throw err;
   }
-  if (file) closeFileStream(file);
-  const why = track.decoders.length === 0 ? `no decoder handles ".${track.ext}"` : failures.join('; ');
-  throw Object.assign(new Error(why), { statusName: 'decode' });
 }
 
 /** Ends the current track's use of its decoder and stream. */
