@@ -645,14 +645,19 @@ static st_status_t ffd_open(void *handle, const st_decoder_open_args_t *args,
   d->coarse_ts = av_cmp_q(d->st->time_base, (AVRational){1, (int)d->rate}) > 0;
 
   const AVCodecDescriptor *desc = avcodec_descriptor_get(d->cc->codec_id);
+  /* WavPack is marked both (its hybrid mode is lossy without the correction file, which this
+   * decoder never opens); it is counted lossless, as nearly every WavPack file is. */
   d->lossless = desc != NULL && (desc->props & AV_CODEC_PROP_LOSSLESS) &&
-                !(desc->props & AV_CODEC_PROP_LOSSY);
+                (!(desc->props & AV_CODEC_PROP_LOSSY) || d->cc->codec_id == AV_CODEC_ID_WAVPACK);
   d->preroll = d->lossless ? 0 : FFD_LOSSY_PREROLL_FRAMES;
   if (d->st->codecpar->seek_preroll > 0 && (uint64_t)d->st->codecpar->seek_preroll > d->preroll) {
     d->preroll = (uint64_t)d->st->codecpar->seek_preroll;
   }
 
-  if (d->st->duration != AV_NOPTS_VALUE && d->st->duration > 0) {
+  /* A time base coarser than 0.1 s (Musepack SV8 counts in 1.67 s units) gives no useful
+   * duration. */
+  bool duration_usable = av_cmp_q(d->st->time_base, (AVRational){1, 10}) <= 0;
+  if (duration_usable && d->st->duration != AV_NOPTS_VALUE && d->st->duration > 0) {
     int64_t end = ffd_ts_to_samples(d, d->st->duration);
     if (d->st->start_time != AV_NOPTS_VALUE) {
       end += ffd_ts_to_samples(d, d->st->start_time) - d->origin;
@@ -661,7 +666,7 @@ static st_status_t ffd_open(void *handle, const st_decoder_open_args_t *args,
       d->duration = (uint64_t)end;
       d->has_duration = true;
     }
-  } else if (d->fmt->duration != AV_NOPTS_VALUE && d->fmt->duration > 0) {
+  } else if (duration_usable && d->fmt->duration != AV_NOPTS_VALUE && d->fmt->duration > 0) {
     d->duration = (uint64_t)av_rescale(d->fmt->duration, d->rate, AV_TIME_BASE);
     d->has_duration = true;
   }
@@ -899,6 +904,9 @@ static st_status_t ffd_end_status(const ffd_decoder_t *d) {
   if (d->exact_duration && d->position < d->trim_end) {
     return ST_ERR_DECODE; /* truncated: the container promised more frames */
   }
+  if (d->lossless && d->has_duration && d->position + d->rate / 4 < d->duration) {
+    return ST_ERR_DECODE; /* a lossless file ending well before the length its header states */
+  }
   return ST_OK;
 }
 
@@ -978,8 +986,8 @@ static st_status_t ffd_seek_ms(void *handle, uint64_t position_ms, uint64_t *out
   }
   uint64_t target = position_ms > (UINT64_MAX - 500) / d->rate ? UINT64_MAX
                                                                 : (position_ms * d->rate + 500) / 1000;
-  if (d->has_duration && target > d->duration) {
-    target = d->duration;
+  if (d->exact_duration && target > d->duration) {
+    target = d->duration; /* an estimated duration may be short: seeking past it is allowed */
   }
   if (target > (uint64_t)INT64_MAX / 2) {
     return ST_ERR_INVALID_ARG;
@@ -1044,9 +1052,11 @@ static uint32_t ffd_probe(void *handle, const st_decoder_probe_args_t *args) {
   if (f != NULL && ffd_in_list(f->name, k_demuxers) && score > 0) {
     result = score > (int)ST_DECODER_PROBE_CERTAIN ? ST_DECODER_PROBE_CERTAIN : (uint32_t)score;
     bool sndfile_reads = ffd_in_list(f->name, k_sndfile_formats);
-    if (strcmp(f->name, "caf") == 0 && args->head_len >= 32 && memcmp(buf + 20, "desc", 4) == 0) {
-      /* CAF: libsndfile reads its PCM; the ALAC and AAC in it are this decoder's. */
-      sndfile_reads = memcmp(buf + 36, "lpcm", 4) == 0;
+    if (strcmp(f->name, "caf") == 0 && args->head_len >= 32 && memcmp(buf + 8, "desc", 4) == 0) {
+      /* CAF: libsndfile reads its PCM; the ALAC and AAC in it are this decoder's. (The desc
+       * chunk follows the 8-byte file header; its format ID follows the 8-byte sample rate.) */
+      sndfile_reads = memcmp(buf + 28, "lpcm", 4) == 0 || memcmp(buf + 28, "ulaw", 4) == 0 ||
+                      memcmp(buf + 28, "alaw", 4) == 0;
     }
     if (sndfile_reads && result > 40) {
       result = 40;

@@ -263,10 +263,11 @@ static uint32_t sfd_probe(void *handle, const st_decoder_probe_args_t *args) {
     if (memcmp(p, ".snd", 4) == 0) {
       return sfd_claims("au") ? 100 : 0;
     }
-    if (memcmp(p, "caff", 4) == 0 && n >= 40 && memcmp(p + 20, "desc", 4) == 0) {
-      /* libsndfile reads PCM, A-law and µ-law CAF; not the AAC or ALAC in it. */
-      bool pcm = memcmp(p + 36, "lpcm", 4) == 0 || memcmp(p + 36, "ulaw", 4) == 0 ||
-                 memcmp(p + 36, "alaw", 4) == 0;
+    if (memcmp(p, "caff", 4) == 0 && n >= 32 && memcmp(p + 8, "desc", 4) == 0) {
+      /* libsndfile reads PCM, A-law and µ-law CAF; not the AAC or ALAC in it. (The format ID
+       * follows the desc chunk header and its 8-byte sample rate.) */
+      bool pcm = memcmp(p + 28, "lpcm", 4) == 0 || memcmp(p + 28, "ulaw", 4) == 0 ||
+                 memcmp(p + 28, "alaw", 4) == 0;
       return pcm && sfd_claims("caf") ? 100 : 0;
     }
     if (memcmp(p, "OggS", 4) == 0 && n >= 28 + 8) {
