@@ -3,10 +3,10 @@
 // (decoderCandidates); the decode worker reads the first bytes of the stream, asks each decoder's
 // probe for a score, and opens them in that order until one accepts (openByContent). Both halves
 // live here so the rule is written once.
-import koffi from 'koffi';
-import { DecoderProbe, fnOrNull, type NativeFn, Proto, StIoVtable, type Pointer } from './abi.js';
+import { DecoderProbe, type Pointer } from './abi.js';
 import type { DecoderInstance } from './instances.js';
 import type { PluginGeneration } from './library.js';
+import { readStreamHead as readHead, rewindStream } from './streams.js';
 
 /** A decoder capability and how well its extension table matches the track (0: no match). */
 export interface ExtensionCandidate {
@@ -35,52 +35,12 @@ export function decoderCandidates(gens: Iterable<PluginGeneration>, ext: string)
 
 // ---- the stream's first bytes -------------------------------------------------------------------
 
-interface IoFns {
-  read: NativeFn;
-  seek: NativeFn | null;
-}
-const ioCache = new Map<Pointer, IoFns>();
-const outCount = new BigUint64Array(1);
-
-function ioFns(io: Pointer): IoFns {
-  let fns = ioCache.get(io);
-  if (!fns) {
-    const vt = koffi.decode(io, StIoVtable) as { read: Pointer | null; seek: Pointer | null };
-    const read = fnOrNull(vt.read, Proto.ioRead);
-    if (!read) throw new Error('the stream has no read function');
-    fns = { read, seek: fnOrNull(vt.seek, Proto.ioSeek) };
-    ioCache.set(io, fns);
-  }
-  return fns;
-}
-
-/** Moves a stream back to its start; false when it cannot seek. */
-export function rewindStream(stream: { handle: Pointer; io: Pointer }): boolean {
-  const seek = ioFns(stream.io).seek;
-  return seek !== null && (seek(stream.handle, 0, 0, outCount) as number) === 0;
-}
-
 /**
  * The first bytes of a seekable stream (up to DecoderProbe.BYTES), the stream rewound after; null
  * when it cannot seek (its bytes could not be read again) or a read fails.
  */
 export function readStreamHead(stream: { handle: Pointer; io: Pointer }): Uint8Array | null {
-  const fns = ioFns(stream.io);
-  if (!fns.seek || !rewindStream(stream)) return null;
-  const head = new Uint8Array(DecoderProbe.BYTES);
-  let len = 0;
-  while (len < head.length) {
-    const status = fns.read(stream.handle, head.subarray(len), head.length - len, outCount) as number;
-    const n = Number(outCount[0]);
-    if (status !== 0) {
-      rewindStream(stream);
-      return null;
-    }
-    if (n === 0) break;
-    len += Math.min(n, head.length - len);
-  }
-  if (!rewindStream(stream)) return null;
-  return head.subarray(0, len);
+  return readHead(stream.handle, stream.io, DecoderProbe.BYTES);
 }
 
 // ---- ordering and opening -----------------------------------------------------------------------
@@ -174,7 +134,7 @@ export function openByContent<C extends { extScore: number }, I>(
       failures.push(`${describe(r.cand)}: ${message}`);
       r.decoder.destroy();
       try {
-        rewindStream(stream);
+        rewindStream(stream.handle, stream.io);
       } catch {
         // a stream that cannot rewind fails the remaining candidates on its own
       }

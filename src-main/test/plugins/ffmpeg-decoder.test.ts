@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeFileStream, type FileStream, openFileStream } from '../../engine/host-lib.js';
+import { closeFileStream, type FileStream, openFileStream } from '../../plugins/host-lib.js';
 import { decoderCandidates, openByContent, rankDecoders, readStreamHead } from '../../plugins/decoder-choice.js';
 import { createInstance, type DecoderInfo, type DecoderInstance } from '../../plugins/instances.js';
 import { PluginGeneration } from '../../plugins/library.js';
