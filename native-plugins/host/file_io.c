@@ -5,8 +5,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#endif
 
 #include "st_host.h"
+
+/* Paths are UTF-8; Windows' fopen reads them in the ANSI code page, so convert to UTF-16. */
+static FILE *open_utf8(const char *path) {
+#ifdef _WIN32
+  int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, NULL, 0);
+  wchar_t *wide = n > 0 ? malloc((size_t)n * sizeof *wide) : NULL;
+  if (!wide || MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, wide, n) != n) {
+    free(wide);
+    errno = EINVAL;
+    return NULL;
+  }
+  FILE *fp = _wfopen(wide, L"rb");
+  free(wide);
+  return fp;
+#else
+  return fopen(path, "rb");
+#endif
+}
 
 typedef struct st_host_file {
   FILE *fp;
@@ -66,7 +88,7 @@ st_status_t st_host_file_open(const char *path, st_stream_t *out_stream) {
   if (!path || !out_stream) return ST_ERR_INVALID_ARG;
   out_stream->handle = NULL;
   out_stream->io = NULL;
-  FILE *fp = fopen(path, "rb");
+  FILE *fp = open_utf8(path);
   if (!fp) return errno == ENOENT ? ST_ERR_NOT_FOUND : ST_ERR_IO;
   struct stat st;
   if (fstat(fileno(fp), &st) != 0 || S_ISDIR(st.st_mode)) {

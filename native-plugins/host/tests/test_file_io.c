@@ -1,22 +1,45 @@
 /* test_file_io.c — the host's file stream table: read, short reads at the end, seek whence,
- * tell, size, and the errors for missing files and directories. */
+ * tell, size, UTF-8 names, and the errors for missing files and directories. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "st_host.h"
 #include "test_util.h"
 
+/* Creates `path` (UTF-8) with `len` bytes; the wide API on Windows, so the name is really UTF-8. */
+static int write_file(const char *path, const void *data, size_t len) {
+#ifdef _WIN32
+  wchar_t wide[1024];
+  if (MultiByteToWideChar(CP_UTF8, 0, path, -1, wide, 1024) == 0) return -1;
+  FILE *f = _wfopen(wide, L"wb");
+#else
+  FILE *f = fopen(path, "wb");
+#endif
+  if (!f) return -1;
+  size_t n = fwrite(data, 1, len, f);
+  return fclose(f) == 0 && n == len ? 0 : -1;
+}
+
+static void remove_file(const char *path) {
+#ifdef _WIN32
+  wchar_t wide[1024];
+  if (MultiByteToWideChar(CP_UTF8, 0, path, -1, wide, 1024) != 0) _wremove(wide);
+#else
+  remove(path);
+#endif
+}
+
 int main(void) {
-  char path[] = "/tmp/st-host-io-XXXXXX";
-  int fd = mkstemp(path);
-  CHECK(fd >= 0);
+  char dir[1024], path[1100], missing[1100];
+  snprintf(dir, sizeof dir, "%s/st-host-io-XXXXXX", st_tmp_dir());
+  CHECK(st_mkdtemp(dir) != NULL);
+  /* A non-ASCII name: the path reaches the OS as UTF-8 (UTF-16 on Windows), not a code page. */
+  snprintf(path, sizeof path, "%s/caf\xC3\xA9 \xE2\x99\xAA.bin", dir);
   unsigned char data[10000];
   for (size_t i = 0; i < sizeof data; i++) data[i] = (unsigned char)(i * 7);
-  CHECK_EQ_INT(write(fd, data, sizeof data), sizeof data);
-  close(fd);
+  CHECK_EQ_INT(write_file(path, data, sizeof data), 0);
 
   st_stream_t s;
   CHECK_EQ_INT(st_host_file_open(path, &s), ST_OK);
@@ -47,10 +70,12 @@ int main(void) {
   st_host_file_close(s.handle);
   st_host_file_close(NULL);
 
-  CHECK_EQ_INT(st_host_file_open("/tmp/st-host-io-does-not-exist", &s), ST_ERR_NOT_FOUND);
+  snprintf(missing, sizeof missing, "%s/does-not-exist", dir);
+  CHECK_EQ_INT(st_host_file_open(missing, &s), ST_ERR_NOT_FOUND);
   CHECK(s.handle == NULL);
-  CHECK_EQ_INT(st_host_file_open("/tmp", &s), ST_ERR_IO);
-  unlink(path);
+  CHECK_EQ_INT(st_host_file_open(dir, &s), ST_ERR_IO);
+  remove_file(path);
+  st_remove_tree(dir);
   if (st_test_failures) fprintf(stderr, "%d failure(s)\n", st_test_failures);
   return st_test_failures ? 1 : 0;
 }
