@@ -621,17 +621,19 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
 
   /**
    * Queues the track after the one being decoded, for a gapless join. One that fails to open
-   * (a missing file, a FIFO) is reported and passed over for the one after it (`afterEntryId`).
+   * (a missing file, a FIFO) is reported and passed over for the one after it (`after`).
    */
-  private async preloadNext(afterEntryId?: string, attempts = 0): Promise<void> {
-    const decoding = this.decodeToken !== null ? this.tokens.get(this.decodeToken) : null;
-    if (!decoding) return;
-    const from = this.q.indexOf(afterEntryId ?? decoding.entryId);
+  private async preloadNext(after?: { entryId: string; forToken: number | null; attempts: number }): Promise<void> {
+    // A retry keeps the token it was for: the worker may have run dry meanwhile.
+    const forToken = after ? after.forToken : this.decodeToken;
+    const decoding = forToken !== null ? this.tokens.get(forToken) : null;
+    if (!after && !decoding) return;
+    const from = this.q.indexOf(after?.entryId ?? decoding!.entryId);
     const i = from >= 0 ? this.q.following(from, false) : null;
     const entry = i !== null ? this.q.at(i) : undefined;
     if (this.preloaded && entry && this.preloaded.entryId === entry.id) return;
     const seq = this.loadSeq;
-    const forToken = this.decodeToken;
+    const attempts = after?.attempts ?? 0;
     if (!entry) {
       if (this.preloaded) this.postWorker({ type: 'next', track: null });
       this.preloaded = null;
@@ -643,7 +645,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       seq === this.loadSeq && (forToken === this.decodeToken || (this.decodeToken === null && this.ranDryAfter === forToken));
     const r = await this.openNext(entry, stillWanted);
     if (r.kind === 'ready') this.postWorker({ type: 'next', track: r.track });
-    else if (r.kind === 'failed' && stillWanted() && attempts + 1 < this.q.length) void this.preloadNext(entry.id, attempts + 1);
+    else if (r.kind === 'failed' && stillWanted() && attempts + 1 < this.q.length) void this.preloadNext({ entryId: entry.id, forToken, attempts: attempts + 1 });
   }
 
   private refreshPreload(): void {

@@ -125,3 +125,27 @@ it('output.set with a device that does not exist is refused and the output stays
     expect(engine.status().output).toMatchObject({ deviceId: real.id });
   }
 });
+
+it('300 FIFOs in a row: the queue goes on past all of them even when the worker runs dry meanwhile', async () => {
+  const media = path.join(home.paths.home, 'many');
+  fs.mkdirSync(media);
+  const first = path.join(media, 'first.wav');
+  const last = path.join(media, 'last.wav');
+  // A short first track: the worker has decoded all of it (and gone idle) long before 300
+  // failed opens are through.
+  sox('-n', '-r', '44100', '-c', '2', '-b', '16', first, 'synth', '0.3', 'sine', '440', 'vol', '0.4');
+  sox('-n', '-r', '44100', '-c', '2', '-b', '16', last, 'synth', '0.5', 'sine', '660', 'vol', '0.4');
+  const fifos = Array.from({ length: 300 }, (_, i) => path.join(media, `pipe ${i}.flac`));
+  execFileSync('mkfifo', fifos);
+  await engine.stop();
+  engine.queueClear();
+  const events: PlayerEvent[] = [];
+  const on = (e: PlayerEvent): void => void events.push(e);
+  engine.on('event', on);
+  engine.queueAdd([first, ...fifos, last].map((p) => ({ source: { kind: 'file' as const, path: p }, title: path.basename(p) })));
+  await engine.play(0);
+  await nextEvent(engine, 'ended', 10_000);
+  engine.off('event', on);
+  expect(events.filter((e) => e.type === 'track-error')).toHaveLength(300);
+  expect(events.some((e) => e.type === 'status' && e.status.state === 'playing' && e.status.current?.title === 'last.wav')).toBe(true);
+});
