@@ -31,6 +31,7 @@ import type {
 import type { DeviceList, FromAudio, SinkPluginRef } from '../audio/protocol.js';
 import { AudioHost, type AudioSpawner } from './audio-host.js';
 import { Command, Ctl32, Ctl64, PcmRing } from '../plugins/host-lib.js';
+import { sweepStaleRings } from '../plugins/stale-files.js';
 import { checkLocalTrackFile } from './local-file.js';
 import type { NewTrack, PlayerEngine, PlayerEngineEvents } from './player-engine.js';
 import { PlayQueue } from './play-queue.js';
@@ -149,6 +150,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   static async start(opts: EngineOptions): Promise<StellaPlayerEngine> {
     const ringMs = opts.ringMs ?? 1500;
     const capacity = Math.max(16384, Math.ceil((ringMs / 1000) * 48000 * 2));
+    sweepStaleRings();
     const ring = PcmRing.create(`/stellatune-${process.pid}-${Date.now().toString(36)}`, capacity);
     ring.set32(Ctl32.SAMPLE_RATE, 44100);
     ring.set32(Ctl32.CHANNELS, 2);
