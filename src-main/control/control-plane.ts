@@ -6,6 +6,7 @@ import type { AppPaths } from '../app-paths.js';
 import type { CapabilityKindName } from '../plugins/library.js';
 import { PluginRegistry, type PluginFolder, type PluginStatus, type RegistryOptions } from '../plugins/registry.js';
 import { pendingNotifyListeners } from '../plugins/host-callbacks.js';
+import { QuarantineBook } from '../plugins/quarantine.js';
 import { validateConfig } from './config-schema.js';
 import { ControlError } from './errors.js';
 import { ControlCounters, EventLoopMonitor, type LoopDelaySnapshot, type OpCounters } from './metrics.js';
@@ -22,7 +23,7 @@ import {
 import { PluginSettingsStore } from './plugin-settings.js';
 
 export interface ControlPlaneOptions {
-  paths: Pick<AppPaths, 'userPlugins' | 'pluginData' | 'shadow' | 'settings' | 'builtinPlugins'>;
+  paths: Pick<AppPaths, 'userPlugins' | 'pluginData' | 'shadow' | 'settings' | 'builtinPlugins'> & Partial<Pick<AppPaths, 'crashes'>>;
   /** More plugin folders (tests add the fixture folder). */
   extraFolders?: PluginFolder[];
   owner?: Partial<OwnerConfig>;
@@ -64,9 +65,15 @@ export class ControlPlane {
   private readonly sources = new Map<string, SourceOwner>();
   private readonly lyricsOwners = new Map<string, LyricsOwner>();
   private readonly deps: OwnerDeps;
+  /** Builds that crashed the player (null when this core keeps no crash records). */
+  readonly quarantine: QuarantineBook | null;
 
   private constructor(opts: ControlPlaneOptions) {
     this.settings = new PluginSettingsStore(path.join(opts.paths.settings, 'plugins'));
+    const log = opts.registry?.log;
+    this.quarantine = opts.paths.crashes
+      ? new QuarantineBook(opts.paths.crashes, path.join(opts.paths.settings, 'quarantine.json'), (m) => log?.('crash guard', 1, m))
+      : null;
     this.registry = new PluginRegistry({
       folders: [
         { dir: opts.paths.builtinPlugins, origin: 'builtin', watch: false },
@@ -77,6 +84,7 @@ export class ControlPlane {
       shadowDir: opts.paths.shadow,
       disabledIds: this.settings.disabledIds(),
       ...opts.registry,
+      ...(this.quarantine ? { quarantine: this.quarantine } : {}),
     });
     this.deps = {
       registry: this.registry,
@@ -168,6 +176,13 @@ export class ControlPlane {
   async disablePlugin(pluginId: string): Promise<PluginStatus> {
     this.settings.setEnabled(pluginId, false);
     return this.registry.disable(pluginId);
+  }
+
+  /** Lets a quarantined build load despite its crash (the Plugins view's "Enable anyway"). */
+  async enableAnyway(file: string): Promise<PluginStatus> {
+    const st = await this.registry.enableAnyway(file);
+    if (st.pluginId) this.settings.setEnabled(st.pluginId, true);
+    return st;
   }
 
   async reloadPlugin(pluginId: string): Promise<PluginStatus> {

@@ -8,12 +8,15 @@ import { parentPort } from 'node:worker_threads';
 import koffi from 'koffi';
 import { fnOrNull, type NativeFn, Proto, StIoVtable } from '../plugins/abi.js';
 import { createInstance, type DecoderInfo, type DecoderInstance, type DspInstance } from '../plugins/instances.js';
+import { attachCrashGuard } from '../plugins/crash-guard.js';
 import { PluginGeneration } from '../plugins/library.js';
 import { closeFileStream, Command, Ctl32, Ctl64, type FileStream, openFileStream, PcmRing } from './host-lib.js';
 import type { CapabilityRefMsg, FromWorker, GenRef, StartedInfo, ToWorker, WorkerTrack } from './worker-protocol.js';
 
 if (!parentPort) throw new Error('decode-worker must run as a worker thread');
 const port = parentPort;
+// The main thread installed the guard for this process; decoders and DSPs called here are marked.
+if (process.env.STELLATUNE_CRASH_DIR) attachCrashGuard('decode-worker');
 const post = (msg: FromWorker): void => port.postMessage(msg);
 
 interface AttachedGen {

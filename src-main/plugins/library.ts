@@ -24,6 +24,7 @@ import {
 } from './abi.js';
 import { PluginLoadError } from './errors.js';
 import { checkLibraryFile } from './library-file.js';
+import { crashStep, guardLibrary, libraryFingerprint, unguardLibrary } from './crash-guard.js';
 import { registerLogSink, type LogSink } from './host-callbacks.js';
 
 export interface PluginMetadata {
@@ -149,6 +150,8 @@ export class PluginGeneration {
     readonly metadata: PluginMetadata,
     readonly capabilities: CapabilityInfo[],
     readonly dataDir: string,
+    /** The build's identity (crash records and quarantine name builds by it). */
+    readonly fingerprint: string,
     private readonly lib: LibraryHandle,
     private readonly hostMem: { table: Pointer; dataDir: Pointer; releaseLog: () => void },
     private readonly createFn: NativeFn,
@@ -233,6 +236,7 @@ export class PluginGeneration {
       const shutdown = this.shutdownFn;
       await new Promise<void>((resolve) => shutdown.async((_err: unknown) => resolve()));
     }
+    unguardLibrary(this.shadowPath);
     this.lib.unload();
     this.hostMem.releaseLog();
     koffi.free(this.hostMem.table);
@@ -278,6 +282,7 @@ export class PluginGeneration {
         metadata,
         capabilities,
         '',
+        '',
         lib,
         { table: 0n, dataDir: 0n, releaseLog: () => {} },
         createFn,
@@ -307,10 +312,21 @@ export class PluginGeneration {
       fs.rmSync(shadow, { force: true });
       throw new PluginLoadError('not_a_library', `not a loadable shared library: ${defect}`, file);
     }
+    let fingerprint: string;
+    try {
+      fingerprint = libraryFingerprint(shadow);
+    } catch (err) {
+      fs.rmSync(shadow, { force: true });
+      throw new PluginLoadError('io', `cannot read the library: ${(err as Error).message}`, file);
+    }
+    // Guarded before dlopen: constructors and the entry run plugin code too.
+    guardLibrary(shadow, '', fingerprint);
+    crashStep('load');
     let lib: LibraryHandle;
     try {
       lib = koffi.load(shadow);
     } catch (err) {
+      unguardLibrary(shadow);
       fs.rmSync(shadow, { force: true });
       throw new PluginLoadError('not_a_library', `not a loadable shared library: ${(err as Error).message}`, file);
     }
@@ -320,6 +336,7 @@ export class PluginGeneration {
       releaseLog: () => {},
     };
     const fail = (err: unknown): never => {
+      unguardLibrary(shadow);
       lib.unload();
       hostAlloc.releaseLog();
       if (hostAlloc.table) koffi.free(hostAlloc.table);
@@ -354,6 +371,7 @@ export class PluginGeneration {
         data_dir: hostAlloc.dataDir,
       });
 
+      crashStep('entry');
       const modulePtr = entry(hostAlloc.table) as Pointer | null;
       if (modulePtr === null || modulePtr === 0n) {
         throw new PluginLoadError('entry_null', `${ST_PLUGIN_ENTRY_SYMBOL} returned NULL (the plugin refused to start)`, file);
@@ -398,6 +416,8 @@ export class PluginGeneration {
       const metadata = parseMetadata(metadataText, file);
       const capabilities = decodeCapabilities(mod.capabilities, mod.capability_count, file);
       const shutdownFn = fnOrNull(mod.shutdown, Proto.shutdown);
+      unguardLibrary(shadow);
+      guardLibrary(shadow, metadata.id, fingerprint);
       const gen = new PluginGeneration(
         opts.leaseId,
         file,
@@ -405,6 +425,7 @@ export class PluginGeneration {
         metadata,
         capabilities,
         dataDir,
+        fingerprint,
         lib,
         { table: hostAlloc.table, dataDir: hostAlloc.dataDir, releaseLog: hostAlloc.releaseLog },
         createFn,
