@@ -8,8 +8,10 @@
 //     output <wav>    play <wav> into dev.stellatune.crash-output (audio process)
 //     wasm            a WebAssembly out-of-bounds load under the installed guard, 200 times
 //     status [file]   print the plugin list as JSON; with [file], "Enable anyway" on it first
+//     items <id>      list items of source <id>/crash and print them
 import { appPaths } from '../app-paths.js';
 import { AppCore } from '../app-core.js';
+import { crashGuardActive } from '../plugins/crash-guard.js';
 
 const [home, extraDir, action, arg] = process.argv.slice(2);
 if (!home || !extraDir || !action) {
@@ -79,20 +81,18 @@ switch (action) {
         if (err instanceof wasm.RuntimeError) traps++;
       }
     }
-    print({ traps, inBounds: load(0) });
+    print({ traps, inBounds: load(0), guard: crashGuardActive() });
     break;
   }
   case 'status':
     if (arg) await core.control.enableAnyway(arg).catch((e: Error) => print({ error: e.message }));
     print({ plugins: plugins() });
-    if (arg) {
-      const id = core.control.listPlugins().find((p) => p.path === arg)?.pluginId;
-      if (id?.endsWith('-list') || id?.endsWith('-thread')) {
-        const items = await core.control.listItems(id, 'crash', { action: 'browse' }).catch((e: Error) => ({ error: e.message }));
-        print({ items });
-      }
-    }
     break;
+  case 'items': {
+    const items = await core.control.listItems(arg!, 'crash', { action: 'browse' }).catch((e: Error) => ({ error: e.message }));
+    print({ items });
+    break;
+  }
   default:
     console.error(`unknown action ${action}`);
 }
