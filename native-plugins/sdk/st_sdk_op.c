@@ -356,11 +356,17 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-/* Starts one more worker; called with the pool lock held. Workers block every signal so the
- * host's signal handling stays on its own threads. */
+/* Starts one more worker; called with the pool lock held. Workers block the asynchronous signals
+ * so the host's signal handling stays on its own threads, but never the fault signals: a fault
+ * with its signal blocked kills the process before the host's crash handler can record it. */
 static bool spawn_worker_locked(void) {
   sigset_t all, old;
   sigfillset(&all);
+  sigdelset(&all, SIGSEGV);
+  sigdelset(&all, SIGBUS);
+  sigdelset(&all, SIGILL);
+  sigdelset(&all, SIGFPE);
+  sigdelset(&all, SIGABRT);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   int rc = pthread_create(&g_pool.threads[g_pool.thread_count], NULL, worker_main, NULL);
   pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -221,7 +221,7 @@ export class PluginGeneration {
    * Shuts the module down and unloads the copy. shutdown may join plugin threads which may be
    * waiting for this event loop (a notifier or log relay), so it runs on a pool thread.
    */
-  async unload(): Promise<void> {
+  async unload(opts: { keepLoaded?: boolean } = {}): Promise<void> {
     if (this.state === 'unloading' || this.state === 'unloaded') return;
     if (this.liveRefs > 0) throw new Error(`cannot unload ${this.pluginId}#${this.leaseId}: ${this.liveRefs} references`);
     this.state = 'unloading';
@@ -236,6 +236,20 @@ export class PluginGeneration {
       const shutdown = this.shutdownFn;
       await new Promise<void>((resolve) => shutdown.async((_err: unknown) => resolve()));
     }
+    // keepLoaded (the checker, valgrind/ASan runs): shut down but leave the code mapped, so a
+    // thread the plugin failed to join does not jump into unmapped memory, and leak reports can
+    // still name the plugin's functions. closeLibrary() unmaps it later.
+    if (opts.keepLoaded) {
+      this.state = 'unloaded';
+      return;
+    }
+    this.closeLibrary();
+  }
+
+  /** Unmaps a library shut down with unload({ keepLoaded: true }) (and frees the host table). */
+  closeLibrary(): void {
+    if (this.libClosed) return;
+    this.libClosed = true;
     unguardLibrary(this.shadowPath);
     this.lib.unload();
     this.hostMem.releaseLog();
@@ -245,6 +259,8 @@ export class PluginGeneration {
     fs.rmSync(this.shadowPath, { force: true });
     this.state = 'unloaded';
   }
+
+  private libClosed = false;
 
   /**
    * A worker thread's view of a generation the main thread loaded: dlopens the same shadow copy
