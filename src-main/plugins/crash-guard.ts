@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import koffi from 'koffi';
-import { hostLibraryPath } from '../engine/host-lib.js';
+import { hostLibraryPath } from './host-lib.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Fn = (...args: any[]) => any;

@@ -27,7 +27,7 @@ const core = await AppCore.start({
   shell: 'browser',
   paths: appPaths(home),
   extraFolders: [{ dir: extraDir, origin: 'user', watch: false }],
-  engine: withEngine ? { audioProcess: 'fork', ...(action === 'dsp' ? { dspChain: [{ pluginId: 'dev.stellatune.crash-dsp', typeId: 'crash' }] } : {}) } : false,
+  engine: withEngine ? (action === 'dsp' ? { dspChain: [{ pluginId: 'dev.stellatune.crash-dsp', typeId: 'crash' }] } : {}) : false,
   log: (m) => console.error(m),
 });
 
