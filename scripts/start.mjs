@@ -25,7 +25,9 @@ function launchBrowserShell(extra) {
   });
   c.stdout.on('data', (d) => {
     process.stdout.write(d);
-    const m = /running at http:\/\/127\.0\.0\.1:(\d+)\/#token=(\S+)/.exec(d.toString());
+    // The printed address carries the launch token (…/session?key=TOKEN); the session cookie the
+    // open page holds is that token, so a core restarted with it lets the page back in.
+    const m = /running at http:\/\/127\.0\.0\.1:(\d+)\/session\?key=(\S+)/.exec(d.toString());
     if (m) address = { port: m[1], token: m[2] };
   });
   return c;
