@@ -6,6 +6,15 @@
  *
  * Lifetime.  An op has two references: the host's (dropped by destroy) and the worker's (dropped
  * when the work has returned and ctx_free ran). Whoever drops the last frees it. */
+/* POSIX.1-2008 (clock_gettime, CLOCK_MONOTONIC, pthread_condattr_setclock, sigset_t): a strict
+ * -std=c11 build declares none of them otherwise. Before any system header. */
+#if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
+#undef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+#if defined(__APPLE__) && !defined(_DARWIN_C_SOURCE)
+#define _DARWIN_C_SOURCE 1
+#endif
 #include "st_sdk.h"
 
 #include <errno.h>
