@@ -24,6 +24,7 @@ import {
 } from './abi.js';
 import { PluginLoadError, PluginResultTooLarge } from './errors.js';
 import { checkLibraryFile } from './library-file.js';
+import { knownPluginId, migrateDataFolder, probeDir, rememberPluginId } from './data-folders.js';
 import { crashStep, guardLibrary, libraryFingerprint, unguardLibrary } from './crash-guard.js';
 import { registerLogSink, type LogSink } from './host-callbacks.js';
 
@@ -326,8 +327,25 @@ export class PluginGeneration {
     }
   }
 
-  /** Loads `file` as generation `opts.leaseId`; throws PluginLoadError with a reason. */
+  /**
+   * Loads `file` as generation `opts.leaseId`; throws PluginLoadError with a reason. The data
+   * folder is named by the plugin id (data-folders.ts): a file whose id is not known yet is loaded
+   * once to learn it (entry, then shutdown) and again with its own folder.
+   */
   static load(file: string, opts: LoadOptions): PluginGeneration {
+    const known = knownPluginId(opts.dataRoot, file);
+    try {
+      return PluginGeneration.loadOnce(file, opts, known);
+    } catch (err) {
+      if (!(err instanceof WrongDataFolder)) throw err;
+      fs.rmSync(path.join(opts.dataRoot, probeDir()), { recursive: true, force: true });
+      migrateDataFolder(opts.dataRoot, file, err.pluginId);
+      rememberPluginId(opts.dataRoot, file, err.pluginId);
+      return PluginGeneration.loadOnce(file, opts, err.pluginId);
+    }
+  }
+
+  private static loadOnce(file: string, opts: LoadOptions, dataId: string | null): PluginGeneration {
     let shadow: string;
     try {
       shadow = makeShadowCopy(file, opts.shadowDir, opts.leaseId);
@@ -380,9 +398,9 @@ export class PluginGeneration {
         throw new PluginLoadError('missing_entry', `the library does not export ${ST_PLUGIN_ENTRY_SYMBOL}`, file);
       }
 
-      // The entry may read data_dir before we know the plugin id, so the folder is named after
-      // the library file (stable across reloads and upgrades of the same file).
-      const dataDir = path.join(opts.dataRoot, path.basename(file).replace(/\.(so|dll|dylib)$/i, ''));
+      // The entry may read data_dir before we know the plugin id: the id this file had before, or
+      // a probe folder for a file never seen (load() then loads it again with the right one).
+      const dataDir = path.join(opts.dataRoot, dataId ?? probeDir());
       fs.mkdirSync(dataDir, { recursive: true });
       const dirBytes = Buffer.from(`${dataDir}\0`, 'utf8');
       hostAlloc.dataDir = koffi.alloc('uint8_t', dirBytes.length) as Pointer;
@@ -444,6 +462,12 @@ export class PluginGeneration {
       const metadata = parseMetadata(metadataText, file);
       const capabilities = decodeCapabilities(mod.capabilities, mod.capability_count, file);
       const shutdownFn = fnOrNull(mod.shutdown, Proto.shutdown);
+      if (metadata.id !== dataId) {
+        // The plugin saw another folder than its own: shut this load down and load again.
+        crashStep('shutdown');
+        shutdownFn?.();
+        throw new WrongDataFolder(metadata.id);
+      }
       unguardLibrary(shadow);
       guardLibrary(shadow, metadata.id, fingerprint);
       const gen = new PluginGeneration(
@@ -465,6 +489,13 @@ export class PluginGeneration {
     } catch (err) {
       return fail(err);
     }
+  }
+}
+
+/** Thrown inside load() when the entry ran with a data folder not named by the plugin's id. */
+class WrongDataFolder extends Error {
+  constructor(readonly pluginId: string) {
+    super(`data folder for ${pluginId}`);
   }
 }
 
