@@ -7,6 +7,7 @@ import { type AppPaths, appPaths, repoRoot } from './app-paths.js';
 import { ControlPlane } from './control/control-plane.js';
 import { createPlayerEngine, type EngineOptions } from './engine/index.js';
 import type { PlayerEngine } from './engine/player-engine.js';
+import { installCrashGuard } from './plugins/crash-guard.js';
 import type { PluginFolder } from './plugins/registry.js';
 import type { AppInfo } from '../src-shared/contract.js';
 import { DetachedEngine } from './services/detached-engine.js';
@@ -81,6 +82,9 @@ export class AppCore {
 
   static async start(opts: AppCoreOptions): Promise<AppCore> {
     const paths = opts.paths ?? appPaths();
+    // Before any plugin loads: a plugin that crashes this process (or the audio process, which
+    // inherits the folder through the environment) leaves a record the next start acts on.
+    if (installCrashGuard(paths.crashes, 'main')) process.env.STELLATUNE_CRASH_DIR = paths.crashes;
     const control = await ControlPlane.start({
       paths,
       ...(opts.extraFolders ? { extraFolders: opts.extraFolders } : {}),

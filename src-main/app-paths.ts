@@ -16,6 +16,8 @@ export interface AppPaths {
   shadow: string;
   /** Persisted settings (plugin configs, enabled state, ...). */
   settings: string;
+  /** Crash records the crash guard writes (read and cleared at the next start). */
+  crashes: string;
   /** Built-in plugins shipped with the app. */
   builtinPlugins: string;
 }
@@ -46,6 +48,7 @@ export function appPaths(home = process.env.STELLATUNE_HOME ?? defaultHome()): A
     pluginData: path.join(home, 'plugin-data'),
     shadow: path.join(home, 'shadow'),
     settings: path.join(home, 'settings'),
+    crashes: path.join(home, 'crashes'),
     builtinPlugins: packaged ?? path.join(repoRoot, 'native-plugins', 'build', 'plugins'),
   };
 }

@@ -135,7 +135,7 @@ export const capabilityView = s.object({
 export const pluginView = s.object({
   path: s.string(),
   origin: s.enum(['builtin', 'user']),
-  status: s.enum(['loaded', 'disabled', 'failed', 'removed']),
+  status: s.enum(['loaded', 'disabled', 'failed', 'removed', 'quarantined']),
   pluginId: s.nullable(s.string()),
   metadata: s.nullable(
     s.object({
@@ -152,6 +152,10 @@ export const pluginView = s.object({
   error: s.nullable(s.object({ code: s.string(), message: s.string() })),
   leaseId: s.nullable(s.int()),
   retiredGenerations: count,
+  /** Set when this build crashed the player and is kept out until "Enable anyway". */
+  quarantine: s.nullable(
+    s.object({ fingerprint: s.string(), signal: s.string(), step: s.nullable(s.string()), thread: s.string(), process: s.string(), atMs: s.number(), crashes: count }),
+  ),
 });
 
 export const configOutcome = s.object({
@@ -354,6 +358,8 @@ export const contract = {
       enable: method(s.object({ pluginId }), pluginView),
       disable: method(s.object({ pluginId }), pluginView),
       reload: method(s.object({ pluginId }), pluginView),
+      /** Loads a quarantined build (it crashed the player) anyway; by library path. */
+      enableAnyway: method(s.object({ path: s.string({ min: 1, max: 4096 }) }), pluginView),
       applyConfig: method(s.object({ pluginId, kind: capabilityKind, typeId, config: s.jsonObject() }), configOutcome),
     },
     events: { didChangeList: s.array(pluginView) },

@@ -5,6 +5,7 @@
 //   --no-open       do not open a browser window (also when CI is set or there is no display)
 //   --plugins DIR   an extra plugin folder (repeatable; tests add the fixture folder)
 //   --no-audio      run without the playback engine
+//   --token T       the launch token (scripts/start.mjs passes it when it restarts a crashed core)
 // STELLATUNE_HOME moves the app's data; STELLATUNE_EXTRA_PLUGINS adds plugin folders (path-list).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,6 +21,8 @@ const { values } = parseArgs({
     'no-open': { type: 'boolean', default: false },
     plugins: { type: 'string', multiple: true, default: [] },
     'no-audio': { type: 'boolean', default: false },
+    // The launch token, reused when scripts/start.mjs restarts a crashed core (the open page keeps it).
+    token: { type: 'string' },
   },
   allowPositionals: true,
 });
@@ -42,6 +45,7 @@ const shell = await startBrowserShell({
   core,
   rendererDir: path.join(repoRoot, 'dist', 'renderer'),
   port: Number(values.port),
+  ...(values.token ? { token: values.token } : {}),
   log,
 });
 // Tests read this line; keep its shape.
