@@ -25,6 +25,7 @@ import {
 import { PluginLoadError } from './errors.js';
 import { checkLibraryFile } from './library-file.js';
 import { registerLogSink, type LogSink } from './host-callbacks.js';
+import { stallMonitor } from '../diagnostics/stall-monitor.js';
 
 export interface PluginMetadata {
   id: string;
@@ -297,19 +298,19 @@ export class PluginGeneration {
   static load(file: string, opts: LoadOptions): PluginGeneration {
     let shadow: string;
     try {
-      shadow = makeShadowCopy(file, opts.shadowDir, opts.leaseId);
+      shadow = stallMonitor.section(`shadow copy ${path.basename(file)}`, () => makeShadowCopy(file, opts.shadowDir, opts.leaseId));
     } catch (err) {
       throw new PluginLoadError('io', `cannot copy the library: ${(err as Error).message}`, file);
     }
     // Check the copy (not the original, which may change under us) before dlopen sees it.
-    const defect = checkLibraryFile(shadow);
+    const defect = stallMonitor.section(`check ${path.basename(file)}`, () => checkLibraryFile(shadow));
     if (defect) {
       fs.rmSync(shadow, { force: true });
       throw new PluginLoadError('not_a_library', `not a loadable shared library: ${defect}`, file);
     }
     let lib: LibraryHandle;
     try {
-      lib = koffi.load(shadow);
+      lib = stallMonitor.section(`dlopen ${path.basename(file)}`, () => koffi.load(shadow));
     } catch (err) {
       fs.rmSync(shadow, { force: true });
       throw new PluginLoadError('not_a_library', `not a loadable shared library: ${(err as Error).message}`, file);
@@ -354,7 +355,7 @@ export class PluginGeneration {
         data_dir: hostAlloc.dataDir,
       });
 
-      const modulePtr = entry(hostAlloc.table) as Pointer | null;
+      const modulePtr = stallMonitor.section(`entry ${path.basename(file)}`, () => entry(hostAlloc.table)) as Pointer | null;
       if (modulePtr === null || modulePtr === 0n) {
         throw new PluginLoadError('entry_null', `${ST_PLUGIN_ENTRY_SYMBOL} returned NULL (the plugin refused to start)`, file);
       }
@@ -395,8 +396,10 @@ export class PluginGeneration {
           file,
         );
       }
-      const metadata = parseMetadata(metadataText, file);
-      const capabilities = decodeCapabilities(mod.capabilities, mod.capability_count, file);
+      const { metadata, capabilities } = stallMonitor.section(`metadata ${path.basename(file)}`, () => ({
+        metadata: parseMetadata(metadataText, file),
+        capabilities: decodeCapabilities(mod.capabilities, mod.capability_count, file),
+      }));
       const shutdownFn = fnOrNull(mod.shutdown, Proto.shutdown);
       const gen = new PluginGeneration(
         opts.leaseId,
