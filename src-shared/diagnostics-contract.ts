@@ -40,6 +40,9 @@ export const stallRecord = s.object({
   context: s.nullable(s.string()),
   sections: s.array(s.object({ label: s.string(), ms })),
   profile: s.nullable(s.array(s.object({ frame: s.string(), ms }))),
+  /** Main-thread CPU time and run-queue wait over the stall (Linux), or null. */
+  cpuMs: s.nullable(ms),
+  waitMs: s.nullable(ms),
 });
 
 export const diagnosticsHistory = s.object({

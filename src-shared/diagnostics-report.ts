@@ -128,17 +128,17 @@ export function renderChart(c: ChartSpec, width = 560, height = 180): string {
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="${esc(c.id)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(c.title)}">`);
   out.push(`<rect x="0" y="0" width="${width}" height="${height}" rx="6" fill="#15151c" stroke="#2c2c38"/>`);
-  out.push(`<text x="${padL}" y="15" fill="#e8e8f0" font-size="12" font-family="system-ui,sans-serif" font-weight="600">${esc(c.title)}</text>`);
+  out.push(`<text x="${padL}" y="15" fill="#e8e8f0" font-size="12" font-family="system-ui,sans-serif" font-weight="600">${esc(c.title)} <tspan fill="#9a9aab" font-weight="400">(${esc(c.unit)})</tspan></text>`);
   for (let i = 0; i <= 4; i++) {
     const v = yMin + ((yMax - yMin) * i) / 4;
     const y = sy(v);
     out.push(`<line x1="${padL}" x2="${padL + w}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#2c2c38" stroke-width="1"/>`);
     out.push(`<text x="${padL - 4}" y="${(y + 3).toFixed(1)}" fill="#9a9aab" font-size="9" text-anchor="end" font-family="system-ui,sans-serif">${esc(fmt(v))}</text>`);
   }
-  out.push(`<text x="4" y="${padT + 8}" fill="#9a9aab" font-size="9" font-family="system-ui,sans-serif">${esc(c.unit)}</text>`);
   if (xs.length) {
-    for (const t of [x0, (x0 + x1) / 2, x1]) {
-      out.push(`<text x="${sx(t).toFixed(1)}" y="${height - 20}" fill="#9a9aab" font-size="9" text-anchor="middle" font-family="system-ui,sans-serif">${clock(t)}</text>`);
+    const ticks: [number, string][] = [[x0, 'start'], [(x0 + x1) / 2, 'middle'], [x1, 'end']];
+    for (const [t, anchor] of x1 > x0 ? ticks : ticks.slice(0, 1)) {
+      out.push(`<text x="${(x1 > x0 ? sx(t) : padL).toFixed(1)}" y="${height - 20}" fill="#9a9aab" font-size="9" text-anchor="${x1 > x0 ? anchor : 'start'}" font-family="system-ui,sans-serif">${clock(t)}</text>`);
     }
   } else {
     out.push(`<text x="${padL + w / 2}" y="${padT + h / 2}" fill="#9a9aab" font-size="11" text-anchor="middle" font-family="system-ui,sans-serif">no samples</text>`);
@@ -152,12 +152,15 @@ export function renderChart(c: ChartSpec, width = 560, height = 180): string {
   c.series.forEach((s, i) => {
     const color = s.color ?? PALETTE[i % PALETTE.length]!;
     if (c.bars) {
+      // Series side by side within a sample's slot, at most 10 px wide each, inside the plot.
       const n = Math.max(1, s.points.length);
-      const bw = Math.max(1, w / n - 1);
+      const slot = w / n;
+      const bw = Math.max(1, Math.min(10, slot / c.series.length - 1));
       for (const [x, y] of s.points) {
         if (y === null || y <= yMin) continue;
         const top = sy(y);
-        out.push(`<rect x="${(sx(x) - bw / 2).toFixed(1)}" y="${top.toFixed(1)}" width="${bw.toFixed(1)}" height="${(padT + h - top).toFixed(1)}" fill="${color}"/>`);
+        const left = Math.min(padL + w - bw, Math.max(padL, sx(x) - (bw * c.series.length) / 2 + i * bw));
+        out.push(`<rect x="${left.toFixed(1)}" y="${top.toFixed(1)}" width="${bw.toFixed(1)}" height="${(padT + h - top).toFixed(1)}" fill="${color}"/>`);
       }
       return;
     }
@@ -271,10 +274,11 @@ export function renderStallTable(stalls: readonly StallRecord[]): string {
     .map((s) => {
       const sections = s.sections.map((x) => `${esc(x.label)} ${fmt(x.ms)} ms`).join('<br>');
       const profile = s.profile ? s.profile.map((p) => `${esc(p.frame)} ${fmt(p.ms)} ms`).join('<br>') : '<span class="report-muted">no profile running</span>';
-      return `<tr><td>${clock(s.at)}</td><td class="num">${fmt(s.durationMs)}</td><td>${esc(s.callback)}</td><td>${esc(s.context ?? '–')}</td><td>${sections || '–'}</td><td>${profile}</td></tr>`;
+      const sched = s.cpuMs === null || s.waitMs === null ? '–' : `${fmt(s.cpuMs)} / ${fmt(s.waitMs)}${s.waitMs > s.durationMs / 2 ? ' <span class="report-muted">(machine busy)</span>' : ''}`;
+      return `<tr><td>${clock(s.at)}</td><td class="num">${fmt(s.durationMs)}</td><td class="num">${sched}</td><td>${esc(s.callback)}</td><td>${esc(s.context ?? '–')}</td><td>${sections || '–'}</td><td>${profile}</td></tr>`;
     })
     .join('');
-  return `<table class="report-table" data-testid="stall-table"><thead><tr><th>time</th><th>ms</th><th>callback</th><th>dispatch</th><th>sections</th><th>on the CPU (profile)</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<table class="report-table" data-testid="stall-table"><thead><tr><th>time</th><th>ms</th><th>on CPU / waiting for a CPU (ms)</th><th>callback</th><th>dispatch</th><th>sections</th><th>on the CPU (profile)</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 const REPORT_CSS = `

@@ -6,6 +6,7 @@
 // outside any callback, such as start-up before the first await). The first stall starts a short
 // CPU profile through the inspector, so the next ones also say which functions were on the CPU.
 import { AsyncLocalStorage, createHook, executionAsyncResource, type AsyncHook } from 'node:async_hooks';
+import fs from 'node:fs';
 import inspector from 'node:inspector';
 
 export interface StallSection {
@@ -32,6 +33,22 @@ export interface Stall {
   sections: StallSection[];
   /** Top self-time frames from a CPU profile running at the time, or null (none ran). */
   profile: StallFrame[] | null;
+  /** The main thread's CPU time, and its time runnable but waiting for a CPU (the machine busy
+   * with other work), over the stall plus up to one watchdog tick before it (Linux schedstat;
+   * null elsewhere). A stall whose time is mostly waiting was not caused by this process. */
+  cpuMs: number | null;
+  waitMs: number | null;
+}
+
+/** [on-CPU ms, waiting-for-a-CPU ms] of the calling thread since it started, or null. */
+function threadSchedstat(): [number, number] | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    const [run, wait] = fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
+    return [Number(run) / 1e6, Number(wait) / 1e6];
+  } catch {
+    return null;
+  }
 }
 
 export interface StallMonitorOptions {
@@ -105,6 +122,7 @@ export class StallMonitor {
   private total = 0;
   private watchdog: NodeJS.Timeout | null = null;
   private lastTick = 0;
+  private lastSched: [number, number] | null = null;
   private lastRecordedEnd = 0;
   private session: inspector.Session | null = null;
   private profiling: { perfStart: number; until: number; pending: { stall: Stall; perfStart: number; perfEnd: number }[] } | null = null;
@@ -154,6 +172,7 @@ export class StallMonitor {
     // hooks' sight (synchronous start-up code, or a hook that was not yet enabled).
     this.lastTick = performance.now();
     this.outside = { start: this.lastTick, sections: [], dispatched: null };
+    this.lastSched = threadSchedstat();
     this.watchdog = setInterval(() => {
       const now = performance.now();
       const gap = now - this.lastTick;
@@ -162,6 +181,7 @@ export class StallMonitor {
       }
       this.outside = { start: now, sections: [], dispatched: null };
       this.lastTick = now;
+      this.lastSched = threadSchedstat();
     }, 25);
     this.watchdog.unref();
   }
@@ -226,7 +246,14 @@ export class StallMonitor {
       context,
       sections: [...sections].sort((a, b) => b.ms - a.ms).slice(0, 12),
       profile: null,
+      cpuMs: null,
+      waitMs: null,
     };
+    const sched = this.lastSched ? threadSchedstat() : null;
+    if (sched && this.lastSched) {
+      stall.cpuMs = Math.round((sched[0] - this.lastSched[0]) * 10) / 10;
+      stall.waitMs = Math.round((sched[1] - this.lastSched[1]) * 10) / 10;
+    }
     this.total++;
     this.stalls.push(stall);
     if (this.stalls.length > this.keep) this.stalls.shift();

@@ -46,12 +46,15 @@ describe('stall monitor on the real core', () => {
     await sleep(50);
     const h = await session.call('2', 'diagnostics', 'history', {});
     expect(h.ok).toBe(true);
-    const view = (h as { value: { stalls: { durationMs: number; context: string | null; callback: string }[]; stallCount: number } }).value;
+    const view = (h as { value: { stalls: { durationMs: number; context: string | null; callback: string; cpuMs: number | null; waitMs: number | null }[]; stallCount: number } }).value;
     expect(view.stallCount).toBe(before + 1);
     const stall = view.stalls.at(-1)!;
     expect(stall.context).toBe('rpc diagnostics.testBlock');
     expect(stall.durationMs).toBeGreaterThanOrEqual(120);
     expect(stall.durationMs).toBeLessThan(400);
+    // A busy loop: the main thread was on a CPU, or waiting for one, the whole time.
+    expect(stall.cpuMs).not.toBeNull();
+    expect(stall.cpuMs! + stall.waitMs!).toBeGreaterThanOrEqual(stall.durationMs * 0.8);
     session.close();
   });
 
