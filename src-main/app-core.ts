@@ -93,7 +93,10 @@ export class AppCore {
   }
 
   static async start(opts: AppCoreOptions): Promise<AppCore> {
-    // Before anything loads, so that start-up stalls are recorded too.
+    // Before anything loads, so that start-up stalls are recorded too. STELLATUNE_STALL_MS lowers
+    // the threshold when hunting smaller blocks.
+    if (process.env.STELLATUNE_STALL_MS) stallMonitor.thresholdMs = Number(process.env.STELLATUNE_STALL_MS);
+    if (process.env.STELLATUNE_STALL_PROFILE_COOLDOWN_MS) stallMonitor.profileCooldownMs = Number(process.env.STELLATUNE_STALL_PROFILE_COOLDOWN_MS);
     stallMonitor.start();
     const paths = opts.paths ?? appPaths();
     const control = await ControlPlane.start({

@@ -46,6 +46,7 @@ export function appPaths(home = process.env.STELLATUNE_HOME ?? defaultHome()): A
     pluginData: path.join(home, 'plugin-data'),
     shadow: path.join(home, 'shadow'),
     settings: path.join(home, 'settings'),
-    builtinPlugins: packaged ?? path.join(repoRoot, 'native-plugins', 'build', 'plugins'),
+    // STELLATUNE_BUILTIN_PLUGINS: another built-in folder (the QA suite replaces built-in files).
+    builtinPlugins: process.env.STELLATUNE_BUILTIN_PLUGINS || (packaged ?? path.join(repoRoot, 'native-plugins', 'build', 'plugins')),
   };
 }

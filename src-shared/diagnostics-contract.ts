@@ -17,7 +17,8 @@ export const opsDelta = s.object({
 
 export const historySample = s.object({
   at: s.number(),
-  /** That second's event-loop delay; buckets: sample counts per DELAY_BUCKET_EDGES_MS bucket. */
+  /** That second's main-loop block time (event-loop delay beyond the 2 ms sampling period), ms;
+   * buckets: sample counts per DELAY_BUCKET_EDGES_MS bucket. */
   loop: s.object({ p50: ms, p99: ms, max: ms, count, buckets: s.array(count, { max: 64 }) }),
   /** Plugin calls that ended in that second, per plugin and outcome. */
   ops: s.array(opsDelta),

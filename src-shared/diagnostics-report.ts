@@ -6,9 +6,9 @@ import type { HistorySample, OpsDelta, StallRecord } from './diagnostics-contrac
 
 export type { HistorySample, OpsDelta, StallRecord };
 
-/** Upper edges (ms) of the event-loop delay buckets a history sample counts; one more bucket
+/** Upper edges (ms) of the main-loop block buckets a history sample counts; one more bucket
  * holds what is above the last edge. */
-export const DELAY_BUCKET_EDGES_MS = [0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 10, 12.5, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200, 300, 500, 1000] as const;
+export const DELAY_BUCKET_EDGES_MS = [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 10, 12.5, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200, 300, 500, 1000] as const;
 export type DelayBucketEdges = readonly number[];
 
 export interface LoopWindowStats {
@@ -19,7 +19,7 @@ export interface LoopWindowStats {
   count: number;
 }
 
-/** Event-loop delay over a window of history samples. */
+/** Main-loop block time over a window of history samples. */
 export function loopStats(samples: readonly HistorySample[]): LoopWindowStats {
   const n = DELAY_BUCKET_EDGES_MS.length + 1;
   const pooled = new Array<number>(n).fill(0);
@@ -204,7 +204,7 @@ export function historyCharts(samples: readonly HistorySample[], opts: { loopP99
   return [
     {
       id: 'event-loop',
-      title: 'Event-loop delay per second',
+      title: 'Main-loop block per second',
       unit: 'ms',
       series: [
         { name: 'p50', points: pts((s) => s.loop.p50), color: '#2bb673' },

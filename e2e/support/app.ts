@@ -90,13 +90,15 @@ export interface LaunchOptions {
   env?: NodeJS.ProcessEnv;
   /** Called with the new home before the app starts (to seed plugins or settings). */
   prepare?: (home: string) => void;
+  /** Environment that depends on the home. */
+  envFromHome?: (home: string) => NodeJS.ProcessEnv;
 }
 
 /** Launches the app for the calling spec file's project. */
 export async function launchApp(browser: Browser, testInfo: TestInfo, opts: LaunchOptions = {}): Promise<App> {
   const { home, plugins, media } = prepareHome();
   opts.prepare?.(home);
-  const env = { ...process.env, STELLATUNE_HOME: home, STELLATUNE_EXTRA_PLUGINS: plugins, CI: process.env.CI ?? '1', ...opts.env };
+  const env = { ...process.env, STELLATUNE_HOME: home, STELLATUNE_EXTRA_PLUGINS: plugins, CI: process.env.CI ?? '1', ...opts.env, ...opts.envFromHome?.(home) };
   const electronPath = testInfo.project.metadata?.electron as string | undefined;
   const cleanup = (): void => fs.rmSync(home, { recursive: true, force: true });
 

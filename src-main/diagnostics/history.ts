@@ -1,11 +1,16 @@
 // The diagnostics history: one sample a second for the last hour, kept in the core so the
 // Diagnostics screen (and a saved report) shows the past, not only what happened since it opened.
-// Each sample holds that second's event-loop delay (its own histogram, reset every second, with
+// Each sample holds that second's main-loop block time (event-loop delay beyond the sampler's
+// 2 ms timer period; its own histogram, reset every second, with
 // the share of samples in fixed buckets so any window's percentiles can be pooled later), the
 // plugin calls that ended in it per plugin and outcome, underruns, ring fill, live counts and stalls.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { DELAY_BUCKET_EDGES_MS, type DelayBucketEdges, type HistorySample, type OpsDelta } from '../../src-shared/diagnostics-report.js';
 import type { OpCounters } from '../control/metrics.js';
+
+/** The delay sampler's timer period. monitorEventLoopDelay records the time between its timer's
+ * runs, so an idle loop reads this much; the block is what comes on top. */
+const RESOLUTION_MS = 2;
 
 export interface HistoryInputs {
   ops: () => OpCounters[];
@@ -37,7 +42,7 @@ export class DiagnosticsHistory {
   ) {
     this.intervalMs = opts.intervalMs ?? 1000;
     this.capacity = opts.capacity ?? 3600;
-    this.delay = monitorEventLoopDelay({ resolution: 2 });
+    this.delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   }
 
   start(): void {
@@ -62,10 +67,10 @@ export class DiagnosticsHistory {
   /** Takes one sample now (the timer calls this every interval). */
   sample(): HistorySample {
     const h = this.delay;
-    const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+    const block = (ns: number): number => Math.max(0, Math.round((ns / 1e6 - RESOLUTION_MS) * 100) / 100);
     const count = h.count;
     const buckets = count > 0 ? bucketShares(h, DELAY_BUCKET_EDGES_MS) : new Array<number>(DELAY_BUCKET_EDGES_MS.length + 1).fill(0);
-    const loop = count > 0 ? { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), count, buckets } : { p50: 0, p99: 0, max: 0, count: 0, buckets };
+    const loop = count > 0 ? { p50: block(h.percentile(50)), p99: block(h.percentile(99)), max: block(h.max), count, buckets } : { p50: 0, p99: 0, max: 0, count: 0, buckets };
     h.reset();
 
     const ops: OpsDelta[] = [];
@@ -114,7 +119,8 @@ export class DiagnosticsHistory {
   }
 }
 
-/** Counts of the histogram's samples at or below each edge (the last bucket: above the last edge). */
+/** Counts of the histogram's samples whose block (delay − resolution) is at or below each edge
+ * (the last bucket: above the last edge). */
 function bucketShares(h: IntervalHistogram, edges: DelayBucketEdges): number[] {
   // percentiles: percentile -> value (ns), ascending; the CDF at v is the largest percentile whose
   // value is ≤ v.
@@ -122,7 +128,7 @@ function bucketShares(h: IntervalHistogram, edges: DelayBucketEdges): number[] {
   const cdf = (vMs: number): number => {
     let p = 0;
     for (const [pct, ns] of points) {
-      if (ns / 1e6 <= vMs) p = pct;
+      if (ns / 1e6 - RESOLUTION_MS <= vMs) p = pct;
       else break;
     }
     return p / 100;

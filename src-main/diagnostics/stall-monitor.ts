@@ -111,7 +111,7 @@ export class StallMonitor {
   /** Sections shorter than this are not kept. */
   sectionMinMs = 1;
   private readonly profileMs: number;
-  private readonly profileCooldownMs: number;
+  profileCooldownMs: number;
   private readonly context = new AsyncLocalStorage<string>();
   private hook: AsyncHook | null = null;
   private depth = 0;

@@ -126,7 +126,7 @@ export function DiagnosticsView(): JSX.Element {
           to: h.samples.at(-1)?.at ?? Date.now(),
           thresholds: [],
           figures: [
-            ['event-loop delay p50 / p99 / max', `${loop.p50} / ${loop.p99} / ${loop.max} ms`],
+            ['main-loop block p50 / p99 / max', `${loop.p50} / ${loop.p99} / ${loop.max} ms`],
             ['underruns', String(h.samples.reduce((n, s) => n + s.underruns, 0))],
             ['stalls over 50 ms', String(h.stallCount)],
           ],
