@@ -188,7 +188,8 @@ async function finish(testInfo: TestInfo, id: string, title: string, description
 
 // ---- A ----------------------------------------------------------------------------------------------
 
-test('A: a network source hot-dropped during playback under continuous source and lyrics calls', async ({}, testInfo) => {
+test('A: a network source hot-dropped during playback under continuous source and lyrics calls', async () => {
+  const testInfo = test.info();
   const { page } = stack.app;
   // The tester opens Plugins: no Subsonic source yet; drops the library into the user folder.
   await page.getByTestId('nav-plugins').click();
@@ -246,7 +247,8 @@ test('A: a network source hot-dropped during playback under continuous source an
 
 // ---- B ----------------------------------------------------------------------------------------------
 
-test('B: enable / disable, config apply and state export / import while the calls run', async ({}, testInfo) => {
+test('B: enable / disable, config apply and state export / import while the calls run', async () => {
+  const testInfo = test.info();
   const { page } = stack.app;
   await ensureSubsonic();
   const baseline = await liveNow();
@@ -312,7 +314,8 @@ test('B: enable / disable, config apply and state export / import while the call
 
 // ---- C ----------------------------------------------------------------------------------------------
 
-test(`C: at least ${MIN_RELOADS} hot reloads of the source, lyrics and decoder plugins under load`, async ({}, testInfo) => {
+test(`C: at least ${MIN_RELOADS} hot reloads of the source, lyrics and decoder plugins under load`, async () => {
+  const testInfo = test.info();
   const { page } = stack.app;
   await ensureSubsonic();
   const baseline = await liveNow();
@@ -384,7 +387,8 @@ interface DataPlaneBaseline {
   tolerance: { latencyFactor: number; latencyAbsMs: number; ringFillMinDropPct: number };
 }
 
-test('D: data-plane regression against the baseline', async ({}, testInfo) => {
+test('D: data-plane regression against the baseline', async () => {
+  const testInfo = test.info();
   const { page } = stack.app;
   const baselineFile = path.join(import.meta.dirname, 'data-plane-baseline.json');
   const base = JSON.parse(fs.readFileSync(baselineFile, 'utf8')) as DataPlaneBaseline;
