@@ -1,4 +1,5 @@
-// A contract client for specs: the same WebSocket transport the renderer uses (token in the URL,
+// A contract client for specs: the same WebSocket transport the renderer uses (the launch token as
+// ?token=, which the shell accepts from programmatic clients, and
 // our own Origin), so a spec can put RPC load on the core and read its diagnostics while it
 // drives the UI. Calls resolve with the reply; cancel() sends the contract's cancel message.
 import WebSocket from 'ws';
@@ -20,10 +21,10 @@ export class RpcFailure extends Error {
   }
 }
 
-/** Connects to the browser shell at `appUrl` (http://127.0.0.1:port/#token=…). */
+/** Connects to the browser shell at its launch address (http://127.0.0.1:port/session?key=<token>). */
 export async function connectRpc(appUrl: string): Promise<RpcClient> {
   const u = new URL(appUrl);
-  const token = new URLSearchParams(u.hash.slice(1)).get('token') ?? '';
+  const token = u.searchParams.get('key') ?? new URLSearchParams(u.hash.slice(1)).get('token') ?? '';
   const ws = new WebSocket(`ws://${u.host}/rpc?token=${encodeURIComponent(token)}`, { origin: u.origin, maxPayload: 64 << 20 });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
