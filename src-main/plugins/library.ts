@@ -126,7 +126,9 @@ function makeShadowCopy(file: string, shadowDir: string, leaseId: number): strin
   fs.mkdirSync(shadowDir, { recursive: true });
   const base = path.basename(file);
   const shadow = path.join(shadowDir, `g${leaseId}-${process.pid}-${Date.now().toString(36)}-${base}`);
-  fs.copyFileSync(file, shadow);
+  // A reflink where the file system has them (btrfs, xfs): the copy is then a metadata update, not
+  // a read and write of the whole library on the event loop; a plain copy elsewhere.
+  fs.copyFileSync(file, shadow, fs.constants.COPYFILE_FICLONE);
   return shadow;
 }
 
