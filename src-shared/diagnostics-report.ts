@@ -283,6 +283,7 @@ export function renderStallTable(stalls: readonly StallRecord[]): string {
 
 const REPORT_CSS = `
 body{margin:0;background:#0e0e13;color:#e8e8f0;font:14px/1.45 system-ui,sans-serif}
+a{color:#a996ff}
 main{max-width:1180px;margin:0 auto;padding:24px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 6px}h3{font-size:14px;margin:16px 0 6px;color:#c8c8d4}
 .report-muted{color:#9a9aab}

@@ -44,8 +44,9 @@ export interface QaStack {
 
 export async function startStack(browser: Browser, testInfo: TestInfo): Promise<QaStack> {
   execFileSync(path.join(repoRoot, 'scripts', 'ensure-pulse.sh'), { stdio: 'pipe' });
-  // Long enough for B and C (C runs until it has done its reloads, however slow the machine).
-  const playSeconds = Math.ceil(QA_DURATION_S * 3 + 420);
+  // Each scenario starts the track again: long enough for the longest (C runs until it has done
+  // its reloads, however slow the machine).
+  const playSeconds = Math.ceil(QA_DURATION_S * 2 + 240);
   const supysonic = await startSupysonic({
     library: [
       ...defaultLibrary,
