@@ -121,8 +121,26 @@ function parseMetadata(text: string, file: string): PluginMetadata {
 /** The most any plugin string may hold (JSON results, state, metadata); callers may ask for less. */
 export const MAX_PLUGIN_STRING_BYTES = 64 << 20;
 
+/** Shadow copies whose removal Windows refused; retried before each new copy. */
+const undeletedShadows = new Set<string>();
+
+/**
+ * Removes a shadow copy. Windows refuses to delete a DLL that is still mapped (after a failed
+ * load the loader may hold it for a moment): that must never replace the real reason a load
+ * failed, so the file is removed on a later try instead.
+ */
+function removeShadow(shadow: string): void {
+  try {
+    fs.rmSync(shadow, { force: true });
+    undeletedShadows.delete(shadow);
+  } catch {
+    undeletedShadows.add(shadow);
+  }
+}
+
 /** Copies `file` into `shadowDir` under a unique name and returns the copy's path. */
 function makeShadowCopy(file: string, shadowDir: string, leaseId: number): string {
+  for (const old of [...undeletedShadows]) removeShadow(old);
   fs.mkdirSync(shadowDir, { recursive: true });
   const base = path.basename(file);
   const shadow = path.join(shadowDir, `g${leaseId}-${process.pid}-${Date.now().toString(36)}-${base}`);
@@ -253,7 +271,7 @@ export class PluginGeneration {
     koffi.free(this.hostMem.table);
     koffi.free(this.hostMem.dataDir);
     this.vtableCache.clear();
-    fs.rmSync(this.shadowPath, { force: true });
+    removeShadow(this.shadowPath);
     this.state = 'unloaded';
   }
 
@@ -319,14 +337,14 @@ export class PluginGeneration {
     // Check the copy (not the original, which may change under us) before dlopen sees it.
     const defect = stallMonitor.section(`check ${path.basename(file)}`, () => checkLibraryFile(shadow));
     if (defect) {
-      fs.rmSync(shadow, { force: true });
+      removeShadow(shadow);
       throw new PluginLoadError('not_a_library', `not a loadable shared library: ${defect}`, file);
     }
     let lib: LibraryHandle;
     try {
       lib = stallMonitor.section(`dlopen ${path.basename(file)}`, () => koffi.load(shadow));
     } catch (err) {
-      fs.rmSync(shadow, { force: true });
+      removeShadow(shadow);
       throw new PluginLoadError('not_a_library', `not a loadable shared library: ${(err as Error).message}`, file);
     }
     const hostAlloc: { table: Pointer | null; dataDir: Pointer | null; releaseLog: () => void } = {
@@ -339,7 +357,7 @@ export class PluginGeneration {
       hostAlloc.releaseLog();
       if (hostAlloc.table) koffi.free(hostAlloc.table);
       if (hostAlloc.dataDir) koffi.free(hostAlloc.dataDir);
-      fs.rmSync(shadow, { force: true });
+      removeShadow(shadow);
       throw err;
     };
     try {
