@@ -27,6 +27,7 @@ import { checkLibraryFile } from './library-file.js';
 import { knownPluginId, migrateDataFolder, probeDir, rememberPluginId } from './data-folders.js';
 import { crashStep, guardLibrary, libraryFingerprint, unguardLibrary } from './crash-guard.js';
 import { registerLogSink, type LogSink } from './host-callbacks.js';
+import { stallMonitor } from '../diagnostics/stall-monitor.js';
 
 export interface PluginMetadata {
   id: string;
@@ -145,7 +146,9 @@ function makeShadowCopy(file: string, shadowDir: string, leaseId: number): strin
   fs.mkdirSync(shadowDir, { recursive: true });
   const base = path.basename(file);
   const shadow = path.join(shadowDir, `g${leaseId}-${process.pid}-${Date.now().toString(36)}-${base}`);
-  fs.copyFileSync(file, shadow);
+  // A reflink where the file system has them (btrfs, xfs): the copy is then a metadata update, not
+  // a read and write of the whole library on the event loop; a plain copy elsewhere.
+  fs.copyFileSync(file, shadow, fs.constants.COPYFILE_FICLONE);
   return shadow;
 }
 
@@ -366,12 +369,12 @@ export class PluginGeneration {
   private static loadOnce(file: string, opts: LoadOptions, dataId: string | null): PluginGeneration {
     let shadow: string;
     try {
-      shadow = makeShadowCopy(file, opts.shadowDir, opts.leaseId);
+      shadow = stallMonitor.section(`shadow copy ${path.basename(file)}`, () => makeShadowCopy(file, opts.shadowDir, opts.leaseId));
     } catch (err) {
       throw new PluginLoadError('io', `cannot copy the library: ${(err as Error).message}`, file);
     }
     // Check the copy (not the original, which may change under us) before dlopen sees it.
-    const defect = checkLibraryFile(shadow);
+    const defect = stallMonitor.section(`check ${path.basename(file)}`, () => checkLibraryFile(shadow));
     if (defect) {
       removeShadow(shadow);
       throw new PluginLoadError('not_a_library', `not a loadable shared library: ${defect}`, file);
@@ -388,7 +391,7 @@ export class PluginGeneration {
     crashStep('load');
     let lib: LibraryHandle;
     try {
-      lib = koffi.load(shadow);
+      lib = stallMonitor.section(`dlopen ${path.basename(file)}`, () => koffi.load(shadow));
     } catch (err) {
       unguardLibrary(shadow);
       removeShadow(shadow);
@@ -436,7 +439,7 @@ export class PluginGeneration {
       });
 
       crashStep('entry');
-      const modulePtr = entry(hostAlloc.table) as Pointer | null;
+      const modulePtr = stallMonitor.section(`entry ${path.basename(file)}`, () => entry(hostAlloc.table)) as Pointer | null;
       if (modulePtr === null || modulePtr === 0n) {
         throw new PluginLoadError('entry_null', `${ST_PLUGIN_ENTRY_SYMBOL} returned NULL (the plugin refused to start)`, file);
       }
@@ -477,8 +480,10 @@ export class PluginGeneration {
           file,
         );
       }
-      const metadata = parseMetadata(metadataText, file);
-      const capabilities = decodeCapabilities(mod.capabilities, mod.capability_count, file);
+      const { metadata, capabilities } = stallMonitor.section(`metadata ${path.basename(file)}`, () => ({
+        metadata: parseMetadata(metadataText, file),
+        capabilities: decodeCapabilities(mod.capabilities, mod.capability_count, file),
+      }));
       const shutdownFn = fnOrNull(mod.shutdown, Proto.shutdown);
       if (metadata.id !== dataId) {
         // The plugin saw another folder than its own: shut this load down and load again.
