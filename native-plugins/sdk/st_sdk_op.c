@@ -6,6 +6,15 @@
  *
  * Lifetime.  An op has two references: the host's (dropped by destroy) and the worker's (dropped
  * when the work has returned and ctx_free ran). Whoever drops the last frees it. */
+/* POSIX.1-2008 (clock_gettime, CLOCK_MONOTONIC, pthread_condattr_setclock, sigset_t): a strict
+ * -std=c11 build declares none of them otherwise. Before any system header. */
+#if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
+#undef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+#if defined(__APPLE__) && !defined(_DARWIN_C_SOURCE)
+#define _DARWIN_C_SOURCE 1
+#endif
 #include "st_sdk.h"
 
 #include <errno.h>
@@ -378,14 +387,21 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-/* Starts one more worker; called with the pool lock held. Workers block every signal so the
- * host's signal handling stays on its own threads (Windows has no thread signal masks). */
+/* Starts one more worker; called with the pool lock held. Workers block the asynchronous signals
+ * so the host's signal handling stays on its own threads, but never the fault signals: a fault
+ * with its signal blocked kills the process before the host's crash handler can record it
+ * (Windows has no thread signal masks). */
 static bool spawn_worker_locked(void) {
 #ifdef _WIN32
   int rc = pthread_create(&g_pool.threads[g_pool.thread_count], NULL, worker_main, NULL);
 #else
   sigset_t all, old;
   sigfillset(&all);
+  sigdelset(&all, SIGSEGV);
+  sigdelset(&all, SIGBUS);
+  sigdelset(&all, SIGILL);
+  sigdelset(&all, SIGFPE);
+  sigdelset(&all, SIGABRT);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   int rc = pthread_create(&g_pool.threads[g_pool.thread_count], NULL, worker_main, NULL);
   pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -24,6 +24,10 @@
  * a path that is: see sfd_seek_vorbis. After a stream error the next seek reopens the media, so a
  * transient network failure does not leave a codec (libFLAC, notably) stuck in its error state.
  *
+ * Probe.  sfd_probe scores the signatures of what this build of libsndfile reads (decoder.h,
+ * "Choosing by content"): 100 for PCM containers and FLAC, 80 for Ogg Vorbis/Opus, 70 for MP3 (as
+ * the extension table), 0 for the rest, so the AAC or ALAC of an M4A or CAF goes elsewhere.
+ *
  * Realtime.  read_f32 does no allocation or locking of its own; libsndfile's decoders work in
  * buffers set up at open.
  */
