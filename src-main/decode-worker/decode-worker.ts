@@ -10,9 +10,12 @@ import { openByContent } from '../plugins/decoder-choice.js';
 import { createInstance, type DecoderInfo, type DecoderInstance } from '../plugins/instances.js';
 import { closeFileStream, Command, Ctl32, Ctl64, type FileStream, openFileStream, PcmRing } from '../plugins/host-lib.js';
 import type { CapabilityRefMsg, FromWorker, StartedInfo, ToWorker, WorkerTrack } from './protocol.js';
+import { attachCrashGuard } from '../plugins/crash-guard.js';
 
 if (!parentPort) throw new Error('decode-worker must run as a worker thread');
 const port = parentPort;
+// The main thread installed the guard for this process; decoders and DSPs called here are marked.
+if (process.env.STELLATUNE_CRASH_DIR) attachCrashGuard('decode-worker');
 const post = (msg: FromWorker): void => port.postMessage(msg);
 
 interface Active {
