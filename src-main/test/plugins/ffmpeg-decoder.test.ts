@@ -265,6 +265,27 @@ describe('ffmpeg-decoder: gapless', () => {
     }
   });
 
+  it('an iTunes-style M4A (no edit list, gapless info in iTunSMPB) is trimmed to the source', () => {
+    const m = byName('aac.m4a');
+    const file = path.join(media, 'itunsmpb.m4a');
+    const frames = referencePcm(m.source).length / 2;
+    // iTunSMPB: " 00000000 <delay> <padding> <sample count>" in hex. The delay and length are the
+    // encoder's true ones (1024, the source's length); the padding is what the encoder appended.
+    const smpb = ` 00000000 00000400 000002F0 ${frames.toString(16).toUpperCase().padStart(16, '0')}`;
+    ffmpeg('-i', m.source, '-c:a', 'aac', '-aac_pns', '0', '-b:a', '192k', '-use_editlist', '0', '-movflags', 'use_metadata_tags', '-metadata', `iTunSMPB=${smpb}`, file);
+    const plain = path.join(media, 'no-gapless-info.m4a');
+    ffmpeg('-i', m.source, '-c:a', 'aac', '-aac_pns', '0', '-b:a', '192k', '-use_editlist', '0', plain);
+    const d = decodeFile(file);
+    const src = referencePcm(m.source);
+    expect(d.pcm.length).toBe(src.length);
+    expect([d.info.encoderDelayFrames, d.info.encoderPaddingFrames, d.info.durationFrames]).toEqual([1024, 0x2f0, frames]);
+    // Without the tag the priming frame plays: the decode is one AAC frame longer at least.
+    expect(decodeFile(plain).pcm.length).toBeGreaterThanOrEqual(src.length + 2048);
+    const lagged = (lag: number): number => rms(d.pcm.subarray(40000), src.subarray(40000 + lag * 2), 0, 80000);
+    expect(lagged(0)).toBeLessThan(0.05);
+    for (const lag of [-1024, -1, 1, 1024]) expect(lagged(lag)).toBeGreaterThan(lagged(0) * 2);
+  });
+
   it('MP3: the LAME header delay and padding are trimmed and reported', () => {
     const wav = byName('alac.m4a').source;
     const mp3 = path.join(media, 'lame.mp3');
