@@ -10,6 +10,8 @@ import type { PlayerEngine } from './engine/player-engine.js';
 import { installCrashGuard } from './plugins/crash-guard.js';
 import type { PluginFolder } from './plugins/registry.js';
 import type { AppInfo } from '../src-shared/contract.js';
+import { DiagnosticsHistory } from './diagnostics/history.js';
+import { stallMonitor } from './diagnostics/stall-monitor.js';
 import { DetachedEngine } from './services/detached-engine.js';
 import { diagnosticsService } from './services/diagnostics-service.js';
 import { filesService } from './services/files-service.js';
@@ -46,6 +48,7 @@ export class AppCore {
   private engineInstance: PlayerEngine;
   private engineReason: string | null;
   private unrelay: () => void;
+  readonly history: DiagnosticsHistory;
 
   private constructor(
     readonly control: ControlPlane,
@@ -58,6 +61,13 @@ export class AppCore {
     this.engineReason = engineReason;
     this.unrelay = relayEngineEvents(engine, this.events);
     const eng = (): PlayerEngine => this.engineInstance;
+    this.history = new DiagnosticsHistory({
+      ops: () => control.counters.snapshot(),
+      live: () => control.live(),
+      engine: () => (this.engineReason === null ? this.engineInstance.metrics() : null),
+      stalls: () => stallMonitor.count,
+    });
+    this.history.start();
     const handlers: ContractHandlers = {
       player: playerService(eng),
       queue: queueService(eng),
@@ -72,6 +82,9 @@ export class AppCore {
         engineRunning: () => this.engineReason === null,
         transport: () => ({ connections: this.router.connections, pendingCalls: this.router.pendingCalls }),
         info: () => this.info(),
+        stalls: stallMonitor,
+        history: this.history,
+        testHooks: process.env.STELLATUNE_TEST_HOOKS === '1',
       }),
     };
     this.router = new ContractRouter(handlers, {
@@ -81,6 +94,11 @@ export class AppCore {
   }
 
   static async start(opts: AppCoreOptions): Promise<AppCore> {
+    // Before anything loads, so that start-up stalls are recorded too. STELLATUNE_STALL_MS lowers
+    // the threshold when hunting smaller blocks.
+    if (process.env.STELLATUNE_STALL_MS) stallMonitor.thresholdMs = Number(process.env.STELLATUNE_STALL_MS);
+    if (process.env.STELLATUNE_STALL_PROFILE_COOLDOWN_MS) stallMonitor.profileCooldownMs = Number(process.env.STELLATUNE_STALL_PROFILE_COOLDOWN_MS);
+    stallMonitor.start();
     const paths = opts.paths ?? appPaths();
     // Before any plugin loads: a plugin that crashes this process (or the audio process, which
     // inherits the folder through the environment) leaves a record the next start acts on.
@@ -137,6 +155,7 @@ export class AppCore {
   }
 
   async close(): Promise<void> {
+    this.history.stop();
     this.unrelay();
     await this.engineInstance.close().catch(() => {});
     await this.control.close();

@@ -49,6 +49,7 @@ export function appPaths(home = process.env.STELLATUNE_HOME ?? defaultHome()): A
     shadow: path.join(home, 'shadow'),
     settings: path.join(home, 'settings'),
     crashes: path.join(home, 'crashes'),
-    builtinPlugins: packaged ?? path.join(repoRoot, 'native-plugins', 'build', 'plugins'),
+    // STELLATUNE_BUILTIN_PLUGINS: another built-in folder (the QA suite replaces built-in files).
+    builtinPlugins: process.env.STELLATUNE_BUILTIN_PLUGINS || (packaged ?? path.join(repoRoot, 'native-plugins', 'build', 'plugins')),
   };
 }

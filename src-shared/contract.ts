@@ -13,6 +13,7 @@ import type {
   TrackInfo,
   TrackSource,
 } from './player-types.js';
+import { diagnosticsHistory } from './diagnostics-contract.js';
 import { type Infer, type Schema, s } from './schema.js';
 
 // ---- building blocks ------------------------------------------------------------------------------
@@ -262,6 +263,8 @@ export const diagnosticsSnapshot = s.object({
   plugins: s.object({ libraries: count, loaded: count, failed: count, disabled: count, generations: count }),
   engine: s.nullable(engineMetrics),
   transport: s.object({ connections: count, pendingCalls: count }),
+  /** Main-loop blocks over the stall threshold seen since start (diagnostics.history lists them). */
+  stalls: count,
 });
 
 export const appInfo = s.object({
@@ -380,6 +383,11 @@ export const contract = {
     methods: {
       info: method(none, appInfo),
       snapshot: method(none, diagnosticsSnapshot),
+      /** The core's history (one sample a second, the last hour) and its stall records. */
+      history: method(s.object({ sinceMs: s.optional(s.number({ min: 0 })) }), diagnosticsHistory),
+      /** Test hook: blocks the main loop for `ms`. Answers unknown_method unless the core was
+       * started with STELLATUNE_TEST_HOOKS=1 (the stall monitor's test uses it). */
+      testBlock: method(s.object({ ms: s.int({ min: 1, max: 2000 }) }), none),
     },
     events: {},
   },

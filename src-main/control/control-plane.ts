@@ -309,7 +309,11 @@ export class ControlPlane {
     for (const o of this.sources.values()) o.close();
     for (const o of this.lyricsOwners.values()) o.close();
     await this.registry.close();
-    fs.rmSync(this.shadowDir, { recursive: true, force: true });
+    try {
+      fs.rmSync(this.shadowDir, { recursive: true, force: true });
+    } catch {
+      // Windows may still map a DLL for a moment: the next start's sweep removes the folder.
+    }
     this.loop.close();
   }
 

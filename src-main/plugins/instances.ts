@@ -18,7 +18,9 @@ import {
   StConfigVtable,
   StDecoderInfo,
   StDecoderOpenArgs,
+  StDecoderProbeArgs,
   StDecoderVtable,
+  StDecoderVtableV9,
   StDspVtable,
   StInstanceArgs,
   StInstanceVtableBase,
@@ -376,20 +378,53 @@ export interface DecoderInfo {
  * are preallocated typed arrays and a read allocates nothing.
  */
 export class DecoderInstance extends NativeInstance {
-  private readonly fns: { open: NativeFn; info: NativeFn; meta: NativeFn | null; read: NativeFn; seek: NativeFn | null };
+  private readonly fns: {
+    open: NativeFn;
+    info: NativeFn;
+    meta: NativeFn | null;
+    read: NativeFn;
+    seek: NativeFn | null;
+    probe: NativeFn | null;
+  };
   private readonly outFrames = new Uint32Array(1);
   private readonly outPos = new BigUint64Array(1);
 
   constructor(gen: PluginGeneration, typeId: string, handle: Pointer, vtable: Pointer) {
-    const s = decodeInstanceVtable(gen, vtable, StDecoderVtable);
+    // A plugin built before the probe slot has the shorter first-release layout: read the slot
+    // only when its struct_size covers it (decoder.h).
+    const s = decodeInstanceVtable(gen, vtable, StDecoderVtableV9);
     super(gen, 'decoder', typeId, handle, s.base);
-    this.fns = gen.cachedVtable(`${vtable}:fns`, () => ({
-      open: requireFn(s.slots, 'open', Proto.decoderOpen, 'decoder vtable'),
-      info: requireFn(s.slots, 'get_info', Proto.decoderGetInfo, 'decoder vtable'),
-      meta: fnOrNull(s.slots.get_metadata_json ?? null, Proto.decoderMetadata),
-      read: requireFn(s.slots, 'read_f32', Proto.decoderRead, 'decoder vtable'),
-      seek: fnOrNull(s.slots.seek_ms ?? null, Proto.decoderSeek),
-    }));
+    this.fns = gen.cachedVtable(`${vtable}:fns`, () => {
+      const hasProbe = Number(s.base.struct_size as unknown) >= koffi.sizeof(StDecoderVtable);
+      const probe = hasProbe ? ((koffi.decode(vtable, StDecoderVtable) as Slots).probe ?? null) : null;
+      return {
+        open: requireFn(s.slots, 'open', Proto.decoderOpen, 'decoder vtable'),
+        info: requireFn(s.slots, 'get_info', Proto.decoderGetInfo, 'decoder vtable'),
+        meta: fnOrNull(s.slots.get_metadata_json ?? null, Proto.decoderMetadata),
+        read: requireFn(s.slots, 'read_f32', Proto.decoderRead, 'decoder vtable'),
+        seek: fnOrNull(s.slots.seek_ms ?? null, Proto.decoderSeek),
+        probe: fnOrNull(probe as Pointer | null, Proto.decoderProbe),
+      };
+    });
+  }
+
+  /** Whether the plugin scores content (decoder.h, "Choosing by content"). */
+  get canProbe(): boolean {
+    return this.fns.probe !== null;
+  }
+
+  /** The plugin's score (0..100) for media that begins with `head`; null without a probe slot. */
+  probe(head: Uint8Array, ext: string): number | null {
+    this.assertLive('probe');
+    if (!this.fns.probe) return null;
+    const score = this.fns.probe(this.handle, {
+      struct_size: sizeOf(StDecoderProbeArgs),
+      reserved: 0,
+      head,
+      head_len: head.length,
+      ext: strIn(ext),
+    }) as number;
+    return Math.min(Math.max(score >>> 0, 0), 100);
   }
 
   /** Opens media read through `stream` (a plugin stream or the host's file stream). */

@@ -27,6 +27,7 @@ import { checkLibraryFile } from './library-file.js';
 import { knownPluginId, migrateDataFolder, probeDir, rememberPluginId } from './data-folders.js';
 import { crashStep, guardLibrary, libraryFingerprint, unguardLibrary } from './crash-guard.js';
 import { registerLogSink, type LogSink } from './host-callbacks.js';
+import { stallMonitor } from '../diagnostics/stall-monitor.js';
 
 export interface PluginMetadata {
   id: string;
@@ -122,12 +123,32 @@ function parseMetadata(text: string, file: string): PluginMetadata {
 /** The most any plugin string may hold (JSON results, state, metadata); callers may ask for less. */
 export const MAX_PLUGIN_STRING_BYTES = 64 << 20;
 
+/** Shadow copies whose removal Windows refused; retried before each new copy. */
+const undeletedShadows = new Set<string>();
+
+/**
+ * Removes a shadow copy. Windows refuses to delete a DLL that is still mapped (after a failed
+ * load the loader may hold it for a moment): that must never replace the real reason a load
+ * failed, so the file is removed on a later try instead.
+ */
+function removeShadow(shadow: string): void {
+  try {
+    fs.rmSync(shadow, { force: true });
+    undeletedShadows.delete(shadow);
+  } catch {
+    undeletedShadows.add(shadow);
+  }
+}
+
 /** Copies `file` into `shadowDir` under a unique name and returns the copy's path. */
 function makeShadowCopy(file: string, shadowDir: string, leaseId: number): string {
+  for (const old of [...undeletedShadows]) removeShadow(old);
   fs.mkdirSync(shadowDir, { recursive: true });
   const base = path.basename(file);
   const shadow = path.join(shadowDir, `g${leaseId}-${process.pid}-${Date.now().toString(36)}-${base}`);
-  fs.copyFileSync(file, shadow);
+  // A reflink where the file system has them (btrfs, xfs): the copy is then a metadata update, not
+  // a read and write of the whole library on the event loop; a plain copy elsewhere.
+  fs.copyFileSync(file, shadow, fs.constants.COPYFILE_FICLONE);
   return shadow;
 }
 
@@ -269,7 +290,7 @@ export class PluginGeneration {
     koffi.free(this.hostMem.table);
     koffi.free(this.hostMem.dataDir);
     this.vtableCache.clear();
-    fs.rmSync(this.shadowPath, { force: true });
+    removeShadow(this.shadowPath);
     this.state = 'unloaded';
   }
 
@@ -348,21 +369,21 @@ export class PluginGeneration {
   private static loadOnce(file: string, opts: LoadOptions, dataId: string | null): PluginGeneration {
     let shadow: string;
     try {
-      shadow = makeShadowCopy(file, opts.shadowDir, opts.leaseId);
+      shadow = stallMonitor.section(`shadow copy ${path.basename(file)}`, () => makeShadowCopy(file, opts.shadowDir, opts.leaseId));
     } catch (err) {
       throw new PluginLoadError('io', `cannot copy the library: ${(err as Error).message}`, file);
     }
     // Check the copy (not the original, which may change under us) before dlopen sees it.
-    const defect = checkLibraryFile(shadow);
+    const defect = stallMonitor.section(`check ${path.basename(file)}`, () => checkLibraryFile(shadow));
     if (defect) {
-      fs.rmSync(shadow, { force: true });
+      removeShadow(shadow);
       throw new PluginLoadError('not_a_library', `not a loadable shared library: ${defect}`, file);
     }
     let fingerprint: string;
     try {
       fingerprint = libraryFingerprint(shadow);
     } catch (err) {
-      fs.rmSync(shadow, { force: true });
+      removeShadow(shadow);
       throw new PluginLoadError('io', `cannot read the library: ${(err as Error).message}`, file);
     }
     // Guarded before dlopen: constructors and the entry run plugin code too.
@@ -370,10 +391,10 @@ export class PluginGeneration {
     crashStep('load');
     let lib: LibraryHandle;
     try {
-      lib = koffi.load(shadow);
+      lib = stallMonitor.section(`dlopen ${path.basename(file)}`, () => koffi.load(shadow));
     } catch (err) {
       unguardLibrary(shadow);
-      fs.rmSync(shadow, { force: true });
+      removeShadow(shadow);
       throw new PluginLoadError('not_a_library', `not a loadable shared library: ${(err as Error).message}`, file);
     }
     const hostAlloc: { table: Pointer | null; dataDir: Pointer | null; releaseLog: () => void } = {
@@ -387,7 +408,7 @@ export class PluginGeneration {
       hostAlloc.releaseLog();
       if (hostAlloc.table) koffi.free(hostAlloc.table);
       if (hostAlloc.dataDir) koffi.free(hostAlloc.dataDir);
-      fs.rmSync(shadow, { force: true });
+      removeShadow(shadow);
       throw err;
     };
     try {
@@ -418,7 +439,7 @@ export class PluginGeneration {
       });
 
       crashStep('entry');
-      const modulePtr = entry(hostAlloc.table) as Pointer | null;
+      const modulePtr = stallMonitor.section(`entry ${path.basename(file)}`, () => entry(hostAlloc.table)) as Pointer | null;
       if (modulePtr === null || modulePtr === 0n) {
         throw new PluginLoadError('entry_null', `${ST_PLUGIN_ENTRY_SYMBOL} returned NULL (the plugin refused to start)`, file);
       }
@@ -459,8 +480,10 @@ export class PluginGeneration {
           file,
         );
       }
-      const metadata = parseMetadata(metadataText, file);
-      const capabilities = decodeCapabilities(mod.capabilities, mod.capability_count, file);
+      const { metadata, capabilities } = stallMonitor.section(`metadata ${path.basename(file)}`, () => ({
+        metadata: parseMetadata(metadataText, file),
+        capabilities: decodeCapabilities(mod.capabilities, mod.capability_count, file),
+      }));
       const shutdownFn = fnOrNull(mod.shutdown, Proto.shutdown);
       if (metadata.id !== dataId) {
         // The plugin saw another folder than its own: shut this load down and load again.

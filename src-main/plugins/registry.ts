@@ -10,6 +10,7 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
+import { stallMonitor } from '../diagnostics/stall-monitor.js';
 import { PluginLoadError, type PluginLoadErrorCode } from './errors.js';
 import { libraryFingerprint } from './crash-guard.js';
 import { type CapabilityInfo, type PluginMetadata, PluginGeneration } from './library.js';
@@ -258,7 +259,7 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
     if (this.closed || this.scanQueued) return;
     this.scanQueued = setTimeout(() => {
       this.scanQueued = null;
-      void this.scan();
+      void stallMonitor.dispatch('plugin folder scan', () => this.scan());
     }, 50);
     this.scanQueued.unref();
   }
@@ -388,12 +389,12 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
     r.quarantine = null;
     let gen: PluginGeneration;
     try {
-      gen = PluginGeneration.load(r.path, {
+      gen = stallMonitor.section(`load ${path.basename(r.path)}`, () => PluginGeneration.load(r.path, {
         shadowDir: this.opts.shadowDir,
         dataRoot: this.opts.dataRoot,
         leaseId: this.nextLeaseId++,
         log: this.opts.log,
-      });
+      }));
     } catch (err) {
       const e = err instanceof PluginLoadError ? err : new PluginLoadError('io', String(err), r.path);
       // A failed reload keeps the previous generation running.

@@ -6,7 +6,8 @@
 //   --plugins DIR   an extra plugin folder (repeatable; tests add the fixture folder)
 //   --no-audio      run without the playback engine
 //   --token T       the launch token (scripts/start.mjs passes it when it restarts a crashed core)
-// STELLATUNE_HOME moves the app's data; STELLATUNE_EXTRA_PLUGINS adds plugin folders (path-list).
+// STELLATUNE_HOME moves the app's data; STELLATUNE_EXTRA_PLUGINS adds plugin folders (path-list);
+// STELLATUNE_BUILTIN_PLUGINS replaces the built-in folder; STELLATUNE_TEST_HOOKS=1 serves diagnostics.testBlock.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -23,7 +23,7 @@ export function makeScratchHome(opts: { prefix?: string; builtins?: boolean } = 
     shadow: path.join(home, 'shadow'),
     settings: path.join(home, 'settings'),
     crashes: path.join(home, 'crashes'),
-    builtinPlugins: opts.builtins ? path.join(repoRoot, 'native-plugins', 'build', 'plugins') : empty,
+    builtinPlugins: opts.builtins ? path.join(process.env.STELLATUNE_NATIVE_BUILD ?? path.join(repoRoot, 'native-plugins', 'build'), 'plugins') : empty,
   };
   fs.mkdirSync(paths.userPlugins, { recursive: true });
   return {
