@@ -855,6 +855,13 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       await this.applyOutput(this.output);
     } catch (err) {
       this.log(`cannot reopen the output after a restart: ${(err as Error).message}`);
+      // A sink plugin that is gone (quarantined after crashing the audio process): play on the
+      // default device rather than not at all.
+      if (this.output.kind === 'plugin') {
+        this.output = { kind: 'portaudio', deviceId: null, bufferFrames: 1024 };
+        await this.applyOutput(this.output).catch((e: Error) => this.log(`default output: ${e.message}`));
+        this.emitStatus();
+      }
     }
     if ((this.state === 'playing' || this.state === 'paused' || this.state === 'loading') && this.q.index >= 0) {
       const paused = this.state === 'paused';

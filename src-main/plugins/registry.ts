@@ -197,6 +197,28 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
     return this.changed(r);
   }
 
+  /**
+   * Quarantines loaded builds that crashed another process of this player (the audio process):
+   * their generation retires now instead of at the next start, so a restarted process does not
+   * load them again.
+   */
+  quarantineRunning(entries: QuarantineEntry[]): PluginStatus[] {
+    const out: PluginStatus[] = [];
+    for (const e of entries) {
+      for (const r of this.records.values()) {
+        if (!r.current || r.current.fingerprint !== e.fingerprint) continue;
+        this.retireCurrent(r);
+        r.status = 'quarantined';
+        r.quarantine = e;
+        r.metadata = null;
+        r.capabilities = [];
+        r.error = { code: 'quarantined', message: `this build crashed the ${e.process} process (${e.signal}${e.step ? ` in ${e.step}` : ''}); unloaded` };
+        out.push(this.changed(r));
+      }
+    }
+    return out;
+  }
+
   /** Loads a fresh generation from the file and retires the old one. */
   async reload(pluginId: string): Promise<PluginStatus> {
     const r = this.requireRecord(pluginId);
