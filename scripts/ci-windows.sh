@@ -94,8 +94,8 @@ wine_node() { # <log file> <args…>
 
 phase "naudiodon's Windows addon: cross-built, listing devices under Windows Node"
 scripts/windows/build-naudiodon.sh "$scratch/naudiodon" >"$scratch/naudiodon.log" 2>&1 || { cat "$scratch/naudiodon.log"; exit 1; }
-cp scripts/windows/naudiodon-devices.cjs "$scratch/naudiodon/"
-wine_node "$scratch/devices.log" "$scratch/naudiodon/naudiodon-devices.cjs" "$scratch/naudiodon/naudiodon.node"
+cp scripts/windows/naudiodon-devices.mjs "$scratch/naudiodon/"
+wine_node "$scratch/devices.log" "$scratch/naudiodon/naudiodon-devices.mjs" "$scratch/naudiodon/naudiodon.node"
 
 phase "vitest under Windows Node 22 (plugin runtime, control plane, ring)"
 ln -sfn "$scratch/modules/node_modules/@koromix/koffi-win32-x64" "$koffi_link"

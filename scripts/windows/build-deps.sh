@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the plugins' third-party libraries for Windows x64 as static mingw-w64 libraries, from
-# Debian's own source packages (Debian ships no mingw builds of them): libcurl (Schannel TLS, no
-# other external libraries), libsndfile (its built-in formats, no external codecs), cJSON.
+# Debian's own source packages (Debian ships no mingw builds of them): libcurl (HTTP(S) only,
+# Schannel TLS, no other external libraries), libsndfile (its built-in formats, no external
+# codecs), cJSON.
 #   scripts/windows/build-deps.sh <scratch dir>   -> <scratch dir>/prefix (include/, lib/, lib/pkgconfig/)
 # apt-get source runs through a private apt configuration with a deb-src entry, so the machine's
 # own apt setup is left alone.
@@ -51,8 +52,10 @@ cmake_deps=$!
 
 curl_src=$(src curl)
 mkdir -p "$curl_src/lib/obj"
-make -C "$curl_src/lib" -f Makefile.mk -j"$jobs" CC=$triple-gcc-posix AR=$triple-ar CFG=-schannel-sspi-ipv6 \
-  OBJ_DIR=obj CFLAGS=-O2 libcurl.a >"$work/build-curl.log" 2>&1 || { tail -40 "$work/build-curl.log"; exit 1; }
+# HTTP(S) only (all the plugins use): the other protocols compile to nothing, and LDAP would need
+# wldap32. Flags through the environment, which the makefile's own += append to.
+CFLAGS=-O2 CPPFLAGS=-DHTTP_ONLY make -C "$curl_src/lib" -f Makefile.mk -j"$jobs" \
+  CC=$triple-gcc-posix AR=$triple-ar CFG=-schannel-sspi-ipv6 OBJ_DIR=obj libcurl.a >"$work/build-curl.log" 2>&1 || { tail -40 "$work/build-curl.log"; exit 1; }
 mkdir -p "$prefix/include" "$prefix/lib/pkgconfig"
 cp -r "$curl_src/include/curl" "$prefix/include/"
 cp "$curl_src/lib/libcurl.a" "$prefix/lib/"

@@ -1,8 +1,10 @@
 // Lists the audio devices through the cross-built naudiodon addon under Windows Node (Wine):
 // fails unless Windows' host APIs (MME, WASAPI) each offer at least one output device. Under
-// Wine they reach the PulseAudio null sink through winepulse. Usage: node naudiodon-devices.cjs <naudiodon.node>
-'use strict';
-const addon = require(process.argv[2]);
+// Wine they reach the PulseAudio null sink through winepulse.
+//   node naudiodon-devices.mjs <naudiodon.node>
+import { createRequire } from 'node:module';
+
+const addon = createRequire(import.meta.url)(process.argv[2]);
 const devices = addon.getDevices();
 const outputs = devices.filter((d) => d.maxOutputChannels > 0);
 for (const d of outputs) {
