@@ -347,7 +347,8 @@ uint32_t st_pcm_ring_write(st_pcm_ring_t *ring, const float *src, uint32_t sampl
   if (n > first) memcpy(ring->data, src + first, (size_t)(n - first) * sizeof(float));
   atomic_store_explicit(&s->write_index, w + n, memory_order_release);
   atomic_fetch_add_explicit(&s->write_seq, 1, memory_order_release);
-  if (atomic_load_explicit(&s->consumer_waiting, memory_order_acquire)) futex_wake(ring, &s->write_seq);
+  if (atomic_load_explicit(&s->consumer_waiting, memory_order_acquire))
+    futex_wake(ring, &s->write_seq);
   return n;
 }
 
@@ -366,7 +367,8 @@ uint32_t st_pcm_ring_read(st_pcm_ring_t *ring, float *dst, uint32_t samples, flo
   }
   atomic_store_explicit(&s->read_index, r + n, memory_order_release);
   atomic_fetch_add_explicit(&s->read_seq, 1, memory_order_release);
-  if (atomic_load_explicit(&s->producer_waiting, memory_order_acquire)) futex_wake(ring, &s->read_seq);
+  if (atomic_load_explicit(&s->producer_waiting, memory_order_acquire))
+    futex_wake(ring, &s->read_seq);
   return n;
 }
 

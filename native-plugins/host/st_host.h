@@ -6,15 +6,16 @@
  *    table as plugin streams (stream.h), so one decoder serves both.
  *
  * 2. PcmRing: a single-producer single-consumer ring of interleaved float32 samples in POSIX
- *    shared memory (Windows: a named file mapping), between the decode worker (producer, in the main process) and the audio
- *    process (consumer). JavaScript cannot share memory across processes and Electron forbids
- *    ArrayBuffers over external memory, so every transfer is a memcpy between the mapping and a
- *    JS-owned Float32Array passed as a pointer. Indices count samples and only grow; the producer
- *    owns write_index, the consumer read_index. A flush (seek, stop, track change) is the producer
- *    raising `discard_until` to its write index and bumping `epoch`; the consumer, on seeing a
- *    new epoch, skips to discard_until. Waiting uses futexes on sequence words (Linux; named events on
- *    Windows, whose WaitOnAddress does not cross processes), so either side sleeps without
- *    polling and the other wakes it only when it actually sleeps.
+ *    shared memory (on Windows a named file mapping), between the decode worker (producer, in
+ *    the main process) and the audio process (consumer). JavaScript cannot share memory across
+ *    processes and Electron forbids ArrayBuffers over external memory, so every transfer is a
+ *    memcpy between the mapping and a JS-owned Float32Array passed as a pointer. Indices count
+ *    samples and only grow; the producer owns write_index, the consumer read_index. A flush
+ *    (seek, stop, track change) is the producer raising `discard_until` to its write index and
+ *    bumping `epoch`; the consumer, on seeing a new epoch, skips to discard_until. Waiting uses
+ *    futexes on sequence words (Linux; named events on Windows, whose WaitOnAddress does not
+ *    cross processes), so either side sleeps without polling and the other wakes it only when it
+ *    actually sleeps.
  *    The header also carries control words (ctl32/ctl64) whose meaning the host's TypeScript
  *    defines: commands from the main thread to the decode worker (seek, stop), transport state
  *    for the audio process (pause, volume) and counters the audio process publishes (played
