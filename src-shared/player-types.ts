@@ -53,6 +53,9 @@ export interface QueueSnapshot {
 }
 
 /** The output in use: PortAudio (device by name/host API) or an OutputSink plugin target. */
+/** PortAudio frames per buffer by default: the callback output keeps the device queue short. */
+export const DEFAULT_BUFFER_FRAMES = 256;
+
 export type OutputChoice =
   | { kind: 'portaudio'; deviceId: number | null; hostApi?: string; bufferFrames: number }
   | { kind: 'plugin'; pluginId: string; typeId: string; target: Record<string, unknown> };

@@ -38,7 +38,8 @@ typedef struct ring_shared {
   _Atomic uint64_t read_index; /* consumer */
   _Atomic uint32_t read_seq;   /* futex word the producer sleeps on */
   _Atomic uint32_t consumer_waiting;
-  uint8_t pad2[48];
+  _Atomic uint32_t wake_seq; /* bumped by st_pcm_ring_wake_producer */
+  uint8_t pad2[44];
 
   _Atomic uint32_t ctl32[ST_PCM_RING_CTL32];
   _Atomic uint64_t ctl64[ST_PCM_RING_CTL64];
@@ -219,12 +220,22 @@ static double now_ms(void) {
   return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
+void st_pcm_ring_wake_producer(st_pcm_ring_t *ring) {
+  ring_shared_t *s = ring->shared;
+  atomic_fetch_add_explicit(&s->wake_seq, 1, memory_order_release);
+  atomic_fetch_add_explicit(&s->read_seq, 1, memory_order_release);
+  futex_wake(&s->read_seq);
+}
+
 int st_pcm_ring_wait_space(st_pcm_ring_t *ring, uint32_t samples, uint32_t timeout_ms) {
   ring_shared_t *s = ring->shared;
   if (samples > s->capacity) samples = s->capacity;
   double deadline = now_ms() + timeout_ms;
+  const uint32_t wake = atomic_load_explicit(&s->wake_seq, memory_order_acquire);
   for (;;) {
     uint32_t seq = atomic_load_explicit(&s->read_seq, memory_order_acquire);
+    /* A wake from the control side returns at once so the producer sees its command. */
+    if (atomic_load_explicit(&s->wake_seq, memory_order_acquire) != wake) return st_pcm_ring_space(ring) >= samples;
     if (st_pcm_ring_space(ring) >= samples) return 1;
     double left = deadline - now_ms();
     if (left <= 0) return 0;

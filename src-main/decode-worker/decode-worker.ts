@@ -1,15 +1,15 @@
 // The decode worker (a worker_thread of the main process): for the current track it reads the
-// stream (a plugin stream lease or a local file through the host io table), decodes, runs the DSP
-// chain and writes float32 PCM into the shared ring, all synchronously on this thread. Seek and
-// stop arrive as control words in the ring header (checked between blocks); track changes, the
-// DSP chain and config updates arrive as messages, applied between blocks. No PCM ever goes
-// back to the main thread.
+// stream (a plugin stream lease or a local file through the host io table), decodes and writes
+// float32 PCM into the shared ring, all synchronously on this thread. The DSP chain runs after
+// the ring, in the audio process. Seek and stop arrive as control words in the ring header
+// (checked between blocks; main wakes this thread when it sleeps for space); track changes
+// arrive as messages, applied between blocks. No PCM ever goes back to the main thread.
 import { parentPort } from 'node:worker_threads';
-import { GenerationHost, HostedInstance } from '../plugins/capability-host.js';
+import { GenerationHost } from '../plugins/capability-host.js';
 import { createInstance, type DecoderInfo, type DecoderInstance } from '../plugins/instances.js';
 import { rewindStream } from '../plugins/streams.js';
 import { closeFileStream, Command, Ctl32, Ctl64, type FileStream, openFileStream, PcmRing } from '../plugins/host-lib.js';
-import type { CapabilityRefMsg, FromWorker, StartedInfo, ToWorker, WorkerTrack } from './protocol.js';
+import type { FromWorker, StartedInfo, ToWorker, WorkerTrack } from './protocol.js';
 
 if (!parentPort) throw new Error('decode-worker must run as a worker thread');
 const port = parentPort;
@@ -31,9 +31,6 @@ let buf = new Float32Array(2048 * 8);
 const gens = new GenerationHost({ onDetached: (leaseId) => post({ type: 'detached', leaseId }) });
 let current: Active | null = null;
 let pendingNext: WorkerTrack | null = null;
-let chainRefs: CapabilityRefMsg[] = [];
-let chain: HostedInstance<'dsp'>[] = [];
-let chainSpec: { sampleRate: number; channels: number } | null = null;
 let lastCmdSeq = 0;
 let loopScheduled = false;
 let closing = false;
@@ -101,46 +98,6 @@ function dropPendingNext(): void {
   pendingNext = null;
 }
 
-// ---- the DSP chain ------------------------------------------------------------------------------
-
-function destroyChain(): void {
-  for (const slot of chain) slot.destroy();
-  chain = [];
-  chainSpec = null;
-}
-
-function buildChain(spec: { sampleRate: number; channels: number }): void {
-  destroyChain();
-  chainSpec = spec;
-  for (const ref of chainRefs) {
-    try {
-      chain.push(new HostedInstance(gens.attach(ref.gen), 'dsp', ref.typeId, ref.configJson, spec));
-    } catch (err) {
-      post({ type: 'log', message: `dsp ${ref.gen.pluginId}/${ref.typeId} unavailable: ${errText(err).message}` });
-    }
-  }
-}
-
-/** A DSP config through the host's policy; only an accepted config becomes the one in force. */
-function applyDspConfig(pluginId: string, typeId: string, configJson: string): 'hot_applied' | 'recreated' | 'rejected' {
-  const ref = chainRefs.find((r) => r.gen.pluginId === pluginId && r.typeId === typeId);
-  const slot = chain.find((s) => s.pluginId === pluginId && s.typeId === typeId);
-  let outcome: 'hot_applied' | 'recreated' | 'rejected';
-  if (slot) outcome = slot.applyConfig(configJson);
-  else if (ref) {
-    // No instance runs yet (nothing played): ask a probe instance, so a config the plugin
-    // refuses is refused now rather than at the first track.
-    const probe = new HostedInstance(gens.attach(ref.gen), 'dsp', typeId, ref.configJson, { sampleRate: 48000, channels: 2 });
-    try {
-      outcome = probe.applyConfig(configJson);
-    } finally {
-      probe.destroy();
-    }
-  } else return 'rejected';
-  if (outcome !== 'rejected' && ref) ref.configJson = configJson;
-  return outcome;
-}
-
 // ---- tracks ------------------------------------------------------------------------------------
 
 function metadataOf(decoder: DecoderInstance): Record<string, unknown> {
@@ -187,8 +144,6 @@ function startTrack(track: WorkerTrack, startMs: number, flush: boolean): void {
     doFlush = false;
     const spec = { sampleRate: active.info.sampleRate, channels: active.info.channels };
     active.awaitingFormat = r.get32(Ctl32.SAMPLE_RATE) !== spec.sampleRate || r.get32(Ctl32.CHANNELS) !== spec.channels;
-    if (!chainSpec || chainSpec.sampleRate !== spec.sampleRate || chainSpec.channels !== spec.channels) buildChain(spec);
-    else for (const s of chain) s.instance.reset();
     current = active;
     r.set32(Ctl32.PRODUCER_ACTIVE, 1);
     const meta = metadataOf(active.decoder);
@@ -254,7 +209,6 @@ function checkCommand(): void {
       post({ type: 'seek-miss', token, positionMs: ms });
       return;
     }
-    for (const s of chain) s.instance.reset();
     const ringIndex = r.producerFlush();
     r.set32(Ctl32.PRODUCER_ACTIVE, 1);
     post({ type: 'seeked', token, ringIndex, startFrame: frame });
@@ -315,7 +269,6 @@ function step(): Step {
     finishCurrent();
     return 'progress';
   }
-  for (const s of chain) s.instance.process(buf, frames);
   recordBlock(performance.now() - t0);
   r.write(buf, frames * ch);
   return 'progress';
@@ -383,17 +336,6 @@ port.on('message', (msg: ToWorker) => {
       case 'stop':
         stopAll();
         break;
-      case 'dsp-chain':
-        chainRefs = msg.chain;
-        if (chainSpec) buildChain(chainSpec);
-        break;
-      case 'dsp-config':
-        try {
-          post({ type: 'reply', id: msg.id, ok: true, value: applyDspConfig(msg.pluginId, msg.typeId, msg.configJson) });
-        } catch (err) {
-          post({ type: 'reply', id: msg.id, ok: false, error: errText(err).message });
-        }
-        break;
       case 'retire':
         gens.retire(msg.leaseId);
         break;
@@ -401,7 +343,6 @@ port.on('message', (msg: ToWorker) => {
         closing = true;
         closeCurrent();
         dropPendingNext();
-        destroyChain();
         void gens.close();
         ring?.set32(Ctl32.PRODUCER_ACTIVE, 0);
         ring?.close();

@@ -32,8 +32,6 @@ export type ToWorker =
   | { type: 'load'; track: WorkerTrack; startMs: number }
   | { type: 'next'; track: WorkerTrack | null }
   | { type: 'stop' }
-  | { type: 'dsp-chain'; chain: CapabilityRefMsg[] }
-  | { type: 'dsp-config'; id: number; pluginId: string; typeId: string; configJson: string }
   | { type: 'retire'; leaseId: number }
   | { type: 'close' };
 
@@ -64,5 +62,4 @@ export type FromWorker =
   | { type: 'stopped'; ringIndex: number }
   | { type: 'detached'; leaseId: number }
   | { type: 'stats'; blockP50: number; blockP99: number }
-  | { type: 'reply'; id: number; ok: boolean; value?: unknown; error?: string }
   | { type: 'log'; message: string };

@@ -27,7 +27,8 @@ import type {
   TrackFormat,
   TrackInfo,
 } from '../../src-shared/player-types.js';
-import type { DeviceList, FromAudio, SinkPluginRef } from '../audio/protocol.js';
+import { DEFAULT_BUFFER_FRAMES } from '../../src-shared/player-types.js';
+import type { DeviceList, DspPluginRef, FromAudio, SinkPluginRef } from '../audio/protocol.js';
 import { AudioHost, type AudioSpawner } from './audio-host.js';
 import { Command, Ctl32, Ctl64, PcmRing } from '../plugins/host-lib.js';
 import type { NewTrack, PlayerEngine, PlayerEngineEvents } from './player-engine.js';
@@ -70,7 +71,8 @@ interface Marker {
 }
 
 const DEFAULT_CHAIN = [{ pluginId: 'dev.stellatune.eq', typeId: 'eq10' }];
-const TICK_MS = 50;
+/** Position events at most 10 per second; the renderer animates between them. */
+const TICK_MS = 100;
 
 function extOf(name: string): string {
   const e = path.extname(name).toLowerCase();
@@ -107,8 +109,6 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
 
   private readonly workerGens = new Map<number, PluginGeneration>();
   private readonly chain: { pluginId: string; typeId: string }[];
-  private readonly workerReplies = new Map<number, (msg: Extract<FromWorker, { type: 'reply' }>) => void>();
-  private nextReqId = 1;
   private blockP50 = 0;
   private blockP99 = 0;
   private outputLatencyMs: number | null = null;
@@ -123,7 +123,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     this.ring = ring;
     this.worker = worker;
     this.log = opts.log ?? ((m) => console.warn(`[engine] ${m}`));
-    this.output = opts.output ?? { kind: 'portaudio', deviceId: null, bufferFrames: 1024 };
+    this.output = opts.output ?? { kind: 'portaudio', deviceId: null, bufferFrames: DEFAULT_BUFFER_FRAMES };
     this.chain = opts.dspChain ?? DEFAULT_CHAIN;
     this.audio = new AudioHost({
       ...(opts.spawnAudio ? { spawn: opts.spawnAudio } : {}),
@@ -185,8 +185,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     this.worker.on('error', (err) => this.log(`decode worker error: ${err.message}`));
     this.postWorker({ type: 'init', ringName: this.ring.name, blockFrames });
     await ready;
-    this.sendChain();
     await this.audio.start();
+    await this.audio.request({ type: 'dsp-chain', chain: this.dspChainRefs() });
     try {
       await this.applyOutput(this.output);
     } catch (err) {
@@ -431,12 +431,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   }
 
   async setDspConfig(pluginId: string, typeId: string, config: unknown): Promise<'hot_applied' | 'recreated' | 'rejected'> {
-    const id = this.nextReqId++;
-    const reply = new Promise<Extract<FromWorker, { type: 'reply' }>>((resolve) => this.workerReplies.set(id, resolve));
-    this.postWorker({ type: 'dsp-config', id, pluginId, typeId, configJson: JSON.stringify(config) });
-    const r = await reply;
-    if (!r.ok) throw new Error(r.error ?? 'dsp config failed');
-    return r.value as 'hot_applied' | 'recreated' | 'rejected';
+    // The DSP chain runs in the audio process, after the ring: heard within the device latency.
+    return this.audio.request<'hot_applied' | 'recreated' | 'rejected'>({ type: 'dsp-config', pluginId, typeId, configJson: JSON.stringify(config) });
   }
 
   private capabilityConfig(gen: PluginGeneration, kind: 'decoder' | 'dsp', typeId: string): string {
@@ -451,14 +447,18 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     return { pluginId: gen.pluginId, leaseId: gen.leaseId, shadowPath: gen.shadowPath, sourcePath: gen.sourcePath, modulePointer: gen.modulePointer };
   }
 
-  private sendChain(): void {
-    const chain: CapabilityRefMsg[] = [];
+  private dspChainRefs(): DspPluginRef[] {
+    const chain: DspPluginRef[] = [];
     for (const c of this.chain) {
       const gen = this.control.registry.current(c.pluginId);
       if (!gen?.capability('dsp', c.typeId)) continue;
-      chain.push({ gen: this.genRef(gen), typeId: c.typeId, configJson: this.capabilityConfig(gen, 'dsp', c.typeId) });
+      chain.push({ pluginId: c.pluginId, typeId: c.typeId, path: gen.sourcePath, leaseKey: gen.leaseId, configJson: this.capabilityConfig(gen, 'dsp', c.typeId) });
     }
-    this.postWorker({ type: 'dsp-chain', chain });
+    return chain;
+  }
+
+  private sendChain(): void {
+    this.audio.request({ type: 'dsp-chain', chain: this.dspChainRefs() }).catch((err: Error) => this.log(`dsp chain: ${err.message}`));
   }
 
   private decodersFor(ext: string): CapabilityRefMsg[] {
@@ -646,10 +646,14 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     this.ring.set32(Ctl32.CMD_TOKEN, token);
     this.ring.set64(Ctl64.CMD_ARG, arg);
     this.ring.add32(Ctl32.CMD_SEQ, 1);
+    this.ring.wakeProducer();
   }
 
   private postWorker(msg: ToWorker): void {
-    if (!this.closed || msg.type === 'close') this.worker.postMessage(msg);
+    if (this.closed && msg.type !== 'close') return;
+    this.worker.postMessage(msg);
+    // The worker may sleep for ring space: wake it so the message is taken now.
+    this.ring.wakeProducer();
   }
 
   // ---- worker and audio events ----------------------------------------------------------------------
@@ -730,12 +734,6 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
         this.blockP50 = m.blockP50;
         this.blockP99 = m.blockP99;
         return;
-      case 'reply': {
-        const cb = this.workerReplies.get(m.id);
-        this.workerReplies.delete(m.id);
-        cb?.(m);
-        return;
-      }
       case 'log':
         this.log(m.message);
         return;
@@ -837,6 +835,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
 
   /** The audio process was restarted: reopen the output and resume where playback was. */
   private async onAudioRestart(): Promise<void> {
+    this.sendChain();
     try {
       await this.applyOutput(this.output);
     } catch (err) {

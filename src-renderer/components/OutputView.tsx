@@ -1,7 +1,7 @@
 // Output: PortAudio host APIs and devices with the buffer size, OutputSink plugin targets, and the
 // EQ panel.
 import { type JSX, useEffect, useState } from 'react';
-import type { OutputChoice } from '../../src-shared/player-types.js';
+import { DEFAULT_BUFFER_FRAMES, type OutputChoice } from '../../src-shared/player-types.js';
 import { useStore } from '../store/index.js';
 import { EqPanel } from './EqPanel.js';
 import { Icon, Spinner } from './Icons.js';
@@ -23,7 +23,7 @@ export function OutputView(): JSX.Element {
   const setOutput = useStore((s) => s.setOutput);
   const [hostApi, setHostApi] = useState<string>('');
   const [deviceId, setDeviceId] = useState<number | null>(null);
-  const [buffer, setBuffer] = useState<number>(1024);
+  const [buffer, setBuffer] = useState<number>(DEFAULT_BUFFER_FRAMES);
 
   useEffect(() => void refresh(), [refresh]);
   useEffect(() => {
