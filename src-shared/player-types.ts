@@ -54,7 +54,7 @@ export interface QueueSnapshot {
 
 /** The output in use: PortAudio (device by name/host API) or an OutputSink plugin target. */
 /** PortAudio frames per buffer by default: the callback output keeps the device queue short. */
-export const DEFAULT_BUFFER_FRAMES = 256;
+export const DEFAULT_BUFFER_FRAMES = 512;
 
 export type OutputChoice =
   | { kind: 'portaudio'; deviceId: number | null; hostApi?: string; bufferFrames: number }

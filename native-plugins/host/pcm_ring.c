@@ -33,7 +33,8 @@ typedef struct ring_shared {
   _Atomic uint32_t write_seq;     /* futex word the consumer sleeps on */
   _Atomic uint32_t epoch;         /* producer */
   _Atomic uint32_t producer_waiting;
-  uint8_t pad1[36];
+  _Atomic uint32_t producer_want; /* samples of space the sleeping producer waits for */
+  uint8_t pad1[32];
 
   _Atomic uint64_t read_index; /* consumer */
   _Atomic uint32_t read_seq;   /* futex word the producer sleeps on */
@@ -210,7 +211,11 @@ uint32_t st_pcm_ring_read(st_pcm_ring_t *ring, float *dst, uint32_t samples, flo
   }
   atomic_store_explicit(&s->read_index, r + n, memory_order_release);
   atomic_fetch_add_explicit(&s->read_seq, 1, memory_order_release);
-  if (atomic_load_explicit(&s->producer_waiting, memory_order_acquire)) futex_wake(&s->read_seq);
+  /* Wake the producer only once the space it waits for is there: one wake per burst, not per
+   * device buffer. */
+  if (atomic_load_explicit(&s->producer_waiting, memory_order_acquire) &&
+      st_pcm_ring_space(ring) >= atomic_load_explicit(&s->producer_want, memory_order_acquire))
+    futex_wake(&s->read_seq);
   return n;
 }
 
@@ -239,6 +244,7 @@ int st_pcm_ring_wait_space(st_pcm_ring_t *ring, uint32_t samples, uint32_t timeo
     if (st_pcm_ring_space(ring) >= samples) return 1;
     double left = deadline - now_ms();
     if (left <= 0) return 0;
+    atomic_store_explicit(&s->producer_want, samples, memory_order_relaxed);
     atomic_store_explicit(&s->producer_waiting, 1, memory_order_seq_cst);
     /* Re-check after announcing, so a read between the check and the flag cannot be missed. */
     if (st_pcm_ring_space(ring) >= samples) {

@@ -493,7 +493,7 @@ function startWatchdog(): void {
     o.watch();
     const now = Date.now();
     if (now - o.openedAt > 4000 && now - o.lastCallbackAt > 2500) void deviceLost('the device stopped consuming audio');
-  }, 100);
+  }, 200);
 }
 
 function listDevices(): DeviceList {

@@ -37,6 +37,24 @@ execFileSync('sox', ['-n', '-r', '44100', '-c', '2', '-b', '16', path.join(work,
 execFileSync('sox', [path.join(work, 'q.wav'), path.join(work, 'l.wav'), flac]);
 
 const monitor = new SinkMonitor(`${SINK}.monitor`);
+
+// Whatever happens, leave no player, keepalive or sink behind.
+const spawned: ChildProcess[] = [keepalive];
+let cleaned = false;
+function cleanup(): void {
+  if (cleaned) return;
+  cleaned = true;
+  for (const p of spawned) if (p.exitCode === null) p.kill('SIGKILL');
+  monitor.close();
+  try {
+    execFileSync('pactl', ['unload-module', sinkModule]);
+  } catch {
+    // already gone
+  }
+  fs.rmSync(work, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(1));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const now = (): number => SinkMonitor.now();
 
@@ -91,6 +109,7 @@ async function startStellaTune(): Promise<Player> {
     env: { ...process.env, STELLATUNE_HOME: home, CI: '1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  spawned.push(proc);
   const url = await new Promise<string>((resolve, reject) => {
     let text = '';
     proc.stdout?.on('data', (d: Buffer) => {
@@ -157,12 +176,18 @@ async function startMpv(): Promise<Player | null> {
   }
   const sock = path.join(work, 'mpv.sock');
   const proc: ChildProcess = spawn('mpv', ['--idle=yes', `--input-ipc-server=${sock}`, '--ao=alsa', '--no-video', '--no-terminal', '--no-config'], { stdio: 'ignore' });
-  for (let i = 0; i < 200 && !fs.existsSync(sock); i++) await sleep(25);
-  const conn = net.createConnection(sock);
-  await new Promise<void>((resolve, reject) => {
-    conn.once('connect', () => resolve());
-    conn.once('error', reject);
-  });
+  spawned.push(proc);
+  // mpv creates the socket before it listens on it: retry the connect for a while.
+  let conn: net.Socket | null = null;
+  for (let i = 0; i < 200 && !conn; i++) {
+    conn = await new Promise<net.Socket | null>((resolve) => {
+      const c = net.createConnection(sock);
+      c.once('connect', () => resolve(c));
+      c.once('error', () => resolve(null));
+    });
+    if (!conn) await sleep(50);
+  }
+  if (!conn) throw new Error('mpv did not open its IPC socket');
   let nextId = 1;
   const pending = new Map<number, () => void>();
   let buf = '';
@@ -293,10 +318,7 @@ if (mpv) {
     await mpv.close();
   }
 }
-monitor.close();
-keepalive.kill('SIGTERM');
-execFileSync('pactl', ['unload-module', sinkModule]);
-fs.rmSync(work, { recursive: true, force: true });
+cleanup();
 
 const fmt = (v: number | null | undefined, unit: string, digits = 0): string => (v === null || v === undefined ? '—' : `${v.toFixed(digits)} ${unit}`);
 const ratio = (a: number | null | undefined, b: number | null | undefined): string => (a == null || b == null || b === 0 ? '—' : `${(a / b).toFixed(2)}×`);

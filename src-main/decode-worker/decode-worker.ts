@@ -252,7 +252,9 @@ function step(): Step {
   const ch = a.info.channels;
   const want = blockFrames * ch;
   if (r.space < want) {
-    r.waitSpace(want, 20);
+    // Sleep until a quarter of the ring is free, then refill it in one burst: a few wakeups a
+    // second instead of one per device buffer. Main wakes this thread for commands and messages.
+    r.waitSpace(Math.max(want, Math.floor(r.capacity / 4)), 100);
     return 'wait';
   }
   const t0 = performance.now();
@@ -276,6 +278,7 @@ function step(): Step {
 
 function loop(): void {
   loopScheduled = false;
+  idleTimer = null;
   if (closing || !ring) return;
   const until = performance.now() + 15;
   let s: Step = 'progress';
@@ -297,11 +300,18 @@ function loop(): void {
   }
   loopScheduled = true;
   // Idle: poll the control words slowly; messages kick the loop at once.
-  if (s === 'idle') setTimeout(loop, 50);
+  if (s === 'idle') idleTimer = setTimeout(loop, 500);
   else setImmediate(loop);
 }
 
+let idleTimer: NodeJS.Timeout | null = null;
+
 function kick(): void {
+  if (idleTimer) {
+    clearTimeout(idleTimer);
+    idleTimer = null;
+    loopScheduled = false;
+  }
   if (!loopScheduled) {
     loopScheduled = true;
     setImmediate(loop);

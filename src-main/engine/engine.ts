@@ -71,7 +71,7 @@ interface Marker {
 }
 
 const DEFAULT_CHAIN = [{ pluginId: 'dev.stellatune.eq', typeId: 'eq10' }];
-/** Position events at most 10 per second; the renderer animates between them. */
+/** The position / track-change check, and at most 10 position events per second. */
 const TICK_MS = 100;
 
 function extOf(name: string): string {
@@ -811,6 +811,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     let pos = ((m.startFrame + (played - m.ringIndex) / m.channels) / m.sampleRate) * 1000;
     if (this.durationMs !== null) pos = Math.min(pos, this.durationMs);
     this.positionMs = pos;
+    // Position events at most 10 per second: the renderer animates between them.
     if (this.state === 'playing') this.emitEvent({ type: 'position', positionMs: Math.round(pos), durationMs: this.durationMs });
     // The end: everything decoded has been played and no next track is on its way to the worker
     // (a worker that ran dry before our "next" arrived continues when it does).
