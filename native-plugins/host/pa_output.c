@@ -16,19 +16,20 @@
  */
 #include "st_host.h"
 
+#include <stdio.h>
+
+#if defined(ST_HOST_HAVE_PORTAUDIO) && !defined(_WIN32)
 #include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "stellatune/dsp.h"
-
-#ifdef ST_HOST_HAVE_PORTAUDIO
 #include <portaudio.h>
+
+#include "stellatune/dsp.h"
 
 typedef PaError (*pa_init_fn)(void);
 typedef PaError (*pa_term_fn)(void);
@@ -158,6 +159,8 @@ static int callback(const void *input, void *output, unsigned long frames, const
         if (o->dsp_vt[i]->reset) o->dsp_vt[i]->reset(o->dsp_handle[i]);
       o->dsp_reset = false;
     }
+    /* A crash in a DSP is recorded against it (the crash guard, crash_guard.c). */
+    if (o->n_dsp > 0) st_host_crash_guard_set_step("output", "process_f32");
     for (uint32_t i = 0; i < o->n_dsp; i++) o->dsp_vt[i]->process_f32(o->dsp_handle[i], dst, n / ch);
     pthread_mutex_unlock(&o->dsp_lock);
   }

@@ -9,11 +9,14 @@
 // event loop only opens, reconfigures and watches it. naudiodon lists the devices. A stalled or
 // failed device is reopened (falling back to the default device) and counted.
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import type * as Naudiodon from 'naudiodon';
 import { type AudioDevice, DEFAULT_BUFFER_FRAMES, type OutputChoice } from '../../src-shared/player-types.js';
 import { GenerationHost, HostedInstance } from '../plugins/capability-host.js';
+import { installCrashGuard } from '../plugins/crash-guard.js';
 import { createInstance, type DspInstance, type OutputInstance } from '../plugins/instances.js';
 import { Ctl32, Ctl64, PaOutput, PcmRing } from '../plugins/host-lib.js';
+import { ownerTag } from '../plugins/stale-files.js';
 import type { DeviceList, DspPluginRef, FromAudio, SinkPluginRef, ToAudio } from './protocol.js';
 
 type ParentPort = { postMessage(msg: unknown): void; on(ev: 'message', cb: (e: { data: unknown }) => void): void };
@@ -34,6 +37,9 @@ function naudiodon(): typeof Naudiodon {
   na ??= requireCjs('naudiodon') as typeof Naudiodon;
   return na;
 }
+
+// Output sink plugins run here: a crash in one is recorded like a crash in the main process.
+if (process.env.STELLATUNE_CRASH_DIR) installCrashGuard(process.env.STELLATUNE_CRASH_DIR, 'audio', 'output');
 
 let ring: PcmRing | null = null;
 
@@ -525,7 +531,8 @@ async function handle(msg: ToAudio): Promise<void> {
   switch (msg.type) {
     case 'init':
       ring = PcmRing.open(msg.ringName);
-      gens = new GenerationHost({ shadowDir: msg.shadowDir, dataRoot: msg.dataRoot });
+      // A folder of this process's own, which the next start removes if it was killed.
+      gens = new GenerationHost({ shadowDir: path.join(msg.shadowDir, ownerTag()), dataRoot: msg.dataRoot });
       consumer = new Consumer(ring);
       ring.consumerSync();
       startWatchdog();

@@ -1,11 +1,13 @@
 // The control plane of the main process: the plugin registry, the persisted plugin settings, one
 // owner per (plugin, type) for sources and lyrics, and the metrics. Everything the IPC layer asks
 // of plugins goes through here; it never blocks the event loop on plugin work.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { AppPaths } from '../app-paths.js';
 import type { CapabilityKindName } from '../plugins/library.js';
 import { PluginRegistry, type PluginFolder, type PluginStatus, type RegistryOptions } from '../plugins/registry.js';
 import { pendingNotifyListeners } from '../plugins/host-callbacks.js';
+import { QuarantineBook } from '../plugins/quarantine.js';
 import { configInForce } from '../plugins/capability-host.js';
 import { validateConfig } from './config-schema.js';
 import { ControlError } from './errors.js';
@@ -21,9 +23,11 @@ import {
   type StreamLease,
 } from './owners.js';
 import { PluginSettingsStore } from './plugin-settings.js';
+import { secretFields } from './secret-store.js';
+import { ownerTag, sweepStaleFiles } from '../plugins/stale-files.js';
 
 export interface ControlPlaneOptions {
-  paths: Pick<AppPaths, 'userPlugins' | 'pluginData' | 'shadow' | 'settings' | 'builtinPlugins'>;
+  paths: Pick<AppPaths, 'userPlugins' | 'pluginData' | 'shadow' | 'settings' | 'builtinPlugins'> & Partial<Pick<AppPaths, 'crashes'>>;
   /** More plugin folders (tests add the fixture folder). */
   extraFolders?: PluginFolder[];
   owner?: Partial<OwnerConfig>;
@@ -65,9 +69,27 @@ export class ControlPlane {
   private readonly sources = new Map<string, SourceOwner>();
   private readonly lyricsOwners = new Map<string, LyricsOwner>();
   private readonly deps: OwnerDeps;
+  /** Builds that crashed the player (null when this core keeps no crash records). */
+  readonly quarantine: QuarantineBook | null;
+
+  /** This core's own shadow-copy folder (see stale-files.ts). */
+  private readonly shadowDir: string;
 
   private constructor(opts: ControlPlaneOptions) {
-    this.settings = new PluginSettingsStore(path.join(opts.paths.settings, 'plugins'));
+    // Before anything is loaded or written: what killed cores left behind goes.
+    const swept = sweepStaleFiles(opts.paths.shadow, [opts.paths.settings, path.join(opts.paths.settings, 'plugins'), path.join(opts.paths.settings, 'secrets')]);
+    if (swept.shadowCopies + swept.tempFiles > 0) {
+      opts.registry?.log?.('host', 2, `removed ${swept.shadowCopies} stale shadow copies and ${swept.tempFiles} temp files left by stopped cores`);
+    }
+    this.shadowDir = path.join(opts.paths.shadow, ownerTag());
+    this.settings = new PluginSettingsStore(path.join(opts.paths.settings, 'plugins'), {
+      secretsDir: path.join(opts.paths.settings, 'secrets'),
+      secretFields: (pluginId, kind, typeId) => secretFields(this.registry.current(pluginId)?.capability(kind as CapabilityKindName, typeId)?.configSchema),
+    });
+    const log = opts.registry?.log;
+    this.quarantine = opts.paths.crashes
+      ? new QuarantineBook(opts.paths.crashes, path.join(opts.paths.settings, 'quarantine.json'), (m) => log?.('crash guard', 1, m))
+      : null;
     this.registry = new PluginRegistry({
       folders: [
         { dir: opts.paths.builtinPlugins, origin: 'builtin', watch: false },
@@ -75,9 +97,10 @@ export class ControlPlane {
         ...(opts.extraFolders ?? []),
       ],
       dataRoot: opts.paths.pluginData,
-      shadowDir: opts.paths.shadow,
+      shadowDir: this.shadowDir,
       disabledIds: this.settings.disabledIds(),
       ...opts.registry,
+      ...(this.quarantine ? { quarantine: this.quarantine } : {}),
     });
     this.deps = {
       registry: this.registry,
@@ -162,13 +185,27 @@ export class ControlPlane {
   }
 
   async enablePlugin(pluginId: string): Promise<PluginStatus> {
+    this.requireKnown(pluginId);
     this.settings.setEnabled(pluginId, true);
     return this.registry.enable(pluginId);
   }
 
   async disablePlugin(pluginId: string): Promise<PluginStatus> {
+    this.requireKnown(pluginId);
     this.settings.setEnabled(pluginId, false);
     return this.registry.disable(pluginId);
+  }
+
+  /** Lets a quarantined build load despite its crash (the Plugins view's "Enable anyway"). */
+  async enableAnyway(file: string): Promise<PluginStatus> {
+    const st = await this.registry.enableAnyway(file);
+    if (st.pluginId) this.settings.setEnabled(st.pluginId, true);
+    return st;
+  }
+
+  /** Refuses an id no discovered library has, before anything (a settings file) is written for it. */
+  private requireKnown(pluginId: string): void {
+    if (!this.registry.get(pluginId)) throw new ControlError({ code: 'not_found', message: `no plugin with id ${pluginId}`, pluginId });
   }
 
   async reloadPlugin(pluginId: string): Promise<PluginStatus> {
@@ -245,6 +282,11 @@ export class ControlPlane {
     for (const o of this.sources.values()) o.close();
     for (const o of this.lyricsOwners.values()) o.close();
     await this.registry.close();
+    try {
+      fs.rmSync(this.shadowDir, { recursive: true, force: true });
+    } catch {
+      // Windows may still map a DLL for a moment: the next start's sweep removes the folder.
+    }
     this.loop.close();
   }
 

@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import type { AppPaths } from '../app-paths.js';
 import type { ControlPlane } from '../control/control-plane.js';
 import type { StreamLease } from '../control/owners.js';
+import { decoderCandidates } from '../plugins/decoder-choice.js';
 import { configInForce } from '../plugins/capability-host.js';
 import type { PluginGeneration } from '../plugins/library.js';
 import type {
@@ -31,10 +32,11 @@ import { DEFAULT_BUFFER_FRAMES } from '../../src-shared/player-types.js';
 import type { DeviceList, DspPluginRef, FromAudio, SinkPluginRef } from '../audio/protocol.js';
 import { AudioHost, type AudioSpawner } from './audio-host.js';
 import { Command, Ctl32, Ctl64, PcmRing } from '../plugins/host-lib.js';
+import { checkLocalTrackFile } from './local-file.js';
 import type { NewTrack, PlayerEngine, PlayerEngineEvents } from './player-engine.js';
 import { PlayQueue } from './play-queue.js';
 import { runnableEntry } from './runnable.js';
-import type { CapabilityRefMsg, FromWorker, GenRef, StartedInfo, ToWorker, WorkerTrack } from '../decode-worker/protocol.js';
+import type { DecoderRefMsg, FromWorker, GenRef, StartedInfo, ToWorker, WorkerTrack } from '../decode-worker/protocol.js';
 
 export interface EngineOptions {
   control: ControlPlane;
@@ -98,6 +100,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   /** The token the worker decodes and the one it has queued next. */
   private decodeToken: number | null = null;
   private preloaded: { token: number; entryId: string } | null = null;
+  /** The token the worker last ran dry after: a next track still opening for it is still wanted. */
+  private ranDryAfter: number | null = null;
   private idleAt: number | null = null;
   private loadSeq = 0;
   private positionMs = 0;
@@ -461,19 +465,13 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     this.audio.request({ type: 'dsp-chain', chain: this.dspChainRefs() }).catch((err: Error) => this.log(`dsp chain: ${err.message}`));
   }
 
-  private decodersFor(ext: string): CapabilityRefMsg[] {
-    const cands: { gen: PluginGeneration; typeId: string; score: number }[] = [];
-    for (const gen of this.control.registry.loaded()) {
-      for (const cap of gen.capabilities) {
-        if (cap.kind !== 'decoder') continue;
-        const exact = cap.extensions.find((e) => e.ext === ext);
-        const any = cap.extensions.find((e) => e.ext === '*');
-        const score = exact?.score ?? any?.score ?? 0;
-        if (score > 0) cands.push({ gen, typeId: cap.typeId, score });
-      }
-    }
-    cands.sort((a, b) => b.score - a.score);
-    return cands.map((c) => ({ gen: this.genRef(c.gen), typeId: c.typeId, configJson: this.capabilityConfig(c.gen, 'decoder', c.typeId) }));
+  private decodersFor(ext: string): DecoderRefMsg[] {
+    return decoderCandidates(this.control.registry.loaded(), ext).map((c) => ({
+      gen: this.genRef(c.gen),
+      typeId: c.typeId,
+      configJson: this.capabilityConfig(c.gen, 'decoder', c.typeId),
+      extScore: c.extScore,
+    }));
   }
 
   // ---- tracks to the worker -----------------------------------------------------------------------
@@ -488,6 +486,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   private async workerTrack(t: TokenInfo, entry: TrackInfo): Promise<WorkerTrack> {
     const src = entry.source;
     if (src.kind === 'file') {
+      await checkLocalTrackFile(src.path);
       const ext = extOf(src.path);
       return { token: t.token, source: { kind: 'file', path: src.path }, ext, decoders: this.decodersFor(ext) };
     }
@@ -585,6 +584,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       return { kind: 'failed' };
     }
     if (!stillWanted() || this.preloaded?.token !== t.token) {
+      // Not on its way any more: the end-of-queue check must not wait for it.
+      if (this.preloaded?.token === t.token) this.preloaded = null;
       this.releaseToken(t.token);
       this.tokens.delete(t.token);
       return { kind: 'overtaken' };
@@ -618,11 +619,14 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     if (entry) this.emitEvent({ type: 'track-error', track: entry, code, message });
   }
 
-  /** Queues the track after the one being decoded, for a gapless join. */
-  private async preloadNext(): Promise<void> {
+  /**
+   * Queues the track after the one being decoded, for a gapless join. One that fails to open
+   * (a missing file, a FIFO) is reported and passed over for the one after it (`afterEntryId`).
+   */
+  private async preloadNext(afterEntryId?: string, attempts = 0): Promise<void> {
     const decoding = this.decodeToken !== null ? this.tokens.get(this.decodeToken) : null;
     if (!decoding) return;
-    const from = this.q.indexOf(decoding.entryId);
+    const from = this.q.indexOf(afterEntryId ?? decoding.entryId);
     const i = from >= 0 ? this.q.following(from, false) : null;
     const entry = i !== null ? this.q.at(i) : undefined;
     if (this.preloaded && entry && this.preloaded.entryId === entry.id) return;
@@ -633,8 +637,13 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       this.preloaded = null;
       return;
     }
-    const r = await this.openNext(entry, () => seq === this.loadSeq && forToken === this.decodeToken);
+    // A worker that ran dry while the next track was opening (a file check, a slow stream open)
+    // continues with it when it arrives.
+    const stillWanted = (): boolean =>
+      seq === this.loadSeq && (forToken === this.decodeToken || (this.decodeToken === null && this.ranDryAfter === forToken));
+    const r = await this.openNext(entry, stillWanted);
     if (r.kind === 'ready') this.postWorker({ type: 'next', track: r.track });
+    else if (r.kind === 'failed' && stillWanted() && attempts + 1 < this.q.length) void this.preloadNext(entry.id, attempts + 1);
   }
 
   private refreshPreload(): void {
@@ -700,6 +709,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
         if (!this.markers.some((x) => x.token === m.token) && this.preloaded?.token !== m.token) this.tokens.delete(m.token);
         return;
       case 'idle': {
+        this.ranDryAfter = this.decodeToken;
         this.decodeToken = null;
         this.idleAt = m.ringIndex;
         const errored = this.lastErrorEntryId;
