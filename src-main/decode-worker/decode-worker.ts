@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { GenerationHost } from '../plugins/capability-host.js';
 import { openByContent } from '../plugins/decoder-choice.js';
 import { createInstance, type DecoderInfo, type DecoderInstance } from '../plugins/instances.js';
-import { closeFileStream, Command, Ctl32, Ctl64, type FileStream, openFileStream, PcmRing } from '../plugins/host-lib.js';
+import { closeFileStream, Command, Ctl32, Ctl64, type FileStream, FormatConverter, openFileStream, PcmRing } from '../plugins/host-lib.js';
 import type { FromWorker, StartedInfo, ToWorker, WorkerTrack } from './protocol.js';
 import { attachCrashGuard } from '../plugins/crash-guard.js';
 
@@ -25,7 +25,13 @@ interface Active {
   file: FileStream | null;
   /** The ring must drain before this track's format can be announced. */
   awaitingFormat: boolean;
+  /** The ring's format for this track, and the converter to it (null: the file's own). */
+  out: { sampleRate: number; channels: number };
+  conv: FormatConverter | null;
 }
+
+/** The output's format when it runs at one (resampling), or null to follow each file. */
+let outputFormat: { sampleRate: number; channels: number } | null = null;
 
 
 let ring: PcmRing | null = null;
@@ -77,7 +83,8 @@ function openTrack(track: WorkerTrack): Active {
       },
       (cand) => `${cand.gen.pluginId}/${cand.typeId}`,
     );
-    return { track, decoder: opened.decoder, info: opened.info, file, awaitingFormat: false };
+    const out = outputFormat ?? { sampleRate: opened.info.sampleRate, channels: opened.info.channels };
+    return { track, decoder: opened.decoder, info: opened.info, file, awaitingFormat: false, out, conv: null };
   } catch (err) {
     if (file) closeFileStream(file);
     throw err;
@@ -89,6 +96,7 @@ function closeCurrent(): void {
   const a = current;
   if (!a) return;
   current = null;
+  a.conv?.close();
   a.decoder.destroy();
   if (a.file) closeFileStream(a.file);
   post({ type: 'released', token: a.track.token });
@@ -144,7 +152,16 @@ function startTrack(track: WorkerTrack, startMs: number, flush: boolean): void {
     const ringIndex = doFlush ? r.producerFlush() : r.writeIndex;
     doFlush = false;
     const spec = { sampleRate: active.info.sampleRate, channels: active.info.channels };
-    active.awaitingFormat = r.get32(Ctl32.SAMPLE_RATE) !== spec.sampleRate || r.get32(Ctl32.CHANNELS) !== spec.channels;
+    const out = active.out;
+    if (out.sampleRate !== spec.sampleRate || out.channels !== spec.channels) {
+      try {
+        active.conv = new FormatConverter(spec.sampleRate, spec.channels, out.sampleRate, out.channels, blockFrames);
+      } catch (err) {
+        post({ type: 'log', message: `cannot convert ${spec.sampleRate} Hz x ${spec.channels}: ${errText(err).message}` });
+        active.out = spec; // play it at its own format (the output reopens)
+      }
+    }
+    active.awaitingFormat = r.get32(Ctl32.SAMPLE_RATE) !== active.out.sampleRate || r.get32(Ctl32.CHANNELS) !== active.out.channels;
     current = active;
     r.set32(Ctl32.PRODUCER_ACTIVE, 1);
     const meta = metadataOf(active.decoder);
@@ -159,6 +176,8 @@ function startTrack(track: WorkerTrack, startMs: number, flush: boolean): void {
       bitsPerSample: typeof meta.bits_per_sample === 'number' ? meta.bits_per_sample : undefined,
       decoder: dec ? `${dec.gen.pluginId}/${dec.typeId}` : active.decoder.typeId,
       metadata: meta,
+      outSampleRate: active.out.sampleRate,
+      outChannels: active.out.channels,
     };
     post({ type: 'started', token: t.token, ringIndex, startFrame, info });
     return;
@@ -210,6 +229,7 @@ function checkCommand(): void {
       post({ type: 'seek-miss', token, positionMs: ms });
       return;
     }
+    current.conv?.reset();
     const ringIndex = r.producerFlush();
     r.set32(Ctl32.PRODUCER_ACTIVE, 1);
     post({ type: 'seeked', token, ringIndex, startFrame: frame });
@@ -234,6 +254,18 @@ function recordBlock(ms: number): void {
 
 type Step = 'progress' | 'wait' | 'idle';
 
+/** Writes the resampler's tail at a track's end, so the next track joins without a gap. */
+function drainInto(r: PcmRing, conv: FormatConverter): void {
+  for (let tail = conv.drain(); tail.length > 0; tail = conv.drain()) {
+    let off = 0;
+    while (off < tail.length) {
+      const n = r.write(off === 0 ? tail : tail.subarray(off), tail.length - off);
+      off += n;
+      if (off < tail.length && !r.waitSpace(tail.length - off, 200) && closing) return;
+    }
+  }
+}
+
 function step(): Step {
   const r = ring as PcmRing;
   checkCommand();
@@ -245,13 +277,13 @@ function step(): Step {
       r.waitSpace(r.capacity, 20);
       return 'wait';
     }
-    r.set32(Ctl32.SAMPLE_RATE, a.info.sampleRate);
-    r.set32(Ctl32.CHANNELS, a.info.channels);
+    r.set32(Ctl32.SAMPLE_RATE, a.out.sampleRate);
+    r.set32(Ctl32.CHANNELS, a.out.channels);
     r.add32(Ctl32.FORMAT_SEQ, 1);
     a.awaitingFormat = false;
   }
-  const ch = a.info.channels;
-  const want = blockFrames * ch;
+  // Room for a block after conversion (an upsampled block is longer).
+  const want = Math.ceil((blockFrames * a.out.sampleRate) / a.info.sampleRate + 256) * a.out.channels;
   if (r.space < want) {
     // Sleep until a quarter of the ring is free, then refill it in one burst: a few wakeups a
     // second instead of one per device buffer. Main wakes this thread for commands and messages.
@@ -269,11 +301,13 @@ function step(): Step {
     return 'progress';
   }
   if (frames === 0) {
+    if (a.conv) drainInto(r, a.conv);
     finishCurrent();
     return 'progress';
   }
+  const pcm = a.conv ? a.conv.process(buf, frames) : buf.subarray(0, frames * a.info.channels);
   recordBlock(performance.now() - t0);
-  r.write(buf, frames * ch);
+  r.write(pcm, pcm.length);
   return 'progress';
 }
 
@@ -346,6 +380,10 @@ port.on('message', (msg: ToWorker) => {
         break;
       case 'stop':
         stopAll();
+        break;
+      case 'output-format':
+        // From the next track on (the playing one keeps its conversion until it ends).
+        outputFormat = msg.format;
         break;
       case 'retire':
         gens.retire(msg.leaseId);

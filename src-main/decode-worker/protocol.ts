@@ -37,6 +37,8 @@ export type ToWorker =
   | { type: 'load'; track: WorkerTrack; startMs: number }
   | { type: 'next'; track: WorkerTrack | null }
   | { type: 'stop' }
+  /** The output runs at this format (the worker resamples and remixes), or null: each file's. */
+  | { type: 'output-format'; format: { sampleRate: number; channels: number } | null }
   | { type: 'retire'; leaseId: number }
   | { type: 'close' };
 
@@ -50,6 +52,9 @@ export interface StartedInfo {
   bitsPerSample?: number;
   decoder: string;
   metadata: Record<string, unknown>;
+  /** The format this track has in the ring (after resampling / remixing). */
+  outSampleRate: number;
+  outChannels: number;
 }
 
 export type FromWorker =

@@ -66,8 +66,11 @@ interface Marker {
   token: number;
   ringIndex: number;
   startFrame: number;
+  /** The track's own rate (startFrame counts its frames). */
   sampleRate: number;
-  channels: number;
+  /** The format of its samples in the ring (after resampling / remixing). */
+  ringRate: number;
+  ringChannels: number;
   /** A flush marker (new play, seek): older audio was discarded. */
   flush: boolean;
 }
@@ -423,7 +426,34 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
 
   private async applyOutput(choice: OutputChoice): Promise<void> {
     const sink = choice.kind === 'plugin' ? this.sinkRef(choice.pluginId, choice.typeId) : undefined;
+    const format = await this.outputFormatFor(choice);
+    // Tell the worker first: the next track is decoded for the output as it will run.
+    this.postWorker({ type: 'output-format', format });
     await this.audio.request({ type: 'set-output', choice, sink }, 15_000);
+    const r = this.ring;
+    if (format && this.state === 'stopped' && r.fill === 0 && (r.get32(Ctl32.SAMPLE_RATE) !== format.sampleRate || r.get32(Ctl32.CHANNELS) !== format.channels)) {
+      // Nothing plays: move the new output to its format now (it reopens once), so the first
+      // track finds the device warm. Only after the switch: the old output must not see it.
+      r.set32(Ctl32.SAMPLE_RATE, format.sampleRate);
+      r.set32(Ctl32.CHANNELS, format.channels);
+      r.add32(Ctl32.FORMAT_SEQ, 1);
+    }
+  }
+
+  /** The one format the output runs at, or null when it follows each file (bit-perfect, or a
+   * plugin sink without a rate of its own). */
+  private async outputFormatFor(choice: OutputChoice): Promise<{ sampleRate: number; channels: number } | null> {
+    if (choice.bitPerfect) return null;
+    if (choice.sampleRate) return { sampleRate: choice.sampleRate, channels: 2 };
+    if (choice.kind === 'plugin') return null;
+    try {
+      const { devices } = await this.listDevices();
+      const dev = devices.find((d) => d.id === choice.deviceId) ?? devices.find((d) => d.isDefault) ?? devices[0];
+      if (!dev) return null;
+      return { sampleRate: Math.round(dev.defaultSampleRate) || 44100, channels: Math.max(1, Math.min(2, dev.maxOutputChannels)) };
+    } catch {
+      return null;
+    }
   }
 
   private sinkRef(pluginId: string, typeId: string): SinkPluginRef {
@@ -677,7 +707,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
         this.consecutiveErrors = 0;
         if (this.preloaded?.token === m.token) this.preloaded = null;
         const flush = this.markers.length === 0 || this.seekingTo !== null;
-        this.addMarker({ token: m.token, ringIndex: m.ringIndex, startFrame: m.startFrame, sampleRate: m.info.sampleRate, channels: m.info.channels, flush });
+        this.addMarker({ token: m.token, ringIndex: m.ringIndex, startFrame: m.startFrame, sampleRate: m.info.sampleRate, ringRate: m.info.outSampleRate, ringChannels: m.info.outChannels, flush });
         if (this.state === 'loading') this.state = this.ring.get32(Ctl32.PAUSED) === 1 ? 'paused' : 'playing';
         if (flush) this.applyTrack(m.token);
         void this.preloadNext();
@@ -686,7 +716,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       case 'seeked': {
         const t = this.tokens.get(m.token);
         if (!t?.info) return;
-        this.addMarker({ token: m.token, ringIndex: m.ringIndex, startFrame: m.startFrame, sampleRate: t.info.sampleRate, channels: t.info.channels, flush: true });
+        this.addMarker({ token: m.token, ringIndex: m.ringIndex, startFrame: m.startFrame, sampleRate: t.info.sampleRate, ringRate: t.info.outSampleRate, ringChannels: t.info.outChannels, flush: true });
         return;
       }
       case 'seek-miss':
@@ -818,7 +848,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
         }
       }
     }
-    let pos = ((m.startFrame + (played - m.ringIndex) / m.channels) / m.sampleRate) * 1000;
+    let pos = (m.startFrame / m.sampleRate + (played - m.ringIndex) / m.ringChannels / m.ringRate) * 1000;
     if (this.durationMs !== null) pos = Math.min(pos, this.durationMs);
     this.positionMs = pos;
     // Position events at most 10 per second: the renderer animates between them.

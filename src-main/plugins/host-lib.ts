@@ -102,6 +102,11 @@ interface HostFns {
   paLock: Fn;
   paUnlock: Fn;
   paSetDsp: Fn;
+  rsNew: Fn;
+  rsProcess: Fn;
+  rsDrain: Fn;
+  rsFree: Fn;
+  remix: Fn;
 }
 
 let fns: HostFns | null = null;
@@ -148,6 +153,11 @@ function host(): HostFns {
     paLock: lib.func('st_pa_out_lock', 'void', ['void *']),
     paUnlock: lib.func('st_pa_out_unlock', 'void', ['void *']),
     paSetDsp: lib.func('st_pa_out_set_dsp', 'int', ['void *', 'uint32_t', 'void **', 'void **']),
+    rsNew: lib.func('st_resampler_new', 'void *', ['double', 'double', 'uint32_t', 'char *', 'size_t']),
+    rsProcess: lib.func('st_resampler_process', 'uint32_t', ['void *', 'void *', 'uint32_t', 'void *', 'uint32_t', '_Out_ uint32_t *']),
+    rsDrain: lib.func('st_resampler_drain', 'uint32_t', ['void *', 'void *', 'uint32_t']),
+    rsFree: lib.func('st_resampler_free', 'void', ['void *']),
+    remix: lib.func('st_remix', 'uint32_t', ['void *', 'uint32_t', 'uint32_t', 'void *', 'uint32_t']),
   };
   return fns;
 }
@@ -365,5 +375,67 @@ export class PaOutput {
     if (this.closed) return;
     this.closed = true;
     host().paClose(this.ptr);
+  }
+}
+
+/**
+ * Converts a track's PCM to the output format: remix (mono -> stereo, 5.1 -> stereo) then
+ * libsoxr very-high-quality resampling (native-plugins/host/resample.c). One per track, drained
+ * at its end, so tracks at different rates join without a gap.
+ */
+export class FormatConverter {
+  private rs: bigint | null = null;
+  private mixed: Float32Array;
+  private out: Float32Array;
+  private readonly consumed = [0];
+
+  constructor(
+    readonly inRate: number,
+    readonly inChannels: number,
+    readonly outRate: number,
+    readonly outChannels: number,
+    maxFrames: number,
+  ) {
+    this.mixed = new Float32Array(maxFrames * outChannels);
+    this.out = new Float32Array(Math.ceil((maxFrames * outRate) / inRate + 256) * outChannels);
+    if (inRate !== outRate) this.rs = FormatConverter.open(inRate, outRate, outChannels);
+  }
+
+  private static open(inRate: number, outRate: number, channels: number): bigint {
+    const err = Buffer.alloc(256);
+    const rs = host().rsNew(inRate, outRate, channels, err, err.length) as bigint | null;
+    if (!rs) throw Object.assign(new Error(err.toString('utf8', 0, Math.max(0, err.indexOf(0))) || 'cannot create a resampler'), { statusName: 'unsupported' });
+    return rs;
+  }
+
+  /** Converts `frames` frames of `input`; returns the output view (valid until the next call). */
+  process(input: Float32Array, frames: number): Float32Array {
+    let src = input;
+    if (this.inChannels !== this.outChannels) {
+      host().remix(input, frames, this.inChannels, this.mixed, this.outChannels);
+      src = this.mixed;
+    }
+    if (!this.rs) return src.subarray(0, frames * this.outChannels);
+    const n = host().rsProcess(this.rs, src, frames, this.out, this.out.length / this.outChannels, this.consumed) as number;
+    return this.out.subarray(0, n * this.outChannels);
+  }
+
+  /** The resampler's delayed output at the end of the track (empty once drained). */
+  drain(): Float32Array {
+    if (!this.rs) return this.out.subarray(0, 0);
+    const n = host().rsDrain(this.rs, this.out, this.out.length / this.outChannels) as number;
+    return this.out.subarray(0, n * this.outChannels);
+  }
+
+  /** Forgets the history (a seek). */
+  reset(): void {
+    if (!this.rs) return;
+    host().rsFree(this.rs);
+    this.rs = FormatConverter.open(this.inRate, this.outRate, this.outChannels);
+  }
+
+  close(): void {
+    if (this.rs) host().rsFree(this.rs);
+    this.rs = null;
   }
 }

@@ -24,12 +24,14 @@ export function OutputView(): JSX.Element {
   const [hostApi, setHostApi] = useState<string>('');
   const [deviceId, setDeviceId] = useState<number | null>(null);
   const [buffer, setBuffer] = useState<number>(DEFAULT_BUFFER_FRAMES);
+  const [bitPerfect, setBitPerfect] = useState(false);
 
   useEffect(() => void refresh(), [refresh]);
   useEffect(() => {
     if (current?.kind === 'portaudio') {
       setDeviceId(current.deviceId);
       setBuffer(current.bufferFrames);
+      setBitPerfect(current.bitPerfect === true);
       if (current.hostApi) setHostApi(current.hostApi);
     }
   }, [current]);
@@ -88,7 +90,13 @@ export function OutputView(): JSX.Element {
                   {BUFFERS.map((b) => <option key={b} value={b}>{b} frames</option>)}
                 </select>
               </div>
-              <button className="btn btn-primary" onClick={() => void setOutput({ kind: 'portaudio', deviceId, ...(api ? { hostApi: api } : {}), bufferFrames: buffer })}>
+              <div className="form-row">
+                <label className="form-label" htmlFor="bit-perfect">
+                  <input id="bit-perfect" type="checkbox" checked={bitPerfect} onChange={(e) => setBitPerfect(e.currentTarget.checked)} /> Bit-perfect
+                </label>
+                <span className="muted small">{bitPerfect ? "Reopens the device at each file's rate." : "Resamples every file to the device's rate (libsoxr, very high quality)."}</span>
+              </div>
+              <button className="btn btn-primary" onClick={() => void setOutput({ kind: 'portaudio', deviceId, ...(api ? { hostApi: api } : {}), bufferFrames: buffer, ...(bitPerfect ? { bitPerfect: true } : {}) })}>
                 Use this device
               </button>
             </>
