@@ -120,7 +120,8 @@ async function startStellaTune(): Promise<Player> {
     proc.once('exit', (c) => reject(new Error(`the browser shell exited (${c})`)));
   });
   const u = new URL(url);
-  const token = new URLSearchParams(u.hash.slice(1)).get('token') as string;
+  // The printed address carries the launch token as /session?key= (or, older, #token=).
+  const token = (u.searchParams.get('key') ?? new URLSearchParams(u.hash.slice(1)).get('token')) as string;
   const ws = new WebSocket(`ws://${u.host}/rpc?token=${encodeURIComponent(token)}`, { origin: u.origin });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());

@@ -4,7 +4,7 @@
 //
 //   node dist/src-main/tools/crash-drill.js <home> <extra-plugin-dir> <action> [arg]
 //     list | thread   list items of dev.stellatune.crash-list / -thread (control / plugin thread)
-//     dsp <wav>       play <wav> with dev.stellatune.crash-dsp in the DSP chain (decode worker)
+//     dsp <wav>       play <wav> with dev.stellatune.crash-dsp in the DSP chain (audio process)
 //     output <wav>    play <wav> into dev.stellatune.crash-output (audio process)
 //     wasm            a WebAssembly out-of-bounds load under the installed guard, 200 times
 //     status [file]   print the plugin list as JSON; with [file], "Enable anyway" on it first

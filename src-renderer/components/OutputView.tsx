@@ -91,11 +91,10 @@ export function OutputView(): JSX.Element {
                 </select>
               </div>
               <div className="form-row">
-                <label className="form-label" htmlFor="bit-perfect">
-                  <input id="bit-perfect" type="checkbox" checked={bitPerfect} onChange={(e) => setBitPerfect(e.currentTarget.checked)} /> Bit-perfect
-                </label>
-                <span className="muted small">{bitPerfect ? "Reopens the device at each file's rate." : "Resamples every file to the device's rate (libsoxr, very high quality)."}</span>
+                <label className="form-label" htmlFor="bit-perfect">Bit-perfect</label>
+                <input id="bit-perfect" type="checkbox" checked={bitPerfect} onChange={(e) => setBitPerfect(e.currentTarget.checked)} />
               </div>
+              <p className="muted small">{bitPerfect ? "The device reopens at each file's rate." : "Every file is resampled to the device's rate (libsoxr, very high quality)."}</p>
               <button className="btn btn-primary" onClick={() => void setOutput({ kind: 'portaudio', deviceId, ...(api ? { hostApi: api } : {}), bufferFrames: buffer, ...(bitPerfect ? { bitPerfect: true } : {}) })}>
                 Use this device
               </button>
