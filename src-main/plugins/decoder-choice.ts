@@ -60,15 +60,29 @@ export interface Ranked<C> {
  * NEUTRAL when its extension matches), extension score on ties, list order after that. Decoders
  * with neither a positive probe nor an extension match are left out; those whose probe said 0
  * but whose extension matches stay, last.
+ *
+ * Probes run in extension order and stop at the first CERTAIN answer from a decoder whose
+ * extension score no later one beats: nothing after it could rank above it, and a probe costs
+ * (libavformat's runs every demuxer's over the bytes: milliseconds per track). The decoders left
+ * unprobed follow it in extension order, as fallbacks (those whose extension does not match are
+ * left out).
  */
 export function rankDecoders<C extends { extScore: number }>(
   entries: { cand: C; decoder: DecoderInstance }[],
   head: Uint8Array | null,
   ext: string,
 ): { ranked: Ranked<C>[]; dropped: { cand: C; decoder: DecoderInstance }[] } {
+  const ordered = entries.map((e, order) => ({ ...e, order })).sort((a, b) => b.cand.extScore - a.cand.extScore || a.order - b.order);
   const ranked: (Ranked<C> & { order: number })[] = [];
+  const tail: Ranked<C>[] = [];
   const dropped: { cand: C; decoder: DecoderInstance }[] = [];
-  entries.forEach((e, order) => {
+  let decided = false;
+  ordered.forEach((e, i) => {
+    if (decided) {
+      if (e.cand.extScore > 0) tail.push({ cand: e.cand, decoder: e.decoder, probeScore: 0, probed: false, extScore: e.cand.extScore });
+      else dropped.push(e);
+      return;
+    }
     let score: number | null = null;
     if (head && head.length > 0 && e.decoder.canProbe) {
       try {
@@ -80,10 +94,12 @@ export function rankDecoders<C extends { extScore: number }>(
     const probed = score !== null;
     const probeScore = score ?? (e.cand.extScore > 0 ? DecoderProbe.NEUTRAL : 0);
     if (probeScore === 0 && e.cand.extScore === 0) dropped.push(e);
-    else ranked.push({ cand: e.cand, decoder: e.decoder, probeScore, probed, extScore: e.cand.extScore, order });
+    else ranked.push({ cand: e.cand, decoder: e.decoder, probeScore, probed, extScore: e.cand.extScore, order: e.order });
+    const nextExt = ordered[i + 1]?.cand.extScore ?? -1;
+    if (probed && probeScore >= DecoderProbe.CERTAIN && e.cand.extScore > nextExt) decided = true;
   });
   ranked.sort((a, b) => b.probeScore - a.probeScore || b.extScore - a.extScore || a.order - b.order);
-  return { ranked, dropped };
+  return { ranked: [...ranked, ...tail], dropped };
 }
 
 export interface OpenedTrack<C, I> {

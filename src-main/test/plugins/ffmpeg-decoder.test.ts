@@ -484,15 +484,22 @@ describe('decoder choice by content', () => {
     try {
       const head = readStreamHead(stream);
       expect(Buffer.from(head!.subarray(0, 4)).toString('latin1')).toBe('RIFF');
-      const entries = decoderCandidates(gens(), 'wav').map((cand) => ({ cand, decoder: createInstance(cand.gen, 'decoder', cand.typeId, '{}') }));
-      const { ranked, dropped } = rankDecoders(entries, head, 'wav');
-      expect(dropped).toEqual([]);
-      expect(ranked.map((r) => [r.cand.typeId, r.probeScore, r.probed])).toEqual([
-        ['sndfile', 100, true],
-        ['fixture-decoder', 50, false], // built with the first ABI 9 layout: no probe slot
-        ['ffmpeg', 40, true],
-      ]);
-      for (const e of entries) e.decoder.destroy();
+      const rank = (ext: string, bytes: Uint8Array | null = head) => {
+        const entries = decoderCandidates(gens(), ext).map((cand) => ({ cand, decoder: createInstance(cand.gen, 'decoder', cand.typeId, '{}') }));
+        const r = rankDecoders(entries, bytes, ext);
+        for (const e of entries) e.decoder.destroy();
+        return { ranked: r.ranked.map((x) => [x.cand.typeId, x.probeScore, x.probed]), dropped: r.dropped.map((x) => x.cand.typeId) };
+      };
+      // .wav: libsndfile (extension 100) is certain, so nothing else is probed; the others follow
+      // in extension order.
+      expect(rank('wav')).toEqual({ ranked: [['sndfile', 100, true], ['ffmpeg', 0, false], ['fixture-decoder', 0, false]], dropped: [] });
+      // Named .m4a: ffmpeg (extension 100) probes first and says 40 (a WAV is libsndfile's), so
+      // libsndfile's probe runs too and wins; the fixture (no probe slot, no .m4a) is left out.
+      expect(rank('m4a')).toEqual({ ranked: [['sndfile', 100, true], ['ffmpeg', 40, true]], dropped: ['fixture-decoder'] });
+      // A plugin built with the first ABI 9 layout has no probe slot: neutral where its extension
+      // matches (here, when nothing is certain: a junk head).
+      const junk = new Uint8Array(4096).fill(0x55);
+      expect(rank('wav', junk)).toEqual({ ranked: [['fixture-decoder', 50, false], ['sndfile', 0, true], ['ffmpeg', 0, true]], dropped: [] });
     } finally {
       closeFileStream(stream);
     }
