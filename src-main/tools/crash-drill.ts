@@ -4,7 +4,7 @@
 //
 //   node dist/src-main/tools/crash-drill.js <home> <extra-plugin-dir> <action> [arg]
 //     list | thread   list items of dev.stellatune.crash-list / -thread (control / plugin thread)
-//     dsp <wav>       play <wav> with dev.stellatune.crash-dsp in the DSP chain (decode worker)
+//     dsp <wav>       play <wav> with dev.stellatune.crash-dsp in the DSP chain (audio process)
 //     output <wav>    play <wav> into dev.stellatune.crash-output (audio process)
 //     wasm            a WebAssembly out-of-bounds load under the installed guard, 200 times
 //     status [file]   print the plugin list as JSON; with [file], "Enable anyway" on it first
@@ -51,8 +51,9 @@ switch (action) {
   case 'dsp':
     print({ started: true });
     await play(arg!);
-    await sleep(5000);
-    print({ survived: true });
+    // The DSP chain runs in the audio process: it dies, this one lives on and plays on.
+    await sleep(4000);
+    print({ survived: true, status: core.engine.status().state, output: core.engine.status().output.kind, plugins: plugins() });
     break;
   case 'output': {
     await core.engine.setOutput({ kind: 'plugin', pluginId: 'dev.stellatune.crash-output', typeId: 'crash', target: { id: 'void' } });
