@@ -81,10 +81,26 @@ export function unguardLibrary(mappedPath: string): void {
   if (active) guard().removeLibrary(mappedPath);
 }
 
-/** A library build's identity: the SHA-256 of its bytes (short form). A rebuild changes it even
- * when size and time do not. */
-export function libraryFingerprint(file: string): string {
-  return `sha256:${crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex').slice(0, 32)}`;
+const fingerprints = new Map<string, { size: number; mtimeMs: number; ino: number; fp: string }>();
+
+/**
+ * A library build's identity: the SHA-256 of its bytes (short form). A rebuild changes it even
+ * when size and time do not. Hashing runs on the event loop, so it is cached by `keyFile`'s
+ * (the original library's) size, mtime and inode: a reload of an unchanged file does not rehash.
+ * `file` is what is hashed (the shadow copy about to be loaded).
+ */
+export function libraryFingerprint(file: string, keyFile = file): string {
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.statSync(keyFile);
+  } catch {
+    // hash without caching
+  }
+  const hit = fingerprints.get(keyFile);
+  if (st && hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs && hit.ino === st.ino) return hit.fp;
+  const fp = `sha256:${crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex').slice(0, 32)}`;
+  if (st) fingerprints.set(keyFile, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, fp });
+  return fp;
 }
 
 export interface CrashFrame {

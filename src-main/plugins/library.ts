@@ -381,7 +381,7 @@ export class PluginGeneration {
     }
     let fingerprint: string;
     try {
-      fingerprint = libraryFingerprint(shadow);
+      fingerprint = libraryFingerprint(shadow, file);
     } catch (err) {
       removeShadow(shadow);
       throw new PluginLoadError('io', `cannot read the library: ${(err as Error).message}`, file);

@@ -72,6 +72,11 @@ export class QuarantineBook {
     return blamed;
   }
 
+  /** True while no build has ever crashed (the registry then skips fingerprinting before loads). */
+  get empty(): boolean {
+    return this.entries.size === 0;
+  }
+
   /** The entry that keeps this build out, or null when it may load. */
   blocking(fingerprint: string): QuarantineEntry | null {
     if (this.allowed.has(fingerprint)) return null;

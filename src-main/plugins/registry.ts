@@ -379,7 +379,7 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
   /** Loads a new generation for `r`; on success it becomes current and the old one retires. */
   private loadRecord(r: PluginRecord): void {
     const book = this.opts.quarantine;
-    if (book) {
+    if (book && !book.empty) {
       let fp: string | null = null;
       try {
         fp = libraryFingerprint(r.path);

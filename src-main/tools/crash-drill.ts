@@ -51,8 +51,9 @@ switch (action) {
   case 'dsp':
     print({ started: true });
     await play(arg!);
-    await sleep(5000);
-    print({ survived: true });
+    // The DSP chain runs in the audio process: it dies, this one lives on and plays on.
+    await sleep(4000);
+    print({ survived: true, status: core.engine.status().state, output: core.engine.status().output.kind, plugins: plugins() });
     break;
   case 'output': {
     await core.engine.setOutput({ kind: 'plugin', pluginId: 'dev.stellatune.crash-output', typeId: 'crash', target: { id: 'void' } });

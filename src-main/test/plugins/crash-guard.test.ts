@@ -1,6 +1,6 @@
 // A plugin that crashes the player never takes it down twice: each crash fixture faults in its
-// place (control thread, its own thread, the decode worker, the audio process), the process dies
-// (or, for the audio process, only that one), the crash record names the plugin, the next start
+// place (control thread, its own thread, the DSP chain and the output sink in the audio process),
+// the process dies (for the audio process, only that one), the crash record names the plugin, the next start
 // quarantines that build while everything else loads, "Enable anyway" loads it, and a new build
 // (another fingerprint) loads on its own. A WebAssembly bounds-check trap under the guard still
 // arrives as a JS exception (the handler chains to V8's).
@@ -116,30 +116,27 @@ describe('crash guard and quarantine', () => {
     expect(listed(home, extra).plugins.find((p) => p.path === lib)!.status).toBe('loaded');
   });
 
-  it('a fault in process_f32 and in write_f32, both in the audio process (the DSP chain runs after the ring)', () => {
+  // The DSP chain and the output both run in the audio process: it dies, the main process lives
+  // on, reads the record at once, unloads the plugin (so the restarted audio process does not
+  // crash on it again) and keeps playing.
+  it('a fault in process_f32 (DSP chain) and in write_f32 (output sink), both in the audio process', () => {
     ensurePulse();
-    for (const [variant, expected] of [
-      ['dsp', { process: 'audio', threadRole: 'output', step: 'process_f32' }],
-      ['output', { process: 'audio', threadRole: 'output', step: 'write_f32' }],
-    ] as const) {
+    for (const variant of ['dsp', 'output'] as const) {
+      const step = variant === 'dsp' ? 'process_f32' : 'write_f32';
       const { home, extra, lib, media } = setup(variant);
       sox('-n', '-r', '44100', '-c', '2', '-b', '16', media, 'synth', '12', 'sine', '440', 'vol', '0.3');
       const crash = run(home, extra, variant, media);
-      // The audio process dies; the main process it serves lives on.
       const survived = crash.lines.find((l) => 'survived' in l)!;
       expect(survived, crash.stderr).toBeTruthy();
-      // The record is read (and taken into the quarantine list) by the main process at once.
-      if (variant === 'output') {
-        // It reads the record at once, unloads the sink (so the restarted audio process does not
-        // crash again) and plays on.
-        const live = (survived.plugins as Listed[]).find((p) => p.path === lib)!;
-        expect(live).toMatchObject({ status: 'quarantined', pluginId: 'dev.stellatune.crash-output', quarantine: { process: 'audio', step: 'write_f32', thread: "the host's output thread" } });
-        expect(live.quarantine!.crashes).toBeLessThanOrEqual(2);
-        expect(survived.status).toBe('playing');
-        expect(survived.output).toBe('portaudio');
-      }
+      expect(crash.stderr).toMatch(/audio process exited/);
+      const live = (survived.plugins as Listed[]).find((p) => p.path === lib)!;
+      expect(live).toMatchObject({ status: 'quarantined', pluginId: `dev.stellatune.crash-${variant}`, quarantine: { process: 'audio', step, signal: 'SIGSEGV', thread: "the host's output thread" } });
+      expect(live.quarantine!.crashes).toBeLessThanOrEqual(2);
+      expect(survived.status).toBe('playing');
+      if (variant === 'output') expect(survived.output).toBe('portaudio');
+      // Next start: still quarantined, everything else loads; "Enable anyway" loads it.
       const after = listed(home, extra).plugins;
-      expect(after.find((p) => p.path === lib)!).toMatchObject({ status: 'quarantined', pluginId: `dev.stellatune.crash-${variant}`, quarantine: { step: expected.step, process: expected.process } });
+      expect(after.find((p) => p.path === lib)!).toMatchObject({ status: 'quarantined', quarantine: { step, process: 'audio' } });
       expect(after.filter((p) => p.path !== lib).every((p) => p.status === 'loaded')).toBe(true);
       expect(listed(home, extra, lib).plugins.find((p) => p.path === lib)!.status).toBe('loaded');
     }
