@@ -31,6 +31,8 @@ parentPort!.on('message', (m: Msg) => {
   } catch {
     // Not loadable: the main thread's load reports why.
   }
+  // The mapping outlives the name (POSIX): the copy leaves no file behind once loaded.
+  fs.rmSync(m.copy, { force: true });
   held.set(m.id, { lib, copy: m.copy });
   parentPort!.postMessage({ id: m.id });
 });

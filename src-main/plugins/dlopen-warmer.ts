@@ -43,6 +43,8 @@ function ensureWorker(): Worker | null {
 /** Warms `file` (copied into `scratchDir`); resolves with a release to call once the main
  * thread has loaded it. Never rejects. */
 export async function warmDlopen(file: string, scratchDir: string): Promise<() => void> {
+  // Windows cannot delete a loaded DLL's file (the copy would linger): there the load stays as is.
+  if (process.platform === 'win32') return () => {};
   const w = ensureWorker();
   if (!w) return () => {};
   const id = nextId++;
