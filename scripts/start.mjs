@@ -19,9 +19,12 @@ let stopping = false;
 let restarted = false;
 let address = null; // { port, token } of the running browser shell
 
-function launchBrowserShell(extra) {
+function launchBrowserShell(extra, token) {
+  // The token goes through the environment: a command line is readable by every local user.
+  const env = token ? { ...process.env, STELLATUNE_LAUNCH_TOKEN: token } : process.env;
   const c = spawn(process.execPath, [path.join(root, 'dist', 'src-main', 'shell', 'browser-main.js'), ...args, ...extra], {
     stdio: ['inherit', 'pipe', 'inherit'],
+    env,
   });
   c.stdout.on('data', (d) => {
     process.stdout.write(d);
@@ -41,7 +44,7 @@ function watch(c) {
       console.log(`The player ${electron ? 'app' : 'core'} crashed (${signal}); restarting it once.${electron ? '' : ' The open window reconnects.'}`);
       child = electron
         ? spawn(electron, [root, ...args], { stdio: 'inherit' })
-        : launchBrowserShell(['--port', address.port, '--token', address.token, '--no-open']);
+        : launchBrowserShell(['--port', address.port, '--no-open'], address.token);
       watch(child);
       return;
     }

@@ -5,7 +5,6 @@
 //   --no-open       do not open a browser window (also when CI is set or there is no display)
 //   --plugins DIR   an extra plugin folder (repeatable; tests add the fixture folder)
 //   --no-audio      run without the playback engine
-//   --token T       the launch token (scripts/start.mjs passes it when it restarts a crashed core)
 // STELLATUNE_HOME moves the app's data; STELLATUNE_EXTRA_PLUGINS adds plugin folders (path-list);
 // STELLATUNE_BUILTIN_PLUGINS replaces the built-in folder; STELLATUNE_TEST_HOOKS=1 serves diagnostics.testBlock.
 import { spawn } from 'node:child_process';
@@ -22,13 +21,16 @@ const { values } = parseArgs({
     'no-open': { type: 'boolean', default: false },
     plugins: { type: 'string', multiple: true, default: [] },
     'no-audio': { type: 'boolean', default: false },
-    // The launch token, reused when scripts/start.mjs restarts a crashed core (the open page keeps it).
-    token: { type: 'string' },
   },
   allowPositionals: true,
 });
 
 const log = (m: string): void => console.error(`[stellatune] ${m}`);
+// The launch token, reused when scripts/start.mjs restarts a crashed core (the open page keeps it).
+// It comes through the environment, which only this user can read, never the command line
+// (/proc/PID/cmdline is readable by every local user); it is dropped so no child inherits it.
+const launchToken = process.env.STELLATUNE_LAUNCH_TOKEN;
+delete process.env.STELLATUNE_LAUNCH_TOKEN;
 const paths = appPaths();
 
 const core = await AppCore.start({
@@ -46,7 +48,7 @@ const shell = await startBrowserShell({
   core,
   rendererDir: path.join(repoRoot, 'dist', 'renderer'),
   port: Number(values.port),
-  ...(values.token ? { token: values.token } : {}),
+  ...(launchToken ? { token: launchToken } : {}),
   log,
 });
 // Tests read this line; keep its shape.
