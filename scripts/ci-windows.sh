@@ -68,7 +68,8 @@ cmake --build "$build" -j"$(nproc)" >"$scratch/build.log" 2>&1 || { tail -60 "$s
 # Each plugin DLL (and the host helper) imports only Windows system DLLs.
 phase "checking the DLL imports"
 system_dlls='^(kernel32|msvcrt|advapi32|ws2_32|crypt32|bcrypt|user32|shell32|ole32|secur32|normaliz|wldap32)\.dll$'
-for dll in "$build"/plugins/*.dll "$build"/fixtures/*.dll "$build"/template/*.dll "$build"/host/stellatune_host.dll; do
+for dll in "$build"/plugins/*.dll "$build"/fixtures/*.dll "$build"/fixtures/*/*.dll "$build"/template/*.dll \
+  "$build"/host/stellatune_host.dll; do
   imports=$(x86_64-w64-mingw32-objdump -p "$dll" | awk '/DLL Name:/ {print tolower($3)}' | sort -u)
   bad=$(grep -Ev "$system_dlls" <<<"$imports" || true)
   if [ -n "$bad" ]; then
