@@ -9,6 +9,7 @@ import { createPlayerEngine, type PlayerEngineOptions } from './engine/index.js'
 import type { PlayerEngine } from './engine/player-engine.js';
 import type { PluginFolder } from './plugins/registry.js';
 import type { AppInfo } from '../src-shared/contract.js';
+import { type MprisService, startMpris } from './desktop/mpris.js';
 import { DetachedEngine } from './services/detached-engine.js';
 import { diagnosticsService } from './services/diagnostics-service.js';
 import { filesService } from './services/files-service.js';
@@ -29,6 +30,8 @@ export interface AppCoreOptions {
   log?: (message: string) => void;
   /** Fast watcher settings (tests). */
   registry?: { stableMs?: number; pollMs?: number };
+  /** The MPRIS service (Linux; on by default in the real shells, off in 'test'). */
+  mpris?: false | { name?: string; busAddress?: string };
 }
 
 function packageVersion(): string {
@@ -45,6 +48,7 @@ export class AppCore {
   private engineInstance: PlayerEngine;
   private engineReason: string | null;
   private unrelay: () => void;
+  private mpris: MprisService | null = null;
 
   private constructor(
     readonly control: ControlPlane,
@@ -106,7 +110,13 @@ export class AppCore {
         engine = new DetachedEngine(reason);
       }
     }
-    return new AppCore(control, engine, reason, opts, paths);
+    const core = new AppCore(control, engine, reason, opts, paths);
+    const mprisWanted = opts.mpris !== undefined ? opts.mpris !== false : opts.shell !== 'test';
+    if (mprisWanted && process.platform === 'linux') {
+      const m = opts.mpris || {};
+      core.mpris = await startMpris({ engine: () => core.engineInstance, ...m, ...(opts.log ? { log: opts.log } : {}) });
+    }
+    return core;
   }
 
   get engine(): PlayerEngine {
@@ -133,6 +143,7 @@ export class AppCore {
   }
 
   async close(): Promise<void> {
+    await this.mpris?.close();
     this.unrelay();
     await this.engineInstance.close().catch(() => {});
     await this.control.close();

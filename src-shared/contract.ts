@@ -54,6 +54,7 @@ const trackFields = {
   artist: s.optional(s.string({ max: 1024 })),
   album: s.optional(s.string({ max: 1024 })),
   durationMs: s.optional(ms),
+  cover: s.optional(s.string({ max: 4096 })),
 };
 export const newTrack = s.object(trackFields);
 export const trackInfo = s.object({ id, ...trackFields });

@@ -122,6 +122,10 @@ function createWindow(): BrowserWindow {
   return win;
 }
 
+// The core's own MPRIS service speaks for the player; Chromium's (built from navigator.mediaSession)
+// would list it twice.
+app.commandLine.appendSwitch('disable-features', 'MediaSessionService');
+
 app.on('second-instance', () => {
   if (mainWindow) {
     if (mainWindow.isMinimized()) mainWindow.restore();
