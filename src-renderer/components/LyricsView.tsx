@@ -110,8 +110,14 @@ export function LyricsView(): JSX.Element {
           </button>
         </div>
       ) : lyrics.error && !doc ? (
-        <div className="error-box" role="alert" data-testid="lyrics-error">
+        <div className="center-pad muted" data-testid="lyrics-error">
           {lyrics.error}
+        </div>
+      ) : !doc && (lyrics.empty || lyrics.notes.length > 0) ? (
+        <div className="empty" data-testid="lyrics-empty">
+          <div className="empty-icon">{Icon.lyrics({ size: 40 })}</div>
+          <h2>No lyrics found</h2>
+          <p className="muted">{lyrics.notes.length > 0 ? 'Some providers could not be asked; try again later.' : 'None of the lyrics providers knows this track.'}</p>
         </div>
       ) : doc?.instrumental ? (
         <div className="center-pad muted">Instrumental</div>
@@ -121,6 +127,20 @@ export function LyricsView(): JSX.Element {
         <pre className="lyrics-plain" data-testid="lyrics-plain">
           {doc.plain}
         </pre>
+      ) : null}
+      {lyrics.trackId === track?.id && lyrics.notes.length > 0 && !lyrics.pending ? (
+        <ul className="quiet-notes" data-testid="lyrics-notes">
+          {lyrics.notes.map((n, i) => (
+            <li key={i} className="quiet-note" data-testid="lyrics-note">
+              {Icon.globe({ size: 14 })}
+              <span>{n.text}</span>
+              <details>
+                <summary>details</summary>
+                <span className="muted small">{n.details}</span>
+              </details>
+            </li>
+          ))}
+        </ul>
       ) : null}
     </section>
   );

@@ -3,8 +3,10 @@
 // the position feed (refs), never through React state.
 import { type JSX, useEffect, useRef } from 'react';
 import { formatChannels, formatRate, formatTime } from '../lib/format.js';
+import { trackByline } from '../lib/track.js';
 import { useStore } from '../store/index.js';
 import { position } from '../store/position.js';
+import { Cover } from './Cover.js';
 import { Icon } from './Icons.js';
 
 function SeekBar(): JSX.Element {
@@ -116,19 +118,17 @@ export function NowPlayingBar(): JSX.Element {
   return (
     <footer className="now-playing" aria-label="Now playing" data-testid="now-playing" data-state={status?.state ?? 'stopped'}>
       <div className="np-track">
-        <div className={`np-art ${playing ? 'is-playing' : ''}`} aria-hidden>
-          {Icon.music({ size: 22 })}
-        </div>
+        <Cover track={track} size={56} className={`np-art ${playing ? 'is-playing' : ''}`} />
         <div className="np-meta">
           <div className="np-title" data-testid="np-title" title={track?.title}>
             {track?.title ?? 'Nothing playing'}
           </div>
-          <div className="np-sub">
-            {track?.artist ?? (track ? (track.source.kind === 'file' ? track.source.path : track.source.pluginId) : 'Add music to the queue to start')}
+          <div className="np-sub" data-testid="np-sub" title={track ? trackByline(track) : undefined}>
+            {track ? trackByline(track) : 'Add music to the queue to start'}
           </div>
           <div className="np-badges">
             {fmt ? (
-              <span className="badge" data-testid="format-badge">
+              <span className="badge" data-testid="format-badge" title={`${fmt.codec.toUpperCase()} · ${formatRate(fmt.sampleRate)} · ${formatChannels(fmt.channels)}${fmt.bitsPerSample ? ` · ${fmt.bitsPerSample}-bit` : ''} · ${fmt.decoder}`}>
                 {fmt.codec.toUpperCase()} · {formatRate(fmt.sampleRate)} · {formatChannels(fmt.channels)}
                 {fmt.bitsPerSample ? ` · ${fmt.bitsPerSample}-bit` : ''}
               </span>

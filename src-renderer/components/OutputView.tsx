@@ -105,7 +105,7 @@ export function OutputView(): JSX.Element {
               <div key={key} className="sink">
                 <div className="cap-row">
                   <span className="cap-name">{sink.displayName}</span>
-                  <span className="muted small">{sink.pluginName}</span>
+                  {sink.pluginName && sink.pluginName !== sink.displayName ? <span className="muted small">{sink.pluginName}</span> : null}
                   <span className="spacer" />
                   <button className="btn small" onClick={() => void loadTargets(sink.pluginId, sink.typeId)}>List targets</button>
                 </div>
