@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type AppPaths, appPaths, repoRoot } from './app-paths.js';
 import { ControlPlane } from './control/control-plane.js';
-import { createPlayerEngine, type PlayerEngineOptions } from './engine/index.js';
+import { createPlayerEngine, type EngineOptions } from './engine/index.js';
 import type { PlayerEngine } from './engine/player-engine.js';
 import type { PluginFolder } from './plugins/registry.js';
 import type { AppInfo } from '../src-shared/contract.js';
@@ -26,7 +26,7 @@ export interface AppCoreOptions {
   /** More plugin folders (tests add the fixture folder). */
   extraFolders?: PluginFolder[];
   /** false: run without audio (unit tests); otherwise engine options. */
-  engine?: false | Partial<Omit<PlayerEngineOptions, 'control' | 'paths'>>;
+  engine?: false | Partial<Omit<EngineOptions, 'control' | 'paths'>>;
   log?: (message: string) => void;
   /** Fast watcher settings (tests). */
   registry?: { stableMs?: number; pollMs?: number };

@@ -11,7 +11,7 @@ import type * as Naudiodon from 'naudiodon';
 import type { AudioDevice, OutputChoice } from '../../src-shared/player-types.js';
 import { createInstance, type OutputInstance } from '../plugins/instances.js';
 import { PluginGeneration } from '../plugins/library.js';
-import { Ctl32, Ctl64, PcmRing } from '../engine/host-lib.js';
+import { Ctl32, Ctl64, PcmRing } from '../plugins/host-lib.js';
 import type { DeviceList, FromAudio, SinkPluginRef, ToAudio } from './protocol.js';
 
 type ParentPort = { postMessage(msg: unknown): void; on(ev: 'message', cb: (e: { data: unknown }) => void): void };

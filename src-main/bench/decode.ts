@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { closeFileStream, openFileStream } from '../engine/host-lib.js';
+import { closeFileStream, openFileStream } from '../plugins/host-lib.js';
 import { projectRoot } from '../engine/runnable.js';
 import { createInstance } from '../plugins/instances.js';
 import { PluginGeneration } from '../plugins/library.js';

@@ -6,6 +6,7 @@ import type { AppPaths } from '../app-paths.js';
 import type { CapabilityKindName } from '../plugins/library.js';
 import { PluginRegistry, type PluginFolder, type PluginStatus, type RegistryOptions } from '../plugins/registry.js';
 import { pendingNotifyListeners } from '../plugins/host-callbacks.js';
+import { configInForce } from '../plugins/capability-host.js';
 import { validateConfig } from './config-schema.js';
 import { ControlError } from './errors.js';
 import { ControlCounters, EventLoopMonitor, type LoopDelaySnapshot, type OpCounters } from './metrics.js';
@@ -149,7 +150,7 @@ export class ControlPlane {
           displayName: c.displayName,
           configSchema: c.configSchema,
           defaultConfig: c.defaultConfig,
-          config: this.settings.config(gen.pluginId, kind, c.typeId) ?? c.defaultConfig,
+          config: configInForce(this.settings.config(gen.pluginId, kind, c.typeId), c),
         })),
     );
   }
@@ -179,6 +180,20 @@ export class ControlPlane {
    * recreate or reject); other kinds are stored and used by the engine's next instance.
    */
   applyConfig(pluginId: string, kind: CapabilityKindName, typeId: string, config: unknown): ConfigOutcome {
+    this.checkConfig(pluginId, kind, typeId, config);
+    try {
+      if (kind === 'source') return this.source(pluginId, typeId).applyConfig(config);
+      if (kind === 'lyrics') return this.lyrics(pluginId, typeId).applyConfig(config);
+    } catch (err) {
+      if (err instanceof ControlError) throw err;
+      throw new ControlError({ code: 'plugin_error', message: (err as Error).message, pluginId, op: 'apply_config' });
+    }
+    this.settings.setConfig(pluginId, kind, typeId, config);
+    return { outcome: 'stored' };
+  }
+
+  /** Throws a structured error unless `config` is an object that meets the capability's schema. */
+  checkConfig(pluginId: string, kind: CapabilityKindName, typeId: string, config: unknown): void {
     if (typeof config !== 'object' || config === null || Array.isArray(config)) {
       throw new ControlError({ code: 'invalid_argument', message: 'a config must be a JSON object', pluginId });
     }
@@ -196,15 +211,6 @@ export class ControlPlane {
         op: 'apply_config',
       });
     }
-    try {
-      if (kind === 'source') return this.source(pluginId, typeId).applyConfig(config);
-      if (kind === 'lyrics') return this.lyrics(pluginId, typeId).applyConfig(config);
-    } catch (err) {
-      if (err instanceof ControlError) throw err;
-      throw new ControlError({ code: 'plugin_error', message: (err as Error).message, pluginId, op: 'apply_config' });
-    }
-    this.settings.setConfig(pluginId, kind, typeId, config);
-    return { outcome: 'stored' };
   }
 
   // ---- metrics ----------------------------------------------------------------------------------

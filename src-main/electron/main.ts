@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, globalShortcut, ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, net, protocol, screen, session } from 'electron';
 import { AppCore } from '../app-core.js';
 import { appPaths, repoRoot } from '../app-paths.js';
+import { utilityAudioProcess } from './audio-spawner.js';
 import { registerContractOnIpc } from './ipc-bridge.js';
 import { loadWindowState, MIN_SIZE, saveWindowState } from './window-state.js';
 
@@ -148,7 +149,7 @@ async function start(): Promise<void> {
     .split(path.delimiter)
     .filter(Boolean)
     .map((dir) => ({ dir: path.resolve(dir), origin: 'user' as const, watch: false }));
-  core = await AppCore.start({ shell: 'electron', paths, extraFolders, engine: { audioProcess: 'electron' }, log });
+  core = await AppCore.start({ shell: 'electron', paths, extraFolders, engine: { spawnAudio: utilityAudioProcess }, log });
   registerContract();
   mainWindow = createWindow();
   mainWindow.on('closed', () => (mainWindow = null));

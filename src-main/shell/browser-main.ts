@@ -35,7 +35,7 @@ const core = await AppCore.start({
     origin: 'user' as const,
     watch: false,
   })),
-  engine: values['no-audio'] ? false : { audioProcess: 'fork' },
+  engine: values['no-audio'] ? false : {},
   log,
 });
 const shell = await startBrowserShell({

@@ -1,14 +1,10 @@
 // Messages between the main thread and the decode worker. Pointers cross as bigint (structured
 // clone keeps them); koffi functions and types never cross.
 
+import type { GenerationRef } from '../plugins/capability-host.js';
+
 /** A plugin generation the worker attaches to (same shadow copy, same module pointer). */
-export interface GenRef {
-  pluginId: string;
-  leaseId: number;
-  shadowPath: string;
-  sourcePath: string;
-  modulePointer: bigint;
-}
+export type GenRef = GenerationRef;
 
 /** A capability instance the worker should create, with the config to create it with. */
 export interface CapabilityRefMsg {

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import koffi from 'koffi';
-import { projectRoot } from './runnable.js';
+import { repoRoot } from '../app-paths.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Fn = (...args: any[]) => any;
@@ -61,7 +61,7 @@ export function hostLibraryPath(): string {
     const packaged = path.join(resources, 'host', name);
     if (fs.existsSync(packaged)) return packaged;
   }
-  return path.join(projectRoot, 'native-plugins', 'build', 'host', name);
+  return path.join(repoRoot, 'native-plugins', 'build', 'host', name);
 }
 
 interface HostFns {
