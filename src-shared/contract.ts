@@ -13,6 +13,7 @@ import type {
   TrackInfo,
   TrackSource,
 } from './player-types.js';
+import { sessionContract } from './contract-session.js';
 import { type Infer, type Schema, s } from './schema.js';
 
 // ---- building blocks ------------------------------------------------------------------------------
@@ -371,6 +372,7 @@ export const contract = {
     },
     events: {},
   },
+  session: sessionContract,
   diagnostics: {
     methods: {
       info: method(none, appInfo),

@@ -7,12 +7,13 @@
 //   --no-audio      run without the playback engine
 // STELLATUNE_HOME moves the app's data; STELLATUNE_EXTRA_PLUGINS adds plugin folders (path-list).
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { appPaths, repoRoot } from '../app-paths.js';
 import { AppCore } from '../app-core.js';
-import { startBrowserShell } from './browser-shell.js';
+import { coverUrlFor, startBrowserShell } from './browser-shell.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,9 +28,12 @@ const { values } = parseArgs({
 const log = (m: string): void => console.error(`[stellatune] ${m}`);
 const paths = appPaths();
 
+// The token is made before the core, so the core can hand out cover URLs tied to it.
+const token = crypto.randomBytes(24).toString('base64url');
 const core = await AppCore.start({
   shell: 'browser',
   paths,
+  coverUrl: coverUrlFor(token),
   extraFolders: [...values.plugins, ...(process.env.STELLATUNE_EXTRA_PLUGINS ?? '').split(path.delimiter).filter(Boolean)].map((dir) => ({
     dir: path.resolve(dir),
     origin: 'user' as const,
@@ -42,7 +46,18 @@ const shell = await startBrowserShell({
   core,
   rendererDir: path.join(repoRoot, 'dist', 'renderer'),
   port: Number(values.port),
+  token,
+  coversDir: path.join(paths.home, 'covers'),
   log,
+  // Closing the player's window ends the player, unless the listener asked to keep it playing.
+  onNoWindows: () => {
+    if (core.session?.settings.keepPlayingInBackground) {
+      log('the window closed; playing on in the background (open the address above to come back)');
+      return;
+    }
+    log('the window closed; stopping');
+    void shutdown();
+  },
 });
 // Tests read this line; keep its shape.
 console.log(`StellaTune is running at ${shell.url}`);

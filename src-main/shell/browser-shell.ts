@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { validate } from '../../src-shared/schema.js';
-import { clientMessage, RPC_PATH, type ServerMessage } from '../../src-shared/wire.js';
+import { clientMessage, LAUNCH_CHECK_PATH, RPC_PATH, type ServerMessage } from '../../src-shared/wire.js';
 import type { AppCore } from '../app-core.js';
 
 export interface BrowserShellOptions {
@@ -24,7 +24,32 @@ export interface BrowserShellOptions {
   log?: (message: string) => void;
   /** How often silent connections are probed (ms). */
   heartbeatMs?: number;
+  /** The cover cache served under /covers/ (see coverUrlFor). */
+  coversDir?: string;
+  /** Called when the last window went away and none came back within `idleGraceMs` (a reload
+   * reconnects well within it). */
+  onNoWindows?: () => void;
+  idleGraceMs?: number;
 }
+
+/** Cover files are named by content hash; only such names are served. */
+const COVER_NAME = /^[0-9a-f]{40}\.(jpg|png|webp|gif)$/;
+const COVER_MIME: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif' };
+
+/** A key tying a cover URL to this launch's token: other local pages cannot forge cover URLs,
+ * and an image request carries no token header. */
+function coverKey(token: string, name: string): string {
+  return crypto.createHmac('sha256', token).update(name).digest('base64url').slice(0, 22);
+}
+
+/** The renderer's URL for a file in the cover cache, valid for the launch with `token`. */
+export function coverUrlFor(token: string): (coverFile: string) => string | undefined {
+  return (coverFile) => {
+    const name = path.basename(coverFile);
+    return COVER_NAME.test(name) ? `/covers/${name}?k=${coverKey(token, name)}` : undefined;
+  };
+}
+
 
 export interface BrowserShell {
   url: string;
@@ -90,6 +115,15 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
       return;
     }
     const url = new URL(req.url ?? '/', origin);
+    if (url.pathname === LAUNCH_CHECK_PATH) {
+      const given = req.headers['x-stellatune-token'];
+      res.writeHead(typeof given === 'string' && sameToken(given, token) ? 204 : 401, { 'Cache-Control': 'no-store' }).end();
+      return;
+    }
+    if (url.pathname.startsWith('/covers/')) {
+      serveCover(url, req, res);
+      return;
+    }
     let rel = decodeURIComponent(url.pathname);
     if (rel === '/' || rel === '') rel = '/index.html';
     const file = path.resolve(rendererDir, `.${rel}`);
@@ -116,6 +150,48 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
       else fs.createReadStream(file).pipe(res);
     });
   });
+
+  const serveCover = (url: URL, req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const name = url.pathname.slice('/covers/'.length);
+    const key = url.searchParams.get('k') ?? '';
+    if (!opts.coversDir || !COVER_NAME.test(name) || !sameToken(key, coverKey(token, name))) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+      return;
+    }
+    const file = path.join(opts.coversDir, name);
+    fs.stat(file, (err, st) => {
+      if (err || !st.isFile()) {
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+        return;
+      }
+      // Content-addressed: a name never changes its bytes.
+      res.writeHead(200, {
+        'Content-Type': COVER_MIME[name.split('.').pop() ?? ''] ?? 'application/octet-stream',
+        'Content-Length': st.size,
+        'Cache-Control': 'private, max-age=31536000, immutable',
+        'X-Content-Type-Options': 'nosniff',
+      });
+      if (req.method === 'HEAD') res.end();
+      else fs.createReadStream(file).pipe(res);
+    });
+  };
+
+  // The last window closing starts the grace period; a connection within it (a reload) ends it.
+  let everConnected = false;
+  let idleTimer: NodeJS.Timeout | null = null;
+  const windowsChanged = (): void => {
+    if (sockets.size > 0) {
+      everConnected = true;
+      if (idleTimer) clearTimeout(idleTimer);
+      idleTimer = null;
+    } else if (everConnected && opts.onNoWindows && !idleTimer) {
+      idleTimer = setTimeout(() => {
+        idleTimer = null;
+        if (sockets.size === 0) opts.onNoWindows?.();
+      }, opts.idleGraceMs ?? 4000);
+      idleTimer.unref();
+    }
+  };
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 8 << 20 });
   const sockets = new Set<WebSocket>();
@@ -154,6 +230,7 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
 
   const attach = (ws: WebSocket): void => {
     sockets.add(ws);
+    windowsChanged();
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
     const session = opts.core.router.openSession(`ws#${sockets.size}`);
@@ -183,6 +260,7 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
     ws.on('close', () => {
       sockets.delete(ws);
       session.close();
+      windowsChanged();
     });
     ws.on('error', () => ws.terminate());
   };
@@ -212,6 +290,7 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
     port,
     token,
     async close() {
+      if (idleTimer) clearTimeout(idleTimer);
       opts.core.events.off('event', onEvent);
       clearInterval(heartbeat);
       for (const ws of sockets) ws.terminate();

@@ -180,6 +180,11 @@ export function App(): JSX.Element {
 
       <main className="content">
         {connection === 'closed' ? <div className="banner error">Lost the connection to the player core — reconnecting…</div> : null}
+        {connection === 'expired' ? (
+          <div className="banner error" role="alert" data-testid="expired-banner">
+            This player was restarted: open the new address it printed (this page’s address belonged to the old one).
+          </div>
+        ) : null}
         {info?.engineUnavailable ? (
           <div className="banner" data-testid="engine-banner">
             Audio is unavailable: {info.engineUnavailable}. Browsing, plugins and the queue still work.

@@ -74,19 +74,10 @@ function SeekBar(): JSX.Element {
 function Volume(): JSX.Element {
   const volume = useStore((s) => s.status?.volume ?? 1);
   const setVolume = useStore((s) => s.setVolume);
-  const before = useRef(1);
+  const toggleMute = useStore((s) => s.toggleMute);
   return (
     <div className="volume">
-      <button
-        className="icon-btn"
-        aria-label={volume === 0 ? 'Unmute' : 'Mute'}
-        onClick={() => {
-          if (volume > 0) {
-            before.current = volume;
-            void setVolume(0);
-          } else void setVolume(before.current || 1);
-        }}
-      >
+      <button className="icon-btn" aria-label={volume === 0 ? 'Unmute' : 'Mute'} data-testid="mute" onClick={() => void toggleMute()}>
         {volume === 0 ? Icon.mute() : Icon.volume()}
       </button>
       <input

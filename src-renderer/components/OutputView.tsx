@@ -24,6 +24,9 @@ export function OutputView(): JSX.Element {
   const [hostApi, setHostApi] = useState<string>('');
   const [deviceId, setDeviceId] = useState<number | null>(null);
   const [buffer, setBuffer] = useState<number>(1024);
+  const shell = useStore((s) => s.info?.shell);
+  const keepPlaying = useStore((s) => s.keepPlayingInBackground);
+  const setKeepPlaying = useStore((s) => s.setKeepPlayingInBackground);
 
   useEffect(() => void refresh(), [refresh]);
   useEffect(() => {
@@ -130,6 +133,20 @@ export function OutputView(): JSX.Element {
       </div>
 
       <EqPanel />
+
+      {shell === 'browser' ? (
+        <div className="card">
+          <h2>When the window closes</h2>
+          <label className="switch-label">
+            <span className="switch">
+              <input type="checkbox" checked={keepPlaying} onChange={(e) => void setKeepPlaying(e.currentTarget.checked)} data-testid="keep-playing" />
+              <span className="switch-track" />
+            </span>
+            <span>Keep playing in the background</span>
+          </label>
+          <p className="muted small">Otherwise closing the player’s window stops the player. Open its address again to come back.</p>
+        </div>
+      ) : null}
     </section>
   );
 }

@@ -2,7 +2,7 @@
 // the per-launch token from the URL fragment. Reconnects with backoff; calls pending when the
 // socket drops fail with `disconnected` (the server aborts them on its side too).
 import { RpcError, type RpcErrorData } from '../../src-shared/rpc-error.js';
-import { RPC_PATH, type ServerMessage } from '../../src-shared/wire.js';
+import { LAUNCH_CHECK_PATH, RPC_PATH, type ServerMessage } from '../../src-shared/wire.js';
 import type { ConnectionState, Transport } from './client.js';
 
 const TOKEN_KEY = 'stellatune.token';
@@ -17,6 +17,16 @@ export function takeToken(): string | null {
   return sessionStorage.getItem(TOKEN_KEY);
 }
 
+/** True when the server is up and says this token is not its launch's (see LAUNCH_CHECK_PATH). */
+async function launchExpired(token: string): Promise<boolean> {
+  try {
+    const r = await fetch(LAUNCH_CHECK_PATH, { headers: { 'X-StellaTune-Token': token }, cache: 'no-store' });
+    return r.status === 401;
+  } catch {
+    return false; // not up (yet): keep trying
+  }
+}
+
 export function createWsTransport(token: string): Transport {
   const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   const eventListeners = new Set<(service: string, event: string, payload: unknown) => void>();
@@ -29,6 +39,13 @@ export function createWsTransport(token: string): Transport {
   const setState = (s: ConnectionState): void => {
     state = s;
     for (const l of stateListeners) l(s);
+  };
+
+  const rejectPending = (): void => {
+    for (const [id, p] of pending) {
+      pending.delete(id);
+      p.reject(new RpcError({ code: 'disconnected', message: 'the connection to the player core closed' }));
+    }
   };
 
   const connect = (): void => {
@@ -59,13 +76,19 @@ export function createWsTransport(token: string): Transport {
     };
     sock.onclose = () => {
       ws = null;
-      for (const [id, p] of pending) {
-        pending.delete(id);
-        p.reject(new RpcError({ code: 'disconnected', message: 'the connection to the player core closed' }));
-      }
+      rejectPending();
       setState('closed');
-      setTimeout(connect, backoff);
-      backoff = Math.min(backoff * 2, 5000);
+      // A server that answers but refuses our token is a newer launch: stop knocking.
+      void launchExpired(token).then((expired) => {
+        if (expired) {
+          outbox.length = 0;
+          rejectPending();
+          setState('expired');
+          return;
+        }
+        setTimeout(connect, backoff);
+        backoff = Math.min(backoff * 2, 5000);
+      });
     };
   };
   connect();
@@ -79,6 +102,10 @@ export function createWsTransport(token: string): Transport {
   return {
     call(id, service, method, params) {
       return new Promise((resolve, reject) => {
+        if (state === 'expired') {
+          reject(new RpcError({ code: 'disconnected', message: 'this player was restarted; open its new address' }));
+          return;
+        }
         pending.set(id, { resolve, reject });
         send({ t: 'call', id, service, method, params });
       });

@@ -62,6 +62,7 @@ export async function refreshAll(store: AppStore = useStore): Promise<void> {
   const s = store.getState;
   await Promise.allSettled([
     s().loadInfo(),
+    s().loadSession(),
     s().refreshStatus(),
     s().refreshQueue(),
     s().refreshPlugins(),

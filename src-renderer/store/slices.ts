@@ -15,6 +15,7 @@ import type {
 } from '../../src-shared/contract.js';
 import type { AudioDevice, OutputChoice, PlayerStatus, QueueSnapshot, RepeatMode, TrackInfo } from '../../src-shared/player-types.js';
 import { describeError, RpcError } from '../../src-shared/rpc-error.js';
+import type { ConnectionState } from '../ipc/client.js';
 import { api } from './api.js';
 import { position } from './position.js';
 
@@ -36,10 +37,14 @@ type Slice<T> = StateCreator<AppState, [], [], T>;
 
 // ---- ui --------------------------------------------------------------------------------------------
 
+export const SCREENS: readonly Screen[] = ['queue', 'sources', 'lyrics', 'plugins', 'output', 'diagnostics'];
+
 export interface UiSlice {
   screen: Screen;
   theme: Theme;
-  connection: 'connecting' | 'open' | 'closed';
+  connection: ConnectionState;
+  /** Closing the browser shell's window leaves the player playing. */
+  keepPlayingInBackground: boolean;
   info: AppInfo | null;
   toasts: Toast[];
   setScreen(screen: Screen): void;
@@ -49,6 +54,9 @@ export interface UiSlice {
   notify(kind: Toast['kind'], text: string, details?: string): void;
   dismiss(id: number): void;
   loadInfo(): Promise<void>;
+  /** The last run's screen and the listener's settings, from the core's session. */
+  loadSession(): Promise<void>;
+  setKeepPlayingInBackground(on: boolean): Promise<void>;
 }
 
 let nextToast = 1;
@@ -74,9 +82,16 @@ export const createUiSlice: Slice<UiSlice> = (set, get) => ({
   screen: 'queue',
   theme: 'dark',
   connection: 'connecting',
+  keepPlayingInBackground: false,
   info: null,
   toasts: [],
-  setScreen: (screen) => set({ screen }),
+  setScreen: (screen) => {
+    set({ screen });
+    // Remembered by the core for the next start; losing it is harmless.
+    void api()
+      .session.setUi({ view: screen })
+      .catch(() => {});
+  },
   setTheme: (theme) => set({ theme }),
   setConnection: (connection) => set({ connection }),
   notify: (kind, text, details) => {
@@ -94,6 +109,15 @@ export const createUiSlice: Slice<UiSlice> = (set, get) => ({
     set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) }));
   },
   loadInfo: async () => set({ info: await api().diagnostics.info() }),
+  loadSession: async () => {
+    const sv = await api().session.get();
+    const view = SCREENS.find((x) => x === sv.ui.view);
+    set({ keepPlayingInBackground: sv.keepPlayingInBackground, volumeBeforeMute: sv.ui.volumeBeforeMute, ...(view ? { screen: view } : {}) });
+  },
+  setKeepPlayingInBackground: async (on) => {
+    set({ keepPlayingInBackground: on });
+    await attempt(get, 'Settings', () => api().session.setKeepPlayingInBackground({ on }));
+  },
 });
 
 /** Runs an action; a failure becomes an error toast (cancellations stay quiet). */
@@ -119,6 +143,9 @@ export interface PlaybackSlice {
   previous(): Promise<void>;
   seek(positionMs: number): Promise<void>;
   setVolume(volume: number): Promise<void>;
+  /** The volume "unmute" returns to (kept by the core across restarts); null when not muted. */
+  volumeBeforeMute: number | null;
+  toggleMute(): Promise<void>;
   cycleRepeat(): Promise<void>;
   toggleShuffle(): Promise<void>;
 }
@@ -151,6 +178,24 @@ export const createPlaybackSlice: Slice<PlaybackSlice> = (set, get) => ({
     const st = get().status;
     if (st) set({ status: { ...st, volume } });
     await attempt(get, 'Volume', () => api().player.setVolume({ volume }));
+  },
+  volumeBeforeMute: null,
+  toggleMute: async () => {
+    const volume = get().status?.volume ?? 1;
+    if (volume > 0) {
+      set({ volumeBeforeMute: volume });
+      void api()
+        .session.setUi({ volumeBeforeMute: volume })
+        .catch(() => {});
+      await get().setVolume(0);
+    } else {
+      const back = get().volumeBeforeMute ?? 1;
+      set({ volumeBeforeMute: null });
+      void api()
+        .session.setUi({ volumeBeforeMute: null })
+        .catch(() => {});
+      await get().setVolume(back > 0 ? back : 1);
+    }
   },
   cycleRepeat: async () => {
     const cur = get().status?.repeat ?? 'off';
