@@ -42,10 +42,21 @@ const core = await AppCore.start({
   engine: values['no-audio'] ? false : {},
   log,
 });
-const shell = await startBrowserShell({
+// Without --port, the port of the last run when it is free: an address from before a restart then
+// reaches this core, which tells that page it was restarted (its token is stale) instead of
+// leaving it knocking on a dead port.
+const portFile = path.join(paths.home, 'browser-port');
+const lastPort = ((): number => {
+  try {
+    const n = Number(fs.readFileSync(portFile, 'utf8').trim());
+    return Number.isInteger(n) && n > 1024 && n < 65536 ? n : 0;
+  } catch {
+    return 0;
+  }
+})();
+const shellOptions = {
   core,
   rendererDir: path.join(repoRoot, 'dist', 'renderer'),
-  port: Number(values.port),
   token,
   coversDir: path.join(paths.home, 'covers'),
   log,
@@ -58,7 +69,17 @@ const shell = await startBrowserShell({
     log('the window closed; stopping');
     void shutdown();
   },
+};
+const wanted = Number(values.port);
+const shell = await startBrowserShell({ ...shellOptions, port: wanted || lastPort }).catch((err: NodeJS.ErrnoException) => {
+  if (wanted || !lastPort || err.code !== 'EADDRINUSE') throw err;
+  return startBrowserShell({ ...shellOptions, port: 0 });
 });
+try {
+  fs.writeFileSync(portFile, String(shell.port));
+} catch {
+  // not remembered: the next run picks a free port
+}
 // Tests read this line; keep its shape.
 console.log(`StellaTune is running at ${shell.url}`);
 

@@ -82,7 +82,7 @@ function csp(origin: string): string {
     "style-src 'self'",
     "img-src 'self' data:",
     "font-src 'self'",
-    `connect-src ${ws}`,
+    `connect-src 'self' ${ws}`,
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",
@@ -276,10 +276,18 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
   };
   opts.core.events.on('event', onEvent);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => resolve());
+    });
+  } catch (err) {
+    // The port is taken (the caller may try another): leave nothing behind.
+    opts.core.events.off('event', onEvent);
+    clearInterval(heartbeat);
+    wss.close();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   origin = `http://${host}:${port}`;
   allowedHosts = new Set([`${host}:${port}`, ...(host === '127.0.0.1' ? [`localhost:${port}`] : [])]);
