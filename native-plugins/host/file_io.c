@@ -1,10 +1,18 @@
-/* file_io.c — local files as st_io_vtable_t streams (buffered stdio, 64-bit offsets). */
+/* file_io.c — local files as st_io_vtable_t streams (buffered stdio, 64-bit offsets).
+ * Only regular files are opened: a FIFO queued as a track would park the decode thread in open()
+ * forever (no writer ever comes), and a socket or device node is no audio file either. The path is
+ * checked first, opened with O_NONBLOCK (which never waits on a FIFO), and checked again on the
+ * descriptor, so a file swapped for a FIFO in between is refused too. */
 #define _FILE_OFFSET_BITS 64
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#ifndef _WIN32
+#include <fcntl.h>
+#include <unistd.h>
+#endif
 
 #include "st_host.h"
 
@@ -66,13 +74,29 @@ st_status_t st_host_file_open(const char *path, st_stream_t *out_stream) {
   if (!path || !out_stream) return ST_ERR_INVALID_ARG;
   out_stream->handle = NULL;
   out_stream->io = NULL;
+  struct stat st;
+  if (stat(path, &st) != 0) return errno == ENOENT ? ST_ERR_NOT_FOUND : ST_ERR_IO;
+  if (!S_ISREG(st.st_mode)) return ST_ERR_UNSUPPORTED;
+#ifdef _WIN32
+  /* No FIFOs to wait on: the stat above is the whole check. */
   FILE *fp = fopen(path, "rb");
   if (!fp) return errno == ENOENT ? ST_ERR_NOT_FOUND : ST_ERR_IO;
-  struct stat st;
-  if (fstat(fileno(fp), &st) != 0 || S_ISDIR(st.st_mode)) {
-    fclose(fp);
+#else
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? ST_ERR_NOT_FOUND : ST_ERR_IO;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return ST_ERR_UNSUPPORTED;
+  }
+  /* Regular files ignore O_NONBLOCK; clear it anyway so reads stay plain blocking reads. */
+  int flags = fcntl(fd, F_GETFL);
+  if (flags >= 0) (void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  FILE *fp = fdopen(fd, "rb");
+  if (!fp) {
+    close(fd);
     return ST_ERR_IO;
   }
+#endif
   st_host_file_t *f = malloc(sizeof *f);
   if (!f) {
     fclose(fp);

@@ -1,6 +1,7 @@
 // The control plane of the main process: the plugin registry, the persisted plugin settings, one
 // owner per (plugin, type) for sources and lyrics, and the metrics. Everything the IPC layer asks
 // of plugins goes through here; it never blocks the event loop on plugin work.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { AppPaths } from '../app-paths.js';
 import type { CapabilityKindName } from '../plugins/library.js';
@@ -21,6 +22,8 @@ import {
   type StreamLease,
 } from './owners.js';
 import { PluginSettingsStore } from './plugin-settings.js';
+import { secretFields } from './secret-store.js';
+import { ownerTag, sweepStaleFiles } from '../plugins/stale-files.js';
 
 export interface ControlPlaneOptions {
   paths: Pick<AppPaths, 'userPlugins' | 'pluginData' | 'shadow' | 'settings' | 'builtinPlugins'>;
@@ -66,8 +69,20 @@ export class ControlPlane {
   private readonly lyricsOwners = new Map<string, LyricsOwner>();
   private readonly deps: OwnerDeps;
 
+  /** This core's own shadow-copy folder (see stale-files.ts). */
+  private readonly shadowDir: string;
+
   private constructor(opts: ControlPlaneOptions) {
-    this.settings = new PluginSettingsStore(path.join(opts.paths.settings, 'plugins'));
+    // Before anything is loaded or written: what killed cores left behind goes.
+    const swept = sweepStaleFiles(opts.paths.shadow, [opts.paths.settings, path.join(opts.paths.settings, 'plugins'), path.join(opts.paths.settings, 'secrets')]);
+    if (swept.shadowCopies + swept.tempFiles > 0) {
+      opts.registry?.log?.('host', 2, `removed ${swept.shadowCopies} stale shadow copies and ${swept.tempFiles} temp files left by stopped cores`);
+    }
+    this.shadowDir = path.join(opts.paths.shadow, ownerTag());
+    this.settings = new PluginSettingsStore(path.join(opts.paths.settings, 'plugins'), {
+      secretsDir: path.join(opts.paths.settings, 'secrets'),
+      secretFields: (pluginId, kind, typeId) => secretFields(this.registry.current(pluginId)?.capability(kind as CapabilityKindName, typeId)?.configSchema),
+    });
     this.registry = new PluginRegistry({
       folders: [
         { dir: opts.paths.builtinPlugins, origin: 'builtin', watch: false },
@@ -75,7 +90,7 @@ export class ControlPlane {
         ...(opts.extraFolders ?? []),
       ],
       dataRoot: opts.paths.pluginData,
-      shadowDir: opts.paths.shadow,
+      shadowDir: this.shadowDir,
       disabledIds: this.settings.disabledIds(),
       ...opts.registry,
     });
@@ -162,13 +177,20 @@ export class ControlPlane {
   }
 
   async enablePlugin(pluginId: string): Promise<PluginStatus> {
+    this.requireKnown(pluginId);
     this.settings.setEnabled(pluginId, true);
     return this.registry.enable(pluginId);
   }
 
   async disablePlugin(pluginId: string): Promise<PluginStatus> {
+    this.requireKnown(pluginId);
     this.settings.setEnabled(pluginId, false);
     return this.registry.disable(pluginId);
+  }
+
+  /** Refuses an id no discovered library has, before anything (a settings file) is written for it. */
+  private requireKnown(pluginId: string): void {
+    if (!this.registry.get(pluginId)) throw new ControlError({ code: 'not_found', message: `no plugin with id ${pluginId}`, pluginId });
   }
 
   async reloadPlugin(pluginId: string): Promise<PluginStatus> {
@@ -245,6 +267,7 @@ export class ControlPlane {
     for (const o of this.sources.values()) o.close();
     for (const o of this.lyricsOwners.values()) o.close();
     await this.registry.close();
+    fs.rmSync(this.shadowDir, { recursive: true, force: true });
     this.loop.close();
   }
 

@@ -10,6 +10,7 @@ import type { NativeOp, NativeStream, TakeResult } from '../plugins/instances.js
 import { registerNotifyListener } from '../plugins/host-callbacks.js';
 import { Status } from '../plugins/abi.js';
 import { ControlError } from './errors.js';
+import { PluginResultTooLarge } from '../plugins/errors.js';
 
 export type OpOutcome = 'completed' | 'failed' | 'timeout' | 'cancelled';
 
@@ -31,6 +32,8 @@ export interface RunOpOptions<T> {
   onOutcome?: (outcome: OpOutcome) => void;
   /** Called once, right after the op was destroyed. */
   onDestroyed?: () => void;
+  /** A JSON result longer than this is refused by its length, before it is copied. */
+  maxResultBytes?: number;
 }
 
 const FIRST_POLL_MS = 2;
@@ -124,8 +127,12 @@ class OpWatcher<T> implements RunningOp<T> {
         result = this.take();
       } catch (err) {
         // The caller refused the result (malformed or oversized JSON): a failure of its own kind.
-        if (err instanceof ControlError) {
-          this.settle('failed', () => this.reject(err));
+        const refusal =
+          err instanceof PluginResultTooLarge
+            ? new ControlError({ code: 'result_too_large', message: `${this.opts.opName} returned ${err.bytes} bytes (limit ${err.limit})`, pluginId: this.opts.pluginId, op: this.opts.opName })
+            : err;
+        if (refusal instanceof ControlError) {
+          this.settle('failed', () => this.reject(refusal));
           this.destroy();
           return;
         }
@@ -164,7 +171,7 @@ class OpWatcher<T> implements RunningOp<T> {
       const r = this.op.takeStream();
       return r.ok ? { ok: true, value: this.opts.accept({ kind: 'stream', stream: r.value.stream, meta: r.value.meta }) } : r;
     }
-    const r = this.op.takeJson();
+    const r = this.op.takeJson(this.opts.maxResultBytes);
     return r.ok ? { ok: true, value: this.opts.accept({ kind: 'json', json: r.value }) } : r;
   }
 

@@ -289,6 +289,7 @@ export abstract class CatalogOwner<I extends CatalogInstance> {
       accept: (r) => job.accept(r, slot),
       pluginId: this.pluginId,
       opName: job.opName,
+      maxResultBytes: this.deps.config.maxResultBytes,
       onOutcome: (outcome) => this.deps.counters.record(this.pluginId, job.opName, outcome),
       onDestroyed: () => {
         if (running) slot.ops.delete(running);

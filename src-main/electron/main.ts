@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, globalShortcut, ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, net, protocol, screen, session } from 'electron';
 import { AppCore } from '../app-core.js';
 import { appPaths, repoRoot } from '../app-paths.js';
+import { rendererFile } from '../shell/renderer-files.js';
 import { utilityAudioProcess } from './audio-spawner.js';
 import { registerContractOnIpc } from './ipc-bridge.js';
 import { loadWindowState, MIN_SIZE, saveWindowState } from './window-state.js';
@@ -60,9 +61,11 @@ function serveRenderer(): void {
   protocol.handle(SCHEME, async (request) => {
     const url = new URL(request.url);
     if (url.host !== 'app') return new Response('not found', { status: 404 });
-    const rel = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
-    const file = path.resolve(rendererDir, `.${rel}`);
-    if (!file.startsWith(rendererDir + path.sep) || !fs.existsSync(file)) return new Response('not found', { status: 404 });
+    // A malformed path (bad percent-encoding, NUL) is a status, never a throw.
+    const found = rendererFile(rendererDir, url.pathname);
+    if (!found.ok) return new Response('not found', { status: found.status });
+    const file = found.file;
+    if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) return new Response('not found', { status: 404 });
     const res = await net.fetch(pathToFileURL(file).toString());
     const headers = new Headers(res.headers);
     headers.set('Content-Security-Policy', CSP);

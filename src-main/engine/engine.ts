@@ -30,6 +30,7 @@ import type {
 import type { DeviceList, FromAudio, SinkPluginRef } from '../audio/protocol.js';
 import { AudioHost, type AudioSpawner } from './audio-host.js';
 import { Command, Ctl32, Ctl64, PcmRing } from '../plugins/host-lib.js';
+import { checkLocalTrackFile } from './local-file.js';
 import type { NewTrack, PlayerEngine, PlayerEngineEvents, TrackUpdate } from './player-engine.js';
 import { PlayQueue } from './play-queue.js';
 import { runnableEntry } from './runnable.js';
@@ -96,6 +97,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   /** The token the worker decodes and the one it has queued next. */
   private decodeToken: number | null = null;
   private preloaded: { token: number; entryId: string } | null = null;
+  /** The token the worker last ran dry after: a next track still opening for it is still wanted. */
+  private ranDryAfter: number | null = null;
   private idleAt: number | null = null;
   private loadSeq = 0;
   private positionMs = 0;
@@ -522,6 +525,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   private async workerTrack(t: TokenInfo, entry: TrackInfo): Promise<WorkerTrack> {
     const src = entry.source;
     if (src.kind === 'file') {
+      await checkLocalTrackFile(src.path);
       const ext = extOf(src.path);
       return { token: t.token, source: { kind: 'file', path: src.path }, ext, decoders: this.decodersFor(ext) };
     }
@@ -620,6 +624,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       return { kind: 'failed' };
     }
     if (!stillWanted() || this.preloaded?.token !== t.token) {
+      // Not on its way any more: the end-of-queue check must not wait for it.
+      if (this.preloaded?.token === t.token) this.preloaded = null;
       this.releaseToken(t.token);
       this.tokens.delete(t.token);
       return { kind: 'overtaken' };
@@ -653,11 +659,14 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     if (entry) this.emitEvent({ type: 'track-error', track: entry, code, message });
   }
 
-  /** Queues the track after the one being decoded, for a gapless join. */
-  private async preloadNext(): Promise<void> {
+  /**
+   * Queues the track after the one being decoded, for a gapless join. One that fails to open
+   * (a missing file, a FIFO) is reported and passed over for the one after it (`afterEntryId`).
+   */
+  private async preloadNext(afterEntryId?: string, attempts = 0): Promise<void> {
     const decoding = this.decodeToken !== null ? this.tokens.get(this.decodeToken) : null;
     if (!decoding) return;
-    const from = this.q.indexOf(decoding.entryId);
+    const from = this.q.indexOf(afterEntryId ?? decoding.entryId);
     const i = from >= 0 ? this.q.following(from, false) : null;
     const entry = i !== null ? this.q.at(i) : undefined;
     if (this.preloaded && entry && this.preloaded.entryId === entry.id) return;
@@ -668,8 +677,13 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       this.preloaded = null;
       return;
     }
-    const r = await this.openNext(entry, () => seq === this.loadSeq && forToken === this.decodeToken);
+    // A worker that ran dry while the next track was opening (a file check, a slow stream open)
+    // continues with it when it arrives.
+    const stillWanted = (): boolean =>
+      seq === this.loadSeq && (forToken === this.decodeToken || (this.decodeToken === null && this.ranDryAfter === forToken));
+    const r = await this.openNext(entry, stillWanted);
     if (r.kind === 'ready') this.postWorker({ type: 'next', track: r.track });
+    else if (r.kind === 'failed' && stillWanted() && attempts + 1 < this.q.length) void this.preloadNext(entry.id, attempts + 1);
   }
 
   private refreshPreload(): void {
@@ -731,6 +745,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
         if (!this.markers.some((x) => x.token === m.token) && this.preloaded?.token !== m.token) this.tokens.delete(m.token);
         return;
       case 'idle': {
+        this.ranDryAfter = this.decodeToken;
         this.decodeToken = null;
         this.idleAt = m.ringIndex;
         const errored = this.lastErrorEntryId;

@@ -27,6 +27,21 @@ export class PluginLoadError extends Error {
   }
 }
 
+/**
+ * A plugin returned a string longer than the host accepts. It is refused by its length, before a
+ * byte of it is copied: decoding 600 MB into a JS string costs gigabytes (and segfaults past V8's
+ * string limit), which no result is worth.
+ */
+export class PluginResultTooLarge extends Error {
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`the plugin returned ${bytes} bytes (limit ${limit})`);
+    this.name = 'PluginResultTooLarge';
+  }
+}
+
 /** A failed call into a plugin: the ABI status code, its name and the plugin's message. */
 export class PluginCallError extends Error {
   constructor(

@@ -143,7 +143,8 @@ export function openFileStream(file: string): FileStream {
   const out: { handle: bigint | null; io: bigint | null } = { handle: null, io: null };
   const status = host().fileOpen(file, out) as number;
   if (status !== 0 || !out.handle || !out.io) {
-    const err = new Error(status === 11 ? `no such file: ${file}` : `cannot open ${file} (status ${status})`) as Error & { status: number };
+    const why = status === 11 ? `no such file: ${file}` : status === 2 ? `not a regular file: ${file}` : `cannot open ${file} (status ${status})`;
+    const err = new Error(why) as Error & { status: number };
     err.status = status;
     throw err;
   }

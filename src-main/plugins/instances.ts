@@ -106,12 +106,13 @@ export class NativeOp {
     this.vt.setNotifier(this.handle, fn, userData);
   }
 
-  takeJson(): TakeResult<string> {
+  /** Takes the JSON result; one over `maxBytes` throws PluginResultTooLarge, unread. */
+  takeJson(maxBytes?: number): TakeResult<string> {
     if (!this.vt.takeJson) return { ok: false, status: Status.UNSUPPORTED, statusName: 'unsupported', message: 'take_json is NULL' };
     this.taken = true;
     const out = strOut();
     const status = this.vt.takeJson(this.handle, out) as number;
-    const text = this.gen.takeString(out as RawStr);
+    const text = this.gen.takeString(out as RawStr, maxBytes);
     if (status !== Status.OK) return { ok: false, status, statusName: statusName(status), message: text };
     return { ok: true, value: text };
   }

@@ -22,7 +22,7 @@ import {
   StHost,
   StModule,
 } from './abi.js';
-import { PluginLoadError } from './errors.js';
+import { PluginLoadError, PluginResultTooLarge } from './errors.js';
 import { checkLibraryFile } from './library-file.js';
 import { registerLogSink, type LogSink } from './host-callbacks.js';
 
@@ -117,6 +117,9 @@ function parseMetadata(text: string, file: string): PluginMetadata {
   };
 }
 
+/** The most any plugin string may hold (JSON results, state, metadata); callers may ask for less. */
+export const MAX_PLUGIN_STRING_BYTES = 64 << 20;
+
 /** Copies `file` into `shadowDir` under a unique name and returns the copy's path. */
 function makeShadowCopy(file: string, shadowDir: string, leaseId: number): string {
   fs.mkdirSync(shadowDir, { recursive: true });
@@ -184,10 +187,19 @@ export class PluginGeneration {
     return value;
   }
 
-  /** Reads a plugin-returned string and frees it through the module's free_mem. */
-  takeString(raw: RawStr): string {
+  /**
+   * Reads a plugin-returned string and frees it through the module's free_mem. A string over
+   * `maxBytes` is freed unread and refused (PluginResultTooLarge).
+   */
+  takeString(raw: RawStr, maxBytes = MAX_PLUGIN_STRING_BYTES): string {
+    const owned = raw.ptr !== null && raw.ptr !== 0n;
+    const len = Number(raw.len);
+    if (owned && len > maxBytes) {
+      this.freeFn(raw.ptr);
+      throw new PluginResultTooLarge(len, maxBytes);
+    }
     const text = readStr(raw);
-    if (raw.ptr !== null && raw.ptr !== 0n) this.freeFn(raw.ptr);
+    if (owned) this.freeFn(raw.ptr);
     return text;
   }
 

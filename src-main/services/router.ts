@@ -21,7 +21,7 @@ import { RpcError } from '../../src-shared/rpc-error.js';
 import { validate } from '../../src-shared/schema.js';
 import type { CallReply } from '../../src-shared/wire.js';
 import { ControlError } from '../control/errors.js';
-import { PluginCallError, PluginLoadError } from '../plugins/errors.js';
+import { PluginCallError, PluginLoadError, PluginResultTooLarge } from '../plugins/errors.js';
 
 export interface CallContext {
   /** Aborted when the caller cancels or disconnects. */
@@ -42,6 +42,7 @@ export function toRpcError(err: unknown): RpcError {
     const notFound = /^no plugin with id/.test(err.message);
     return new RpcError({ code: notFound ? 'not_found' : 'plugin_error', message: err.message, status: err.code });
   }
+  if (err instanceof PluginResultTooLarge) return new RpcError({ code: 'result_too_large', message: err.message });
   if (err instanceof PluginCallError) {
     return new RpcError({ code: 'plugin_error', message: err.message, status: err.statusName, op: err.call });
   }

@@ -105,7 +105,8 @@ if (!values['no-open'] && !headless) {
   if (chromium) {
     const profile = path.join(paths.home, 'browser-profile');
     fs.mkdirSync(profile, { recursive: true });
-    const args = [`--app=${shell.url}`, `--user-data-dir=${profile}`, '--no-first-run', '--no-default-browser-check', '--window-size=1200,800'];
+    // A one-time code, not the token: Chromium's command line is readable by every local user.
+    const args = [`--app=${shell.launchUrl()}`, `--user-data-dir=${profile}`, '--no-first-run', '--no-default-browser-check', '--window-size=1200,800'];
     // Chromium refuses to run as root without this (containers, CI images).
     if (process.getuid?.() === 0) args.push('--no-sandbox');
     const child = spawn(chromium, args, { detached: true, stdio: 'ignore' });

@@ -1,9 +1,13 @@
 /* test_file_io.c — the host's file stream table: read, short reads at the end, seek whence,
- * tell, size, and the errors for missing files and directories. */
+ * tell, size, and the errors for missing files, directories, FIFOs, sockets and device nodes
+ * (refused at once: a FIFO must not park the caller in open()). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "st_host.h"
@@ -49,7 +53,26 @@ int main(void) {
 
   CHECK_EQ_INT(st_host_file_open("/tmp/st-host-io-does-not-exist", &s), ST_ERR_NOT_FOUND);
   CHECK(s.handle == NULL);
-  CHECK_EQ_INT(st_host_file_open("/tmp", &s), ST_ERR_IO);
+  CHECK_EQ_INT(st_host_file_open("/tmp", &s), ST_ERR_UNSUPPORTED);
+  CHECK_EQ_INT(st_host_file_open("/dev/null", &s), ST_ERR_UNSUPPORTED);
+  CHECK(s.handle == NULL);
+
+  /* A FIFO nobody writes to: a blocking open would never return (this test would hang). */
+  char fifo[64];
+  snprintf(fifo, sizeof fifo, "%s.fifo", path);
+  CHECK_EQ_INT(mkfifo(fifo, 0600), 0);
+  CHECK_EQ_INT(st_host_file_open(fifo, &s), ST_ERR_UNSUPPORTED);
+  unlink(fifo);
+
+  char sock_path[64];
+  snprintf(sock_path, sizeof sock_path, "%s.sock", path);
+  int sock = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  strncpy(addr.sun_path, sock_path, sizeof addr.sun_path - 1);
+  CHECK_EQ_INT(bind(sock, (struct sockaddr *)&addr, sizeof addr), 0);
+  CHECK_EQ_INT(st_host_file_open(sock_path, &s), ST_ERR_UNSUPPORTED);
+  close(sock);
+  unlink(sock_path);
   unlink(path);
   if (st_test_failures) fprintf(stderr, "%d failure(s)\n", st_test_failures);
   return st_test_failures ? 1 : 0;

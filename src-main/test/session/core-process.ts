@@ -59,7 +59,8 @@ export interface CoreClient {
 /** Connects as the page would (its origin, its token). */
 export async function connect(url: string): Promise<CoreClient> {
   const u = new URL(url);
-  const token = /token=([^&]+)/.exec(u.hash)![1]!;
+  // The launch address carries the token as ?key= (older ones as #token=).
+  const token = u.searchParams.get('key') ?? /token=([^&]+)/.exec(u.hash)![1]!;
   const ws = new WebSocket(`ws://${u.host}/rpc?token=${token}`, { origin: u.origin });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
