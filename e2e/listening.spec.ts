@@ -2,13 +2,14 @@
 // folder covers, a damaged file, no lyrics anywhere, the online provider offline) goes into the
 // queue with tags, covers and durations on every row; playing shows cover, title and
 // "artist — album" in the bar, the window title and the media session; the EQ keeps its values;
-// then the player restarts and everything is back, and an old page says so instead of retrying.
+// the layout holds from 480 px; then the player restarts and everything is back, and an old page
+// says so instead of retrying; closing the window stops it unless it keeps playing.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type BrowserContext, expect, type Page, test } from '@playwright/test';
-import { repoRoot, screenshot, startBrowserShell } from './support/app.js';
+import { screenshot, startBrowserShell } from './support/app.js';
 
 // One story: a failed step leaves the rest pointless.
 test.describe.configure({ mode: 'serial' });
@@ -63,7 +64,7 @@ test.beforeAll(async ({ browser }) => {
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'stellatune-e2e-listen-'));
   media = path.join(home, 'Music');
   makeMedia();
-  env = { ...process.env, STELLATUNE_HOME: home, CI: process.env.CI ?? '1', DBUS_SESSION_BUS_ADDRESS: '' };
+  env = { ...process.env, STELLATUNE_HOME: home, CI: process.env.CI ?? '1', DBUS_SESSION_BUS_ADDRESS: '', STELLATUNE_WINDOW_GRACE_MS: '1500' };
   context = await browser.newContext({ viewport: { width: 1200, height: 800 }, colorScheme: 'dark' });
   page = await context.newPage();
   page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
@@ -76,6 +77,45 @@ test.afterAll(async () => {
   await stopCore('SIGKILL');
   fs.rmSync(home, { recursive: true, force: true });
 });
+
+/** Geometry of the now-playing bar and the queue, measured in one go in the page. */
+function measure(): Record<string, unknown> {
+  const q = (sel: string): HTMLElement | null => document.querySelector(sel);
+  const rect = (el: Element | null): { x: number; y: number; w: number; h: number } | null => {
+    if (!el) return null;
+    const r = el.getBoundingClientRect();
+    return { x: r.x, y: r.y, w: r.width, h: r.height };
+  };
+  const vw = document.documentElement.clientWidth;
+  const bar = q('[data-testid=now-playing]')!;
+  const inBar = (sel: string): HTMLElement | null => bar.querySelector(sel);
+  const whole = (el: HTMLElement | null): boolean => {
+    const r = rect(el);
+    return !!el && !!r && r.w > 0 && el.scrollWidth <= el.clientWidth + 1 && r.x >= 0 && r.x + r.w <= vw + 0.5;
+  };
+  const overlap = (a: Element | null, b: Element | null): boolean => {
+    const x = rect(a);
+    const y = rect(b);
+    return !!x && !!y && x.x < y.x + y.w && y.x < x.x + x.w && x.y < y.y + y.h && y.y < x.y + x.h;
+  };
+  const controls = ['[data-testid=play-pause]', '[data-testid=seek]', '[data-testid=position-time]', '[data-testid=duration-time]', '[aria-label=Previous]', '[aria-label=Next]', '[aria-label=Shuffle]', 'input[aria-label=Volume]', '[data-testid=format-badge]'];
+  const duration = q('[data-testid=queue-duration]');
+  const dr = rect(duration);
+  return {
+    scrollWidth: document.documentElement.scrollWidth,
+    notWhole: controls.filter((sel) => !whole(inBar(sel))),
+    titleWidth: rect(inBar('[data-testid=np-title]'))?.w ?? 0,
+    overlaps: [
+      ['np-title', 'play-pause'],
+      ['np-title', 'seek'],
+      ['format-badge', 'play-pause'],
+      ['format-badge', 'position-time'],
+    ]
+      .filter(([a, b]) => overlap(inBar(`[data-testid=${a}]`), inBar(`[data-testid=${b}]`)))
+      .map((p) => p.join('/')),
+    queueDurationInView: !!dr && dr.w > 0 && dr.x + dr.w <= vw,
+  };
+}
 
 async function addFolder(dir: string): Promise<void> {
   await page.getByTestId('open-files').click();
@@ -132,6 +172,23 @@ test('playing shows cover, title and artist — album; the window title and the 
   expect(ms!.art[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/covers\/[0-9a-f]{40}\.png\?k=/);
   await screenshot(page, 'listening-now-playing');
 });
+
+// From 480 px wide up nothing in the now-playing bar is cut off or overlaps, the format badge is
+// whole, the queue keeps its durations in view, and the window never scrolls sideways.
+for (const width of [480, 800, 1200]) {
+  test(`the layout holds at ${width} px`, async () => {
+    await page.setViewportSize({ width, height: width === 480 ? 720 : 800 });
+    await expect(page.getByTestId('format-badge')).toBeVisible();
+    const m = await page.evaluate(measure);
+    expect(m).toEqual({ scrollWidth: width, notWhole: [], titleWidth: expect.any(Number), overlaps: [], queueDurationInView: true });
+    expect(m.titleWidth).toBeGreaterThan(60);
+    await screenshot(page, `layout-${width}`);
+    await page.getByTestId('nav-output').click();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+    await screenshot(page, `layout-${width}-output`);
+    await page.getByTestId('nav-queue').click();
+  });
+}
 
 test('no lyrics anywhere: "No lyrics found", and the offline provider is a quiet note', async () => {
   await page.getByTestId('nav-lyrics').click();
@@ -244,7 +301,7 @@ test('closing the window stops the player, unless it keeps playing in the backgr
   await expect(page.getByTestId('keep-playing')).toBeChecked();
   const url = core!.url;
   await page.close();
-  await new Promise((r) => setTimeout(r, 5500));
+  await new Promise((r) => setTimeout(r, 2500));
   expect(core!.proc.exitCode).toBeNull();
   page = await context.newPage();
   await page.goto(url);
@@ -261,5 +318,4 @@ test('closing the window stops the player, unless it keeps playing in the backgr
   // And it saved the session on the way out.
   const saved = JSON.parse(fs.readFileSync(path.join(home, 'session', 'player.json'), 'utf8')) as { settings: { keepPlayingInBackground: boolean } };
   expect(saved.settings.keepPlayingInBackground).toBe(false);
-  void repoRoot;
 });

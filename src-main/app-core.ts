@@ -136,9 +136,13 @@ export class AppCore {
       engine = new DetachedEngine(reason);
     } else {
       try {
-        // The output of the last run, unless the caller names one.
-        const output = session?.savedOutput;
-        engine = await createPlayerEngine({ control, paths, ...(output ? { output } : {}), ...opts.engine });
+        engine = await createPlayerEngine({ control, paths, ...opts.engine });
+        // The output of the last run, unless the caller names one; gone (a device unplugged, a
+        // plugin removed), the default stays.
+        const saved = session?.savedOutput;
+        if (saved && !opts.engine?.output) {
+          await engine.setOutput(saved).catch((err: Error) => opts.log?.(`the output of the last run is not available (${err.message}); using the default`));
+        }
       } catch (err) {
         reason = (err as Error).message;
         opts.log?.(`playback engine unavailable: ${reason}`);

@@ -61,6 +61,8 @@ const shellOptions = {
   coversDir: path.join(paths.home, 'covers'),
   log,
   // Closing the player's window ends the player, unless the listener asked to keep it playing.
+  // STELLATUNE_WINDOW_GRACE_MS: how long a reload may take (tests shorten it).
+  idleGraceMs: Number(process.env.STELLATUNE_WINDOW_GRACE_MS) || 4000,
   onNoWindows: () => {
     if (core.session?.settings.keepPlayingInBackground) {
       log('the window closed; playing on in the background (open the address above to come back)');

@@ -109,7 +109,7 @@ describe('resume after a restart', () => {
 
   it('survives SIGKILL at any moment: the session parses and at most 2 s of position are lost', async () => {
     await client!.call('player', 'setShuffle', { on: false });
-    for (let round = 0; round < 5; round++) {
+    for (let round = 0; round < 3; round++) {
       if ((await status()).state !== 'playing') {
         await client!.call('player', 'resume');
         await waitFor('playing', async () => (await status()).state === 'playing');

@@ -41,14 +41,17 @@ describe('session files', () => {
       import path from 'node:path';
       const dir = ${JSON.stringify(dir)};
       const tracks = Array.from({ length: 2000 }, (_, i) => ({ source: { kind: 'file', path: '/music/Ådalen/' + i + '.flac' }, title: 'Spår ' + i + ' — 月', artist: 'Ådalen', album: 'Nattljus', durationMs: 180000 + i }));
-      process.stdout.write('ready\\n');
-      for (let seq = 0; ; seq++) {
+      const base = Number(process.argv[1]);
+      for (let seq = base; ; seq++) {
         writeJsonAtomic(path.join(dir, 'queue.json'), { version: ${SESSION_VERSION}, savedAt: seq, tracks });
         writeJsonAtomic(path.join(dir, 'player.json'), { version: ${SESSION_VERSION}, savedAt: seq, index: seq % 2000, positionMs: seq, volume: 0.5 });
+        // Killed from the second write on, so every kill lands in the middle of the writing.
+        if (seq === base) process.stdout.write('ready\\n');
       }`;
     let lastSeq = -1;
-    for (let round = 0; round < 12; round++) {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let progressed = 0;
+    for (let round = 0; round < 8; round++) {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script, String(lastSeq + 1)], { stdio: ['ignore', 'pipe', 'inherit'] });
       await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
       await new Promise((r) => setTimeout(r, 40 + Math.random() * 160));
       child.kill('SIGKILL');
@@ -59,11 +62,15 @@ describe('session files', () => {
       expect(s.queue?.tracks).toHaveLength(2000);
       expect(s.queue?.tracks[1999]).toEqual({ source: { kind: 'file', path: '/music/Ådalen/1999.flac' }, title: 'Spår 1999 — 月', artist: 'Ådalen', album: 'Nattljus', durationMs: 181999 });
       expect(s.player?.volume).toBe(0.5);
+      // Never older than what the last round left.
+      expect(s.player!.savedAt).toBeGreaterThan(lastSeq);
+      if (s.player!.savedAt > lastSeq + 1) progressed++;
       lastSeq = s.player!.savedAt;
       // Leftover temporary files are not what the reader reads.
       for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'))) fs.rmSync(path.join(dir, f));
     }
-    expect(lastSeq).toBeGreaterThan(0);
+    // The writer got past its first pair of writes in most rounds (the kills hit a busy writer).
+    expect(progressed).toBeGreaterThan(0);
   }, 60_000);
 
   it('read as a fresh start when damaged, and drop entries that make no sense', () => {
