@@ -269,7 +269,7 @@ test('after a restart everything is back, and the old page says the player was r
 
   const fresh = await context.newPage();
   await fresh.goto(url);
-  await expect(fresh.getByRole('heading', { name: 'Lyrics' })).toBeVisible();
+  await expect(fresh.getByRole('heading', { name: 'Lyrics', exact: true })).toBeVisible();
   await expect(fresh.getByTestId('np-title')).toHaveText('Första ljuset');
   await expect(fresh.getByTestId('np-sub')).toHaveText('Ådalen — Nattljus');
   const sec = Number(((await fresh.getByTestId('position-time').textContent()) ?? '').split(':')[1]);

@@ -62,7 +62,7 @@ const shellOptions = {
   log,
   // Closing the player's window ends the player, unless the listener asked to keep it playing.
   // STELLATUNE_WINDOW_GRACE_MS: how long a reload may take (tests shorten it).
-  idleGraceMs: Number(process.env.STELLATUNE_WINDOW_GRACE_MS) || 4000,
+  idleGraceMs: Number(process.env.STELLATUNE_WINDOW_GRACE_MS) || 10_000,
   onNoWindows: () => {
     if (core.session?.settings.keepPlayingInBackground) {
       log('the window closed; playing on in the background (open the address above to come back)');

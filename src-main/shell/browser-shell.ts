@@ -15,6 +15,7 @@ import { validate } from '../../src-shared/schema.js';
 import { rendererFile } from './renderer-files.js';
 import { clientMessage, LAUNCH_CHECK_PATH, RPC_PATH, type ServerMessage } from '../../src-shared/wire.js';
 import type { AppCore } from '../app-core.js';
+import { COVER_FILE_NAME, coverMime } from '../services/cover-files.js';
 
 export interface BrowserShellOptions {
   core: AppCore;
@@ -36,9 +37,6 @@ export interface BrowserShellOptions {
   idleGraceMs?: number;
 }
 
-/** Cover files are named by content hash; only such names are served. */
-const COVER_NAME = /^[0-9a-f]{40}\.(jpg|png|webp|gif)$/;
-const COVER_MIME: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif' };
 
 /** A key tying a cover URL to this launch's token, so a cover URL works without the session
  * cookie (the OS media widgets, MPRIS clients) and no other local page can make one up. */
@@ -50,7 +48,7 @@ function coverKey(token: string, name: string): string {
 export function coverUrlFor(token: string): (coverFile: string) => string | undefined {
   return (coverFile) => {
     const name = path.basename(coverFile);
-    return COVER_NAME.test(name) ? `/covers/${name}?k=${coverKey(token, name)}` : undefined;
+    return COVER_FILE_NAME.test(name) ? `/covers/${name}?k=${coverKey(token, name)}` : undefined;
   };
 }
 
@@ -276,7 +274,7 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
   };
 
   const serveCover = (name: string, key: string, req: http.IncomingMessage, res: http.ServerResponse): void => {
-    if (!opts.coversDir || !COVER_NAME.test(name) || !sameToken(key, coverKey(token, name))) {
+    if (!opts.coversDir || !COVER_FILE_NAME.test(name) || !sameToken(key, coverKey(token, name))) {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
       return;
     }
@@ -288,7 +286,7 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
       }
       // Content-addressed: a name never changes its bytes.
       res.writeHead(200, {
-        'Content-Type': COVER_MIME[name.split('.').pop() ?? ''] ?? 'application/octet-stream',
+        'Content-Type': coverMime(name),
         'Content-Length': st.size,
         'Cache-Control': 'private, max-age=31536000, immutable',
         'X-Content-Type-Options': 'nosniff',
@@ -328,7 +326,7 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
       idleTimer = setTimeout(() => {
         idleTimer = null;
         if (sockets.size === 0) opts.onNoWindows?.();
-      }, opts.idleGraceMs ?? 4000);
+      }, opts.idleGraceMs ?? 10_000);
       idleTimer.unref();
     }
   };

@@ -135,4 +135,23 @@ describe('resume after a restart', () => {
       expect(back.positionMs).toBeLessThanOrEqual(heard + 500);
     }
   }, 120_000);
+
+  it('starts fresh from a damaged queue file, and keeps the default output when the saved one is gone', async () => {
+    core!.proc.kill('SIGKILL');
+    await exited(core!.proc);
+    client!.close();
+    const dir = path.join(home, 'session');
+    fs.writeFileSync(path.join(dir, 'queue.json'), '{"version":1,"tracks":[{"source":');
+    const player = JSON.parse(fs.readFileSync(path.join(dir, 'player.json'), 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(path.join(dir, 'player.json'), JSON.stringify({ ...player, output: { kind: 'plugin', pluginId: 'dev.example.gone', typeId: 'sink', target: {} } }));
+    await boot();
+    const st = await status();
+    expect(st).toMatchObject({ state: 'stopped', current: null, volume: player.volume, output: { kind: 'portaudio' } });
+    expect((await client!.call<QueueSnapshot>('queue', 'get')).tracks).toEqual([]);
+    expect(core!.log()).toMatch(/ignoring a damaged queue\.json/);
+    expect(core!.log()).toMatch(/the output of the last run is not available/);
+    // It still plays.
+    await client!.call('queue', 'add', { tracks: [{ source: { kind: 'file', path: path.join(media, '01.flac') }, title: 'one' }], play: true });
+    await waitFor('playing', async () => (await status()).state === 'playing');
+  }, 60_000);
 });
