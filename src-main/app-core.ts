@@ -198,7 +198,7 @@ export class AppCore {
 
   async close(): Promise<void> {
     // The session first: what is written now is what the next start finds.
-    this.session?.close();
+    await this.session?.close();
     await this.mpris?.close();
     await this.tags?.close();
     this.unrelay();

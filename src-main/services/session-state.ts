@@ -4,8 +4,8 @@
 //
 // Two small JSON files in <home>/session/: `queue.json` (rewritten when the queue changes,
 // debounced) and `player.json` (everything else; rewritten when the status changes and every
-// second while playing, so a crash loses at most ~1 s of position). Each is written to a
-// temporary file, fsynced and renamed over the old one: whatever moment the process dies, the
+// second while playing, so a crash loses at most ~1 s of position). Each is written in the
+// background to a temporary file, fsynced and renamed over the old one: whatever moment the process dies, the
 // file on disk is the old one or the new one, never a mix. The current entry is named by index
 // and by source, so a player.json newer than queue.json still finds it.
 import fs from 'node:fs';
@@ -54,17 +54,63 @@ export interface SavedSession {
   player: SavedPlayer | null;
 }
 
-/** Writes `value` as JSON to `file` atomically (temp file, fsync, rename). */
-export function writeJsonAtomic(file: string, value: unknown): void {
+/** Writes `value` as JSON to `file` atomically (temp file, fsync, rename), off the event loop
+ * (the libuv pool does the write and the fsync). */
+export async function writeJsonAtomicAsync(file: string, value: unknown): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
+  const fh = await fs.promises.open(tmp, 'w');
   try {
-    fs.writeSync(fd, JSON.stringify(value));
-    fs.fsyncSync(fd);
+    await fh.writeFile(JSON.stringify(value));
+    await fh.sync();
   } finally {
-    fs.closeSync(fd);
+    await fh.close();
   }
-  fs.renameSync(tmp, file);
+  await fs.promises.rename(tmp, file);
+}
+
+/**
+ * One session file written in the background: one write at a time (they share the temp name),
+ * and a value saved while one is under way is written right after it (only the newest).
+ */
+class BackgroundFile {
+  private writing = false;
+  private next: (() => unknown) | null = null;
+
+  constructor(
+    private readonly file: string,
+    private readonly log: (m: string) => void,
+  ) {}
+
+  /** `make` is called when the write starts, so it captures the newest state. */
+  save(make: () => unknown): void {
+    this.next = make;
+    if (!this.writing) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    while (this.next) {
+      const make = this.next;
+      this.next = null;
+      try {
+        await writeJsonAtomicAsync(this.file, make());
+      } catch (err) {
+        this.log(`could not save the session (${path.basename(this.file)}): ${(err as Error).message}`);
+      }
+    }
+    this.writing = false;
+  }
+
+  /** The last write (shutdown): after the one under way, so an older value cannot land on top. */
+  async saveLast(value: unknown): Promise<void> {
+    this.next = null;
+    while (this.writing) await new Promise((r) => setTimeout(r, 5));
+    try {
+      await writeJsonAtomicAsync(this.file, value);
+    } catch (err) {
+      this.log(`could not save the session (${path.basename(this.file)}): ${(err as Error).message}`);
+    }
+  }
 }
 
 function readJson(file: string, log: (m: string) => void): unknown {
@@ -183,6 +229,8 @@ export class SessionState {
   private ui: SessionUi = { view: null, volumeBeforeMute: null };
   private settingsValue: SessionSettings = { keepPlayingInBackground: false };
   private readonly onEvent = (e: PlayerEvent): void => this.onEngineEvent(e);
+  private readonly queueFile: BackgroundFile;
+  private readonly playerFile: BackgroundFile;
   /** The session as found at start (before anything was restored). */
   readonly saved: SavedSession;
   private closed = false;
@@ -194,6 +242,8 @@ export class SessionState {
     this.positionEveryMs = opts.positionEveryMs ?? 1000;
     fs.mkdirSync(this.dir, { recursive: true });
     this.saved = readSession(this.dir, this.log);
+    this.queueFile = new BackgroundFile(path.join(this.dir, 'queue.json'), this.log);
+    this.playerFile = new BackgroundFile(path.join(this.dir, 'player.json'), this.log);
     if (this.saved.player) {
       this.ui = { ...this.saved.player.ui };
       this.settingsValue = { ...this.saved.player.settings };
@@ -270,16 +320,24 @@ export class SessionState {
     }, delayMs);
   }
 
+  private queueValue(): SavedQueue | null {
+    if (!this.engine) return null;
+    return { version: SESSION_VERSION, savedAt: Date.now(), tracks: this.engine.queue().tracks.map(stripEntry) };
+  }
+
   private writeQueue(): void {
-    if (!this.engine) return;
-    const tracks = this.engine.queue().tracks.map(stripEntry);
-    this.write('queue.json', { version: SESSION_VERSION, savedAt: Date.now(), tracks } satisfies SavedQueue);
+    if (this.engine) this.queueFile.save(() => this.queueValue());
   }
 
   private writePlayer(): void {
     if (!this.engine) return;
-    const st: PlayerStatus = this.engine.status();
     this.lastPlayerWrite = Date.now();
+    this.playerFile.save(() => this.playerValue());
+  }
+
+  private playerValue(): SavedPlayer | null {
+    if (!this.engine) return null;
+    const st: PlayerStatus = this.engine.status();
     const saved: SavedPlayer = {
       version: SESSION_VERSION,
       savedAt: Date.now(),
@@ -294,27 +352,19 @@ export class SessionState {
       ui: this.ui,
       settings: this.settingsValue,
     };
-    this.write('player.json', saved);
+    return saved;
   }
 
-  private write(name: string, value: unknown): void {
-    try {
-      writeJsonAtomic(path.join(this.dir, name), value);
-    } catch (err) {
-      this.log(`could not save the session (${name}): ${(err as Error).message}`);
-    }
-  }
-
-  /** Writes everything now (a clean shutdown) and stops following the engine. */
-  close(): void {
+  /** Writes everything once more (a clean shutdown) and stops following the engine. */
+  async close(): Promise<void> {
     if (this.closed) return;
+    this.closed = true;
     if (this.queueTimer) clearTimeout(this.queueTimer);
     if (this.playerTimer) clearTimeout(this.playerTimer);
     this.queueTimer = this.playerTimer = null;
-    this.writeQueue();
-    this.writePlayer();
-    this.closed = true;
     this.engine?.off('event', this.onEvent);
+    if (!this.engine) return;
+    await Promise.all([this.queueFile.saveLast(this.queueValue()), this.playerFile.saveLast(this.playerValue())]);
   }
 }
 

@@ -7,11 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readSession, restoredIndex, SESSION_VERSION, type SavedPlayer, writeJsonAtomic } from '../../services/session-state.js';
+import { readSession, restoredIndex, SESSION_VERSION, type SavedPlayer } from '../../services/session-state.js';
 import { repoRoot } from '../paths.js';
 
 let dir: string;
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+const writeJson = (file: string, value: unknown): void => fs.writeFileSync(file, JSON.stringify(value));
 const fresh = (): string => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stellatune-session-')));
 
 const player = (over: Partial<SavedPlayer> = {}): SavedPlayer => ({
@@ -34,17 +35,17 @@ describe('session files', () => {
   it('are never torn by SIGKILL during a write', async () => {
     fresh();
     const mod = pathToFileURL(path.join(repoRoot, 'dist', 'src-main', 'services', 'session-state.js')).href;
-    // 2,000 tagged entries (~300 KB a write), rewritten as fast as the disk allows, with a
-    // sequence number in both files.
+    // 2,000 tagged entries (~300 KB a write), rewritten as fast as the disk allows (the
+    // background writer the core uses), with a sequence number in both files.
     const script = `
-      import { writeJsonAtomic } from ${JSON.stringify(mod)};
+      import { writeJsonAtomicAsync } from ${JSON.stringify(mod)};
       import path from 'node:path';
       const dir = ${JSON.stringify(dir)};
       const tracks = Array.from({ length: 2000 }, (_, i) => ({ source: { kind: 'file', path: '/music/Ådalen/' + i + '.flac' }, title: 'Spår ' + i + ' — 月', artist: 'Ådalen', album: 'Nattljus', durationMs: 180000 + i }));
       const base = Number(process.argv[1]);
       for (let seq = base; ; seq++) {
-        writeJsonAtomic(path.join(dir, 'queue.json'), { version: ${SESSION_VERSION}, savedAt: seq, tracks });
-        writeJsonAtomic(path.join(dir, 'player.json'), { version: ${SESSION_VERSION}, savedAt: seq, index: seq % 2000, positionMs: seq, volume: 0.5 });
+        await writeJsonAtomicAsync(path.join(dir, 'queue.json'), { version: ${SESSION_VERSION}, savedAt: seq, tracks });
+        await writeJsonAtomicAsync(path.join(dir, 'player.json'), { version: ${SESSION_VERSION}, savedAt: seq, index: seq % 2000, positionMs: seq, volume: 0.5 });
         // Killed from the second write on, so every kill lands in the middle of the writing.
         if (seq === base) process.stdout.write('ready\\n');
       }`;
@@ -81,11 +82,11 @@ describe('session files', () => {
     expect(readSession(dir, (m) => logs.push(m))).toEqual({ queue: null, player: null });
     expect(logs).toHaveLength(2);
 
-    writeJsonAtomic(path.join(dir, 'queue.json'), {
+    writeJson(path.join(dir, 'queue.json'), {
       version: 1,
       tracks: [{ source: { kind: 'file', path: '/a.flac' }, title: 'A', durationMs: -5 }, { source: { kind: 'smb', path: '/x' }, title: 'X' }, 'garbage', { source: { kind: 'file', path: '/b.flac' }, title: 'B', artist: 'Björk' }],
     });
-    writeJsonAtomic(path.join(dir, 'player.json'), { version: 1, index: 99, volume: 7, repeat: 'sometimes', output: { kind: 'portaudio', bufferFrames: 1e9, deviceId: 'x' }, ui: { view: 'x'.repeat(500) } });
+    writeJson(path.join(dir, 'player.json'), { version: 1, index: 99, volume: 7, repeat: 'sometimes', output: { kind: 'portaudio', bufferFrames: 1e9, deviceId: 'x' }, ui: { view: 'x'.repeat(500) } });
     const s = readSession(dir);
     expect(s.queue?.tracks).toEqual([
       { source: { kind: 'file', path: '/a.flac' }, title: 'A' },
@@ -93,7 +94,7 @@ describe('session files', () => {
     ]);
     expect(s.player).toMatchObject({ index: 99, volume: 1, repeat: 'off', output: { kind: 'portaudio', bufferFrames: 65536, deviceId: null }, ui: { view: null } });
     // Another version's files are not guessed at.
-    writeJsonAtomic(path.join(dir, 'queue.json'), { version: 2, tracks: [] });
+    writeJson(path.join(dir, 'queue.json'), { version: 2, tracks: [] });
     expect(readSession(dir).queue).toBeNull();
   });
 
