@@ -20,6 +20,9 @@ export interface QueueTagsOptions {
 }
 
 const BATCH = 32;
+/** Updates are patched into the queue at most this often: each patch sends the whole queue to
+ * the renderer, so 10,000 files added at once must not mean 300 queue events. */
+const FLUSH_MS = 250;
 
 export class QueueTags {
   private readonly worker: Worker;
@@ -30,6 +33,9 @@ export class QueueTags {
   private readonly coverFiles = new Map<string, string>();
   private readonly onEvent: (e: PlayerEvent) => void;
   private closed = false;
+  private updates: TrackUpdate[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+  private lastFlush = 0;
   /** Resolves whenever the worker has nothing left to do (tests, benchmarks). */
   private idleWaiters: (() => void)[] = [];
 
@@ -53,7 +59,7 @@ export class QueueTags {
 
   /** Resolves when every entry seen so far has been read. */
   idle(): Promise<void> {
-    if (this.inFlight === null && this.pending.length === 0) return Promise.resolve();
+    if (this.inFlight === null && this.pending.length === 0 && this.updates.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -78,7 +84,7 @@ export class QueueTags {
   private pump(): void {
     if (this.closed || this.inFlight !== null) return;
     if (this.pending.length === 0) {
-      for (const w of this.idleWaiters.splice(0)) w();
+      if (this.updates.length === 0) for (const w of this.idleWaiters.splice(0)) w();
       return;
     }
     this.batch = this.pending.splice(0, BATCH);
@@ -108,12 +114,28 @@ export class QueueTags {
       if (Object.keys(tags).length > 0) updates.push({ id: t.id, tags });
     });
     this.batch = [];
-    if (updates.length > 0 && !this.closed) this.opts.engine.queueUpdate(updates);
+    this.updates.push(...updates);
+    this.scheduleFlush();
     this.pump();
+  }
+
+  /** The first results go out at once (a few files added: no delay), later ones in bunches. */
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.updates.length === 0 || this.closed) return;
+    const wait = Math.max(0, this.lastFlush + FLUSH_MS - Date.now());
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      this.lastFlush = Date.now();
+      const updates = this.updates;
+      this.updates = [];
+      if (!this.closed) this.opts.engine.queueUpdate(updates);
+      if (this.inFlight === null && this.pending.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }, wait);
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
     this.opts.engine.off('event', this.onEvent);
     for (const w of this.idleWaiters.splice(0)) w();
     await this.worker.terminate();
