@@ -7,9 +7,12 @@ import { type AppPaths, appPaths, repoRoot } from './app-paths.js';
 import { ControlPlane } from './control/control-plane.js';
 import { createPlayerEngine, type EngineOptions } from './engine/index.js';
 import type { PlayerEngine } from './engine/player-engine.js';
+import { installCrashGuard } from './plugins/crash-guard.js';
 import type { PluginFolder } from './plugins/registry.js';
 import type { AppInfo } from '../src-shared/contract.js';
 import { type MprisService, startMpris } from './desktop/mpris.js';
+import { DiagnosticsHistory } from './diagnostics/history.js';
+import { stallMonitor } from './diagnostics/stall-monitor.js';
 import { DetachedEngine } from './services/detached-engine.js';
 import { QueueTags } from './services/queue-tags.js';
 import { SessionState } from './services/session-state.js';
@@ -61,6 +64,7 @@ export class AppCore {
   /** The persisted session; null when this core keeps none (tests). */
   session: SessionState | null = null;
   private memorySession = { ui: { view: null as string | null, volumeBeforeMute: null as number | null }, keepPlayingInBackground: false };
+  readonly history: DiagnosticsHistory;
 
   private constructor(
     readonly control: ControlPlane,
@@ -73,6 +77,13 @@ export class AppCore {
     this.engineReason = engineReason;
     this.unrelay = relayEngineEvents(engine, this.events);
     const eng = (): PlayerEngine => this.engineInstance;
+    this.history = new DiagnosticsHistory({
+      ops: () => control.counters.snapshot(),
+      live: () => control.live(),
+      engine: () => (this.engineReason === null ? this.engineInstance.metrics() : null),
+      stalls: () => stallMonitor.count,
+    });
+    this.history.start();
     const handlers: ContractHandlers = {
       player: playerService(eng),
       queue: queueService(eng),
@@ -103,6 +114,9 @@ export class AppCore {
         engineRunning: () => this.engineReason === null,
         transport: () => ({ connections: this.router.connections, pendingCalls: this.router.pendingCalls }),
         info: () => this.info(),
+        stalls: stallMonitor,
+        history: this.history,
+        testHooks: process.env.STELLATUNE_TEST_HOOKS === '1',
       }),
     };
     this.router = new ContractRouter(handlers, {
@@ -112,7 +126,15 @@ export class AppCore {
   }
 
   static async start(opts: AppCoreOptions): Promise<AppCore> {
+    // Before anything loads, so that start-up stalls are recorded too. STELLATUNE_STALL_MS lowers
+    // the threshold when hunting smaller blocks.
+    if (process.env.STELLATUNE_STALL_MS) stallMonitor.thresholdMs = Number(process.env.STELLATUNE_STALL_MS);
+    if (process.env.STELLATUNE_STALL_PROFILE_COOLDOWN_MS) stallMonitor.profileCooldownMs = Number(process.env.STELLATUNE_STALL_PROFILE_COOLDOWN_MS);
+    stallMonitor.start();
     const paths = opts.paths ?? appPaths();
+    // Before any plugin loads: a plugin that crashes this process (or the audio process, which
+    // inherits the folder through the environment) leaves a record the next start acts on.
+    if (installCrashGuard(paths.crashes, 'main')) process.env.STELLATUNE_CRASH_DIR = paths.crashes;
     const control = await ControlPlane.start({
       paths,
       ...(opts.extraFolders ? { extraFolders: opts.extraFolders } : {}),
@@ -201,6 +223,7 @@ export class AppCore {
     await this.session?.close();
     await this.mpris?.close();
     await this.tags?.close();
+    this.history.stop();
     this.unrelay();
     await this.engineInstance.close().catch(() => {});
     await this.control.close();

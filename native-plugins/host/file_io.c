@@ -9,12 +9,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#ifndef _WIN32
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#else
 #include <fcntl.h>
 #include <unistd.h>
 #endif
 
 #include "st_host.h"
+
+/* Paths are UTF-8; Windows' fopen reads them in the ANSI code page, so convert to UTF-16. */
+#ifdef _WIN32
+static FILE *open_utf8(const char *path) {
+  int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, NULL, 0);
+  wchar_t *wide = n > 0 ? malloc((size_t)n * sizeof *wide) : NULL;
+  if (!wide || MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, wide, n) != n) {
+    free(wide);
+    errno = EINVAL;
+    return NULL;
+  }
+  FILE *fp = _wfopen(wide, L"rb");
+  free(wide);
+  return fp;
+}
+#endif
 
 typedef struct st_host_file {
   FILE *fp;
@@ -75,13 +94,17 @@ st_status_t st_host_file_open(const char *path, st_stream_t *out_stream) {
   out_stream->handle = NULL;
   out_stream->io = NULL;
   struct stat st;
+#ifdef _WIN32
+  /* No FIFOs to wait on: the descriptor's check is the whole check. */
+  FILE *fp = open_utf8(path);
+  if (!fp) return errno == ENOENT ? ST_ERR_NOT_FOUND : ST_ERR_IO;
+  if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+    fclose(fp);
+    return ST_ERR_UNSUPPORTED;
+  }
+#else
   if (stat(path, &st) != 0) return errno == ENOENT ? ST_ERR_NOT_FOUND : ST_ERR_IO;
   if (!S_ISREG(st.st_mode)) return ST_ERR_UNSUPPORTED;
-#ifdef _WIN32
-  /* No FIFOs to wait on: the stat above is the whole check. */
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return errno == ENOENT ? ST_ERR_NOT_FOUND : ST_ERR_IO;
-#else
   int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return errno == ENOENT ? ST_ERR_NOT_FOUND : ST_ERR_IO;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type * as Naudiodon from 'naudiodon';
 import type { AudioDevice, OutputChoice } from '../../src-shared/player-types.js';
 import { createInstance, type OutputInstance } from '../plugins/instances.js';
+import { installCrashGuard } from '../plugins/crash-guard.js';
 import { PluginGeneration } from '../plugins/library.js';
 import { Ctl32, Ctl64, PcmRing } from '../plugins/host-lib.js';
 import { ownerTag } from '../plugins/stale-files.js';
@@ -34,6 +35,9 @@ function naudiodon(): typeof Naudiodon {
   na ??= requireCjs('naudiodon') as typeof Naudiodon;
   return na;
 }
+
+// Output sink plugins run here: a crash in one is recorded like a crash in the main process.
+if (process.env.STELLATUNE_CRASH_DIR) installCrashGuard(process.env.STELLATUNE_CRASH_DIR, 'audio', 'output');
 
 let ring: PcmRing | null = null;
 let shadowDir = '';

@@ -7,6 +7,7 @@ import type { AppPaths } from '../app-paths.js';
 import type { CapabilityKindName } from '../plugins/library.js';
 import { PluginRegistry, type PluginFolder, type PluginStatus, type RegistryOptions } from '../plugins/registry.js';
 import { pendingNotifyListeners } from '../plugins/host-callbacks.js';
+import { QuarantineBook } from '../plugins/quarantine.js';
 import { configInForce } from '../plugins/capability-host.js';
 import { validateConfig } from './config-schema.js';
 import { ControlError } from './errors.js';
@@ -26,7 +27,7 @@ import { secretFields } from './secret-store.js';
 import { ownerTag, sweepStaleFiles } from '../plugins/stale-files.js';
 
 export interface ControlPlaneOptions {
-  paths: Pick<AppPaths, 'userPlugins' | 'pluginData' | 'shadow' | 'settings' | 'builtinPlugins'>;
+  paths: Pick<AppPaths, 'userPlugins' | 'pluginData' | 'shadow' | 'settings' | 'builtinPlugins'> & Partial<Pick<AppPaths, 'crashes'>>;
   /** More plugin folders (tests add the fixture folder). */
   extraFolders?: PluginFolder[];
   owner?: Partial<OwnerConfig>;
@@ -68,6 +69,8 @@ export class ControlPlane {
   private readonly sources = new Map<string, SourceOwner>();
   private readonly lyricsOwners = new Map<string, LyricsOwner>();
   private readonly deps: OwnerDeps;
+  /** Builds that crashed the player (null when this core keeps no crash records). */
+  readonly quarantine: QuarantineBook | null;
 
   /** This core's own shadow-copy folder (see stale-files.ts). */
   private readonly shadowDir: string;
@@ -83,6 +86,10 @@ export class ControlPlane {
       secretsDir: path.join(opts.paths.settings, 'secrets'),
       secretFields: (pluginId, kind, typeId) => secretFields(this.registry.current(pluginId)?.capability(kind as CapabilityKindName, typeId)?.configSchema),
     });
+    const log = opts.registry?.log;
+    this.quarantine = opts.paths.crashes
+      ? new QuarantineBook(opts.paths.crashes, path.join(opts.paths.settings, 'quarantine.json'), (m) => log?.('crash guard', 1, m))
+      : null;
     this.registry = new PluginRegistry({
       folders: [
         { dir: opts.paths.builtinPlugins, origin: 'builtin', watch: false },
@@ -93,6 +100,7 @@ export class ControlPlane {
       shadowDir: this.shadowDir,
       disabledIds: this.settings.disabledIds(),
       ...opts.registry,
+      ...(this.quarantine ? { quarantine: this.quarantine } : {}),
     });
     this.deps = {
       registry: this.registry,
@@ -188,6 +196,13 @@ export class ControlPlane {
     return this.registry.disable(pluginId);
   }
 
+  /** Lets a quarantined build load despite its crash (the Plugins view's "Enable anyway"). */
+  async enableAnyway(file: string): Promise<PluginStatus> {
+    const st = await this.registry.enableAnyway(file);
+    if (st.pluginId) this.settings.setEnabled(st.pluginId, true);
+    return st;
+  }
+
   /** Refuses an id no discovered library has, before anything (a settings file) is written for it. */
   private requireKnown(pluginId: string): void {
     if (!this.registry.get(pluginId)) throw new ControlError({ code: 'not_found', message: `no plugin with id ${pluginId}`, pluginId });
@@ -267,7 +282,11 @@ export class ControlPlane {
     for (const o of this.sources.values()) o.close();
     for (const o of this.lyricsOwners.values()) o.close();
     await this.registry.close();
-    fs.rmSync(this.shadowDir, { recursive: true, force: true });
+    try {
+      fs.rmSync(this.shadowDir, { recursive: true, force: true });
+    } catch {
+      // Windows may still map a DLL for a moment: the next start's sweep removes the folder.
+    }
     this.loop.close();
   }
 

@@ -32,6 +32,16 @@ export interface RunOpOptions<T> {
   onOutcome?: (outcome: OpOutcome) => void;
   /** Called once, right after the op was destroyed. */
   onDestroyed?: () => void;
+  /**
+   * Called on every notifier call with the op's state at that moment (the plugin checker counts
+   * them: none, two, or one while still PENDING are bugs the polling fallback would hide). With
+   * it set, the notifier stays registered for `lateNotifyMs` after destroy to catch late calls.
+   */
+  onNotify?: (state: 'pending' | 'ready' | 'failed' | 'cancelled' | 'destroyed') => void;
+  lateNotifyMs?: number;
+  /** Called once with the op's state right after the notifier was installed (an op already done
+   * by then never needs to notify). */
+  onInstalled?: (state: 'pending' | 'ready' | 'failed' | 'cancelled') => void;
   /** A JSON result longer than this is refused by its length, before it is copied. */
   maxResultBytes?: number;
 }
@@ -71,8 +81,12 @@ class OpWatcher<T> implements RunningOp<T> {
       this.resolve = resolve;
       this.reject = reject;
     });
-    this.notifier = registerNotifyListener(() => this.check());
+    this.notifier = registerNotifyListener(() => {
+      opts.onNotify?.(this.destroyed ? 'destroyed' : this.op.poll());
+      this.check();
+    });
     op.setNotifier(this.notifier.fn, this.notifier.userData);
+    if (opts.onInstalled) opts.onInstalled(op.poll());
     this.deadlineTimer = setTimeout(
       () => this.giveUp('timeout', `${opts.opName} did not finish within ${opts.deadlineMs} ms`),
       opts.deadlineMs,
@@ -199,7 +213,8 @@ class OpWatcher<T> implements RunningOp<T> {
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.pollTimer = null;
     this.op.destroy();
-    this.notifier.release();
+    if (this.opts.onNotify) setTimeout(() => this.notifier.release(), this.opts.lateNotifyMs ?? 300);
+    else this.notifier.release();
     this.opts.onDestroyed?.();
   }
 

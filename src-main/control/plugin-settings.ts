@@ -79,7 +79,9 @@ export class PluginSettingsStore {
   }
 
   state(pluginId: string, kind: string, typeId: string): string {
-    return this.get(pluginId).states[capabilityKey(kind, typeId)] ?? '';
+    const key = capabilityKey(kind, typeId);
+    const held = this.secrets?.get(pluginId, `state:${key}`)?.state;
+    return typeof held === 'string' ? held : (this.get(pluginId).states[key] ?? '');
   }
 
   setEnabled(pluginId: string, enabled: boolean): void {
@@ -106,9 +108,15 @@ export class PluginSettingsStore {
   }
 
   setState(pluginId: string, kind: string, typeId: string, state: string): void {
+    const key = capabilityKey(kind, typeId);
+    // A plugin may put its credentials into the state it exports: such a state is kept with the
+    // secrets, not in the settings file.
+    const secret = this.secrets?.get(pluginId, key);
+    const holdsSecret = secret !== undefined && Object.values(secret).some((v) => typeof v === 'string' && v.length >= 4 && state.includes(v));
+    this.secrets?.set(pluginId, `state:${key}`, holdsSecret ? { state } : {});
     this.update(pluginId, (s) => {
-      if (state === '') delete s.states[capabilityKey(kind, typeId)];
-      else s.states[capabilityKey(kind, typeId)] = state;
+      if (state === '' || holdsSecret) delete s.states[key];
+      else s.states[key] = state;
     });
   }
 

@@ -6,13 +6,16 @@
 // back to the main thread.
 import { parentPort } from 'node:worker_threads';
 import { GenerationHost, HostedInstance } from '../plugins/capability-host.js';
+import { openByContent } from '../plugins/decoder-choice.js';
 import { createInstance, type DecoderInfo, type DecoderInstance } from '../plugins/instances.js';
-import { rewindStream } from '../plugins/streams.js';
 import { closeFileStream, Command, Ctl32, Ctl64, type FileStream, openFileStream, PcmRing } from '../plugins/host-lib.js';
 import type { CapabilityRefMsg, FromWorker, StartedInfo, ToWorker, WorkerTrack } from './protocol.js';
+import { attachCrashGuard } from '../plugins/crash-guard.js';
 
 if (!parentPort) throw new Error('decode-worker must run as a worker thread');
 const port = parentPort;
+// The main thread installed the guard for this process; decoders and DSPs called here are marked.
+if (process.env.STELLATUNE_CRASH_DIR) attachCrashGuard('decode-worker');
 const post = (msg: FromWorker): void => port.postMessage(msg);
 
 interface Active {
@@ -47,7 +50,7 @@ function errText(err: unknown): { code: string; message: string } {
 
 // ---- streams ------------------------------------------------------------------------------------
 
-/** Opens a track with the first decoder candidate that accepts it. */
+/** Opens a track with the decoder its content calls for (decoder-choice.ts). */
 function openTrack(track: WorkerTrack): Active {
   let file: FileStream | null = null;
   let handle: bigint;
@@ -60,30 +63,28 @@ function openTrack(track: WorkerTrack): Active {
     handle = track.source.handle;
     io = track.source.io;
   }
-  const failures: string[] = [];
-  for (const cand of track.decoders) {
-    let decoder: DecoderInstance | null = null;
-    try {
-      decoder = createInstance(gens.attach(cand.gen), 'decoder', cand.typeId, cand.configJson);
-      decoder.open({ handle, io }, { path: track.source.kind === 'file' ? track.source.path : '', ext: track.ext });
-      const info = decoder.info();
-      if (!(info.sampleRate > 0) || !(info.channels > 0) || info.channels > 8) {
-        throw Object.assign(new Error(`decoder reported ${info.sampleRate} Hz x ${info.channels}`), { statusName: 'decode' });
-      }
-      return { track, decoder, info, file, awaitingFormat: false };
-    } catch (err) {
-      decoder?.destroy();
-      failures.push(`${cand.gen.pluginId}/${cand.typeId}: ${errText(err).message || errText(err).code}`);
-      try {
-        rewindStream(handle, io);
-      } catch {
-        // a stream that cannot rewind fails the remaining candidates on its own
-      }
-    }
+  const path = track.source.kind === 'file' ? track.source.path : '';
+  try {
+    const opened = openByContent(
+      { handle, io },
+      track.decoders,
+      track.ext,
+      (cand) => createInstance(gens.attach(cand.gen), 'decoder', cand.typeId, cand.configJson),
+      (decoder) => {
+        decoder.open({ handle, io }, { path, ext: track.ext });
+        const info = decoder.info();
+        if (!(info.sampleRate > 0) || !(info.channels > 0) || info.channels > 8) {
+          throw Object.assign(new Error(`decoder reported ${info.sampleRate} Hz x ${info.channels}`), { statusName: 'decode' });
+        }
+        return info;
+      },
+      (cand) => `${cand.gen.pluginId}/${cand.typeId}`,
+    );
+    return { track, decoder: opened.decoder, info: opened.info, file, awaitingFormat: false };
+  } catch (err) {
+    if (file) closeFileStream(file);
+    throw err;
   }
-  if (file) closeFileStream(file);
-  const why = track.decoders.length === 0 ? `no decoder handles ".${track.ext}"` : failures.join('; ');
-  throw Object.assign(new Error(why), { statusName: 'decode' });
 }
 
 /** Ends the current track's use of its decoder and stream. */

@@ -13,6 +13,11 @@ export interface CapabilityRefMsg {
   configJson: string;
 }
 
+/** A decoder candidate: its extension score for the track (0: the extension does not match). */
+export interface DecoderRefMsg extends CapabilityRefMsg {
+  extScore: number;
+}
+
 export type WorkerSource =
   | { kind: 'file'; path: string }
   | { kind: 'stream'; handle: bigint; io: bigint; pluginId: string };
@@ -23,8 +28,8 @@ export interface WorkerTrack {
   source: WorkerSource;
   /** Lowercase extension without the dot ('' if unknown). */
   ext: string;
-  /** Decoders to try, best score first. */
-  decoders: CapabilityRefMsg[];
+  /** Every decoder, best extension score first; the worker orders them by content (decoder-choice). */
+  decoders: DecoderRefMsg[];
 }
 
 export type ToWorker =

@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import type { AppPaths } from '../app-paths.js';
 import type { ControlPlane } from '../control/control-plane.js';
 import type { StreamLease } from '../control/owners.js';
+import { decoderCandidates } from '../plugins/decoder-choice.js';
 import { configInForce } from '../plugins/capability-host.js';
 import type { PluginGeneration } from '../plugins/library.js';
 import type {
@@ -34,7 +35,7 @@ import { checkLocalTrackFile } from './local-file.js';
 import type { NewTrack, PlayerEngine, PlayerEngineEvents, TrackUpdate } from './player-engine.js';
 import { PlayQueue } from './play-queue.js';
 import { runnableEntry } from './runnable.js';
-import type { CapabilityRefMsg, FromWorker, GenRef, StartedInfo, ToWorker, WorkerTrack } from '../decode-worker/protocol.js';
+import type { CapabilityRefMsg, DecoderRefMsg, FromWorker, GenRef, StartedInfo, ToWorker, WorkerTrack } from '../decode-worker/protocol.js';
 
 export interface EngineOptions {
   control: ControlPlane;
@@ -498,19 +499,13 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     this.postWorker({ type: 'dsp-chain', chain });
   }
 
-  private decodersFor(ext: string): CapabilityRefMsg[] {
-    const cands: { gen: PluginGeneration; typeId: string; score: number }[] = [];
-    for (const gen of this.control.registry.loaded()) {
-      for (const cap of gen.capabilities) {
-        if (cap.kind !== 'decoder') continue;
-        const exact = cap.extensions.find((e) => e.ext === ext);
-        const any = cap.extensions.find((e) => e.ext === '*');
-        const score = exact?.score ?? any?.score ?? 0;
-        if (score > 0) cands.push({ gen, typeId: cap.typeId, score });
-      }
-    }
-    cands.sort((a, b) => b.score - a.score);
-    return cands.map((c) => ({ gen: this.genRef(c.gen), typeId: c.typeId, configJson: this.capabilityConfig(c.gen, 'decoder', c.typeId) }));
+  private decodersFor(ext: string): DecoderRefMsg[] {
+    return decoderCandidates(this.control.registry.loaded(), ext).map((c) => ({
+      gen: this.genRef(c.gen),
+      typeId: c.typeId,
+      configJson: this.capabilityConfig(c.gen, 'decoder', c.typeId),
+      extScore: c.extScore,
+    }));
   }
 
   // ---- tracks to the worker -----------------------------------------------------------------------

@@ -10,6 +10,7 @@ export type PluginLoadErrorCode =
   | 'bad_metadata' // metadata JSON malformed or missing required fields
   | 'metadata_too_large' // metadata over ST_METADATA_MAX_BYTES
   | 'duplicate_id' // another library already provides this plugin id
+  | 'quarantined' // this build crashed the player before (quarantine.ts)
   | 'io'; // the file could not be copied or read
 
 export class PluginLoadError extends Error {

@@ -27,6 +27,9 @@ export function pluginView(control: ControlPlane, st: PluginStatus): PluginView 
     error: st.error,
     leaseId: st.leaseId,
     retiredGenerations: st.retiredGenerations,
+    quarantine: st.quarantine
+      ? (({ fingerprint, signal, step, thread, process, atMs, crashes }) => ({ fingerprint, signal, step, thread, process, atMs, crashes }))(st.quarantine)
+      : null,
   };
 }
 
@@ -66,6 +69,7 @@ export function pluginsService(control: ControlPlane, engine: () => PlayerEngine
     enable: async ({ pluginId }) => viewOf(await control.enablePlugin(pluginId)),
     disable: async ({ pluginId }) => viewOf(await control.disablePlugin(pluginId)),
     reload: async ({ pluginId }) => viewOf(await control.reloadPlugin(pluginId)),
+    enableAnyway: async ({ path }) => viewOf(await control.enableAnyway(path)),
     applyConfig: async ({ pluginId, kind, typeId, config }) => {
       if (kind === 'dsp') return applyDspConfig(control, engine(), pluginId, typeId, config);
       const r = control.applyConfig(pluginId, kind, typeId, config);

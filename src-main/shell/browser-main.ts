@@ -5,7 +5,8 @@
 //   --no-open       do not open a browser window (also when CI is set or there is no display)
 //   --plugins DIR   an extra plugin folder (repeatable; tests add the fixture folder)
 //   --no-audio      run without the playback engine
-// STELLATUNE_HOME moves the app's data; STELLATUNE_EXTRA_PLUGINS adds plugin folders (path-list).
+// STELLATUNE_HOME moves the app's data; STELLATUNE_EXTRA_PLUGINS adds plugin folders (path-list);
+// STELLATUNE_BUILTIN_PLUGINS replaces the built-in folder; STELLATUNE_TEST_HOOKS=1 serves diagnostics.testBlock.
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -26,10 +27,15 @@ const { values } = parseArgs({
 });
 
 const log = (m: string): void => console.error(`[stellatune] ${m}`);
+// The launch token, reused when scripts/start.mjs restarts a crashed core (the open page keeps it).
+// It comes through the environment, which only this user can read, never the command line
+// (/proc/PID/cmdline is readable by every local user); it is dropped so no child inherits it.
+const launchToken = process.env.STELLATUNE_LAUNCH_TOKEN;
+delete process.env.STELLATUNE_LAUNCH_TOKEN;
 const paths = appPaths();
 
-// The token is made before the core, so the core can hand out cover URLs tied to it.
-const token = crypto.randomBytes(24).toString('base64url');
+// The token is known before the core starts, so the core can hand out cover URLs tied to it.
+const token = launchToken ?? crypto.randomBytes(24).toString('base64url');
 const core = await AppCore.start({
   shell: 'browser',
   paths,

@@ -120,12 +120,15 @@ function cookieValue(header: string | undefined, name: string): string | null {
 /** A page without the session explains how to get one (a script-free page, so the CSP holds). */
 function sendRefusal(res: http.ServerResponse, status: 401 | 403, headOnly: boolean): void {
   const body =
-    '<!doctype html><meta charset="utf-8"><title>StellaTune</title>' +
-    '<p class="fatal">This page needs the address printed by <code>npm start</code> (it carries the launch access token).</p>';
+    '<!doctype html><meta charset="utf-8"><meta name="color-scheme" content="dark light"><title>StellaTune</title>' +
+    '<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:15vh auto;padding:0 1.5rem}h1{font-size:1.4rem}</style>' +
+    '<div class="fatal"><h1>StellaTune</h1><p>This page needs the address printed by <code>npm start</code> ' +
+    '(it carries the launch access token). If the player was restarted, open its new address.</p></div>';
   res.writeHead(status, {
     'Content-Type': 'text/html; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),
-    'Content-Security-Policy': "default-src 'none'",
+    // No script at all; only this page's own inline style.
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
     'Cache-Control': 'no-store',
   });
   res.end(headOnly ? undefined : body);

@@ -55,3 +55,20 @@ it('the password is in no file readable by others, and survives a restart', asyn
   cp = await startControl(home);
   expect(cp.settings.config(SUBSONIC, 'source', 'subsonic')).toMatchObject({ username: 'ann', password: PASSWORD });
 });
+
+it('an exported state that holds the password is kept with the secrets, not in the settings file', async () => {
+  home = makeTestHome();
+  const { PluginSettingsStore } = await import('../../control/plugin-settings.js');
+  const dir = path.join(home.paths.settings, 'plugins');
+  const store = new PluginSettingsStore(dir, { secretsDir: path.join(home.paths.settings, 'secrets'), secretFields: () => ['password'] });
+  store.setConfig('dev.x', 'source', 's', { user: 'ann', password: PASSWORD });
+  store.setState('dev.x', 'source', 's', JSON.stringify({ session: `ann:${PASSWORD}` }));
+  expect(fs.readFileSync(path.join(dir, 'dev.x.json'), 'utf8')).not.toContain(PASSWORD);
+  expect(JSON.parse(store.state('dev.x', 'source', 's'))).toEqual({ session: `ann:${PASSWORD}` });
+  // A state without it goes back to the settings file.
+  store.setState('dev.x', 'source', 's', '{"counter":1}');
+  expect(fs.readFileSync(path.join(dir, 'dev.x.json'), 'utf8')).toContain('counter');
+  expect(store.state('dev.x', 'source', 's')).toBe('{"counter":1}');
+  const fresh = new PluginSettingsStore(dir, { secretsDir: path.join(home.paths.settings, 'secrets'), secretFields: () => ['password'] });
+  expect(fresh.config('dev.x', 'source', 's')).toEqual({ user: 'ann', password: PASSWORD });
+});
