@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'native-plugins/build/**', 'test-results/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'native-plugins/build/**', 'test-results/**', 'playwright-report/**', 'qa-report/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

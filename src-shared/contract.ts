@@ -77,8 +77,17 @@ export const outputChoice = s.tagged('kind', {
     deviceId: s.nullable(s.int({ min: -1 })),
     hostApi: s.optional(s.string({ max: 256 })),
     bufferFrames: s.int({ min: 64, max: 65536 }),
+    bitPerfect: s.optional(s.boolean()),
+    sampleRate: s.optional(s.int({ min: 8000, max: 768000 })),
   }),
-  plugin: s.object({ kind: s.literal('plugin'), pluginId, typeId, target: s.jsonObject() }),
+  plugin: s.object({
+    kind: s.literal('plugin'),
+    pluginId,
+    typeId,
+    target: s.jsonObject(),
+    bitPerfect: s.optional(s.boolean()),
+    sampleRate: s.optional(s.int({ min: 8000, max: 768000 })),
+  }),
 });
 
 export const repeatMode = s.enum(['off', 'all', 'one']);

@@ -55,9 +55,21 @@ export interface QueueSnapshot {
 }
 
 /** The output in use: PortAudio (device by name/host API) or an OutputSink plugin target. */
+/** PortAudio frames per buffer by default: the callback output keeps the device queue short. */
+export const DEFAULT_BUFFER_FRAMES = 512;
+
+/** How the output runs, for both kinds: `bitPerfect` reopens the output at each file's rate and
+ * channels; otherwise the output runs at one format (`sampleRate`, else the device's default rate;
+ * stereo) and the decode worker resamples (libsoxr) and remixes to it. A plugin sink without
+ * `sampleRate` follows the file. */
+export interface OutputFormatChoice {
+  bitPerfect?: boolean;
+  sampleRate?: number;
+}
+
 export type OutputChoice =
-  | { kind: 'portaudio'; deviceId: number | null; hostApi?: string; bufferFrames: number }
-  | { kind: 'plugin'; pluginId: string; typeId: string; target: Record<string, unknown> };
+  | ({ kind: 'portaudio'; deviceId: number | null; hostApi?: string; bufferFrames: number } & OutputFormatChoice)
+  | ({ kind: 'plugin'; pluginId: string; typeId: string; target: Record<string, unknown> } & OutputFormatChoice);
 
 export interface AudioDevice {
   id: number;

@@ -39,12 +39,14 @@ typedef struct ring_shared {
   _Atomic uint32_t write_seq;     /* futex word the consumer sleeps on */
   _Atomic uint32_t epoch;         /* producer */
   _Atomic uint32_t producer_waiting;
-  uint8_t pad1[36];
+  _Atomic uint32_t producer_want; /* samples of space the sleeping producer waits for */
+  uint8_t pad1[32];
 
   _Atomic uint64_t read_index; /* consumer */
   _Atomic uint32_t read_seq;   /* futex word the producer sleeps on */
   _Atomic uint32_t consumer_waiting;
-  uint8_t pad2[48];
+  _Atomic uint32_t wake_seq; /* bumped by st_pcm_ring_wake_producer */
+  uint8_t pad2[44];
 
   _Atomic uint32_t ctl32[ST_PCM_RING_CTL32];
   _Atomic uint64_t ctl64[ST_PCM_RING_CTL64];
@@ -347,7 +349,8 @@ uint32_t st_pcm_ring_write(st_pcm_ring_t *ring, const float *src, uint32_t sampl
   if (n > first) memcpy(ring->data, src + first, (size_t)(n - first) * sizeof(float));
   atomic_store_explicit(&s->write_index, w + n, memory_order_release);
   atomic_fetch_add_explicit(&s->write_seq, 1, memory_order_release);
-  if (atomic_load_explicit(&s->consumer_waiting, memory_order_acquire)) futex_wake(ring, &s->write_seq);
+  if (atomic_load_explicit(&s->consumer_waiting, memory_order_acquire))
+    futex_wake(ring, &s->write_seq);
   return n;
 }
 
@@ -366,7 +369,11 @@ uint32_t st_pcm_ring_read(st_pcm_ring_t *ring, float *dst, uint32_t samples, flo
   }
   atomic_store_explicit(&s->read_index, r + n, memory_order_release);
   atomic_fetch_add_explicit(&s->read_seq, 1, memory_order_release);
-  if (atomic_load_explicit(&s->producer_waiting, memory_order_acquire)) futex_wake(ring, &s->read_seq);
+  /* Wake the producer only once the space it waits for is there: one wake per burst, not per
+   * device buffer. */
+  if (atomic_load_explicit(&s->producer_waiting, memory_order_acquire) &&
+      st_pcm_ring_space(ring) >= atomic_load_explicit(&s->producer_want, memory_order_acquire))
+    futex_wake(ring, &s->read_seq);
   return n;
 }
 
@@ -376,15 +383,26 @@ static double now_ms(void) {
   return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
+void st_pcm_ring_wake_producer(st_pcm_ring_t *ring) {
+  ring_shared_t *s = ring->shared;
+  atomic_fetch_add_explicit(&s->wake_seq, 1, memory_order_release);
+  atomic_fetch_add_explicit(&s->read_seq, 1, memory_order_release);
+  futex_wake(ring, &s->read_seq);
+}
+
 int st_pcm_ring_wait_space(st_pcm_ring_t *ring, uint32_t samples, uint32_t timeout_ms) {
   ring_shared_t *s = ring->shared;
   if (samples > s->capacity) samples = s->capacity;
   double deadline = now_ms() + timeout_ms;
+  const uint32_t wake = atomic_load_explicit(&s->wake_seq, memory_order_acquire);
   for (;;) {
     uint32_t seq = atomic_load_explicit(&s->read_seq, memory_order_acquire);
+    /* A wake from the control side returns at once so the producer sees its command. */
+    if (atomic_load_explicit(&s->wake_seq, memory_order_acquire) != wake) return st_pcm_ring_space(ring) >= samples;
     if (st_pcm_ring_space(ring) >= samples) return 1;
     double left = deadline - now_ms();
     if (left <= 0) return 0;
+    atomic_store_explicit(&s->producer_want, samples, memory_order_relaxed);
     atomic_store_explicit(&s->producer_waiting, 1, memory_order_seq_cst);
     /* Re-check after announcing, so a read between the check and the flag cannot be missed. */
     if (st_pcm_ring_space(ring) >= samples) {

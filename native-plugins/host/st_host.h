@@ -6,15 +6,16 @@
  *    table as plugin streams (stream.h), so one decoder serves both.
  *
  * 2. PcmRing: a single-producer single-consumer ring of interleaved float32 samples in POSIX
- *    shared memory (Windows: a named file mapping), between the decode worker (producer, in the main process) and the audio
- *    process (consumer). JavaScript cannot share memory across processes and Electron forbids
- *    ArrayBuffers over external memory, so every transfer is a memcpy between the mapping and a
- *    JS-owned Float32Array passed as a pointer. Indices count samples and only grow; the producer
- *    owns write_index, the consumer read_index. A flush (seek, stop, track change) is the producer
- *    raising `discard_until` to its write index and bumping `epoch`; the consumer, on seeing a
- *    new epoch, skips to discard_until. Waiting uses futexes on sequence words (Linux; named events on
- *    Windows, whose WaitOnAddress does not cross processes), so either side sleeps without
- *    polling and the other wakes it only when it actually sleeps.
+ *    shared memory (on Windows a named file mapping), between the decode worker (producer, in
+ *    the main process) and the audio process (consumer). JavaScript cannot share memory across
+ *    processes and Electron forbids ArrayBuffers over external memory, so every transfer is a
+ *    memcpy between the mapping and a JS-owned Float32Array passed as a pointer. Indices count
+ *    samples and only grow; the producer owns write_index, the consumer read_index. A flush
+ *    (seek, stop, track change) is the producer raising `discard_until` to its write index and
+ *    bumping `epoch`; the consumer, on seeing a new epoch, skips to discard_until. Waiting uses
+ *    futexes on sequence words (Linux; named events on Windows, whose WaitOnAddress does not
+ *    cross processes), so either side sleeps without polling and the other wakes it only when it
+ *    actually sleeps.
  *    The header also carries control words (ctl32/ctl64) whose meaning the host's TypeScript
  *    defines: commands from the main thread to the decode worker (seek, stop), transport state
  *    for the audio process (pause, volume) and counters the audio process publishes (played
@@ -119,6 +120,63 @@ ST_HOST_EXPORT int st_pcm_ring_wait32(st_pcm_ring_t *ring, uint32_t slot, uint32
 /* Float convenience for ctl32 words holding IEEE-754 bits (volume). */
 ST_HOST_EXPORT float st_pcm_ring_getf(const st_pcm_ring_t *ring, uint32_t slot);
 ST_HOST_EXPORT void st_pcm_ring_setf(st_pcm_ring_t *ring, uint32_t slot, float value);
+
+/* Wakes a producer sleeping in st_pcm_ring_wait_space (main wrote a command it must see now). */
+ST_HOST_EXPORT void st_pcm_ring_wake_producer(st_pcm_ring_t *ring);
+
+/* Control word slots the C side reads and writes (the list is src-main/plugins/host-lib.ts). */
+enum {
+  ST_CTL_PAUSED = 3,
+  ST_CTL_VOLUME = 4,
+  ST_CTL_UNDERRUNS = 5,
+  ST_CTL_PRODUCER_ACTIVE = 6,
+  ST_CTL_FORMAT_SEQ = 7,
+  ST_CTL_SAMPLE_RATE = 8,
+  ST_CTL_CHANNELS = 9,
+  ST_CTL_FILL_MIN = 12,
+  ST_CTL_HEARTBEAT = 14,
+};
+enum { ST_CTL64_PLAYED_INDEX = 1, ST_CTL64_FILL_SUM = 2, ST_CTL64_FILL_COUNT = 3 };
+
+/* ---- Resampling and remixing (resample.c) ----------------------------------------------------- */
+
+typedef struct st_resampler st_resampler_t;
+
+/* A libsoxr very-high-quality converter for interleaved float32. NULL with a message on failure. */
+ST_HOST_EXPORT st_resampler_t *st_resampler_new(double in_rate, double out_rate, uint32_t channels, char *err,
+                                                size_t err_cap);
+/* Converts up to `in_frames`; returns the frames written to `out` (at most `out_cap_frames`) and
+ * the frames taken from `in` in *consumed_frames. */
+ST_HOST_EXPORT uint32_t st_resampler_process(st_resampler_t *r, const float *in, uint32_t in_frames, float *out,
+                                             uint32_t out_cap_frames, uint32_t *consumed_frames);
+/* End of input: returns delayed output frames; call until it returns 0. */
+ST_HOST_EXPORT uint32_t st_resampler_drain(st_resampler_t *r, float *out, uint32_t out_cap_frames);
+ST_HOST_EXPORT void st_resampler_free(st_resampler_t *r);
+/* Remixes `frames` frames of `in_ch` channels into `out_ch` (mono -> stereo, 5.1 -> stereo by
+ * ITU-R BS.775, normalised); `in` and `out` must not overlap unless in_ch == out_ch. */
+ST_HOST_EXPORT uint32_t st_remix(const float *in, uint32_t frames, uint32_t in_ch, float *out, uint32_t out_ch);
+
+/* ---- The PortAudio output (pa_output.c) ------------------------------------------------------ */
+
+typedef struct st_pa_out st_pa_out_t;
+
+/* Opens and starts a callback stream on `device` (-1: default) at the ring's current format,
+ * consuming `ring` from PortAudio's thread. `pa_library` is the libportaudio to dlopen. NULL on
+ * failure with a message in `err`. */
+ST_HOST_EXPORT st_pa_out_t *st_pa_out_open(const char *pa_library, st_pcm_ring_t *ring, int32_t device,
+                                           uint32_t frames_per_buffer, char *err, size_t err_cap);
+ST_HOST_EXPORT void st_pa_out_close(st_pa_out_t *out);
+/* The stream's output latency in seconds (PortAudio's figure). */
+ST_HOST_EXPORT double st_pa_out_latency(const st_pa_out_t *out);
+/* 1 once the ring announced a format other than the stream's (the owner reopens). */
+ST_HOST_EXPORT uint32_t st_pa_out_format_changed(st_pa_out_t *out);
+/* Callbacks run so far (a stuck value means a stuck device). */
+ST_HOST_EXPORT uint32_t st_pa_out_callbacks(st_pa_out_t *out);
+/* Brackets the control side's DSP calls so they never overlap process_f32 in the callback. */
+ST_HOST_EXPORT void st_pa_out_lock(st_pa_out_t *out);
+ST_HOST_EXPORT void st_pa_out_unlock(st_pa_out_t *out);
+/* Replaces the DSP chain run in the callback (instance handles and their st_dsp_vtable_t). */
+ST_HOST_EXPORT int st_pa_out_set_dsp(st_pa_out_t *out, uint32_t n, void *const *handles, const void *const *vtables);
 
 /* ---- Crash guard ----------------------------------------------------------------------------- */
 

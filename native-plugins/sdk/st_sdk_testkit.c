@@ -5,7 +5,6 @@
 #endif
 #include "st_sdk_testkit.h"
 
-#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -14,6 +13,27 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef _WIN32
+/* Windows: the few dlfcn calls over LoadLibrary, and mkdir without a mode. */
+#define WIN32_LEAN_AND_MEAN
+#include <direct.h>
+#include <windows.h>
+#define RTLD_NOW 0
+#define RTLD_LOCAL 0
+static char g_dl_error[256];
+static void *dlopen(const char *path, int flags) {
+  (void)flags;
+  HMODULE lib = LoadLibraryExA(path, NULL, LOAD_WITH_ALTERED_SEARCH_PATH);
+  if (!lib) snprintf(g_dl_error, sizeof g_dl_error, "LoadLibrary error %lu", (unsigned long)GetLastError());
+  return (void *)lib;
+}
+static void *dlsym(void *lib, const char *name) { return (void *)(uintptr_t)GetProcAddress((HMODULE)lib, name); }
+static int dlclose(void *lib) { return FreeLibrary((HMODULE)lib) ? 0 : -1; }
+static const char *dlerror(void) { return g_dl_error; }
+#define mkdir(path, mode) _mkdir(path)
+#else
+#include <dlfcn.h>
+#endif
 
 struct st_testkit_plugin {
   void *lib;

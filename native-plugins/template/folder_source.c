@@ -92,11 +92,25 @@ static bool is_folder(const char *path) {
 }
 
 /* "~" and "~/x" become $HOME and $HOME/x; trailing slashes are dropped. */
+/* An absolute path: "/…", and on Windows also "C:/…" or "C:\\…" (and "\\\\server\\share"). */
+static bool is_absolute(const char *p) {
+#ifdef _WIN32
+  if (((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z')) && p[1] == ':' &&
+      (p[2] == '/' || p[2] == '\\'))
+    return true;
+  if (p[0] == '\\' && p[1] == '\\') return true;
+#endif
+  return p[0] == '/';
+}
+
 static char *expand_folder(const char *raw, st_str_t *out_error) {
   const char *home = "";
   const char *rest = raw;
   if (raw[0] == '~') {
     home = getenv("HOME");
+#ifdef _WIN32
+    if (home == NULL || home[0] == '\0') home = getenv("USERPROFILE"); /* Windows sets no HOME */
+#endif
     if (home == NULL || home[0] == '\0') {
       st_sdk_set_error(out_error, "folder: ~ needs $HOME, which is not set");
       return NULL;
@@ -128,7 +142,7 @@ static bool config_parse(const st_str_t *json, folder_config_t *out, st_str_t *o
 
   const cJSON *folder = cJSON_GetObjectItemCaseSensitive(doc, "folder");
   const char *raw = cJSON_IsString(folder) ? folder->valuestring : "~/Music";
-  if (raw[0] != '/' && !(raw[0] == '~' && (raw[1] == '\0' || raw[1] == '/'))) {
+  if (!is_absolute(raw) && !(raw[0] == '~' && (raw[1] == '\0' || raw[1] == '/'))) {
     st_sdk_set_error(out_error, "folder must be an absolute path or start with ~/ (got \"%s\")",
                      raw);
     goto done;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the plugins' third-party libraries for Windows x64 as static mingw-w64 libraries, from
-# Debian's own source packages (Debian ships no mingw builds of them): libcurl (Schannel TLS, no
-# other external libraries), libsndfile (its built-in formats, no external codecs), cJSON.
+# Debian's own source packages (Debian ships no mingw builds of them): libcurl (HTTP(S) only,
+# Schannel TLS, no other external libraries), libsndfile (its built-in formats, no external
+# codecs), cJSON.
 #   scripts/windows/build-deps.sh <scratch dir>   -> <scratch dir>/prefix (include/, lib/, lib/pkgconfig/)
 # apt-get source runs through a private apt configuration with a deb-src entry, so the machine's
 # own apt setup is left alone.
@@ -31,22 +32,42 @@ cmake_dep() { # <source dir> <build dir> <options…>
   shift 2
   cmake -S "$s" -B "$b" -G "Unix Makefiles" -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
     -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" -DBUILD_SHARED_LIBS=OFF \
-    -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DBUILD_TESTING=OFF "$@" >"$b.log" 2>&1 ||
+    -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DBUILD_TESTING=OFF -DCMAKE_CROSSCOMPILING_EMULATOR= "$@" >"$b.log" 2>&1 ||
     { tail -40 "$b.log"; return 1; }
   cmake --build "$b" -j"$jobs" >>"$b.log" 2>&1 && cmake --install "$b" >>"$b.log" 2>&1 ||
     { tail -40 "$b.log"; return 1; }
 }
 
-cmake_dep "$(src cjson)" "$work/build-cjson" -DENABLE_CJSON_TEST=OFF -DENABLE_CJSON_UTILS=OFF \
-  -DENABLE_CUSTOM_COMPILER_FLAGS=OFF -DBUILD_SHARED_AND_STATIC_LIBS=OFF
-cmake_dep "$(src libsndfile)" "$work/build-sndfile" -DENABLE_EXTERNAL_LIBS=OFF -DENABLE_MPEG=OFF \
-  -DBUILD_PROGRAMS=OFF -DBUILD_EXAMPLES=OFF -DENABLE_CPACK=OFF -DINSTALL_PKGCONFIG_MODULE=ON \
-  -DINSTALL_MANPAGES=OFF -DBUILD_REGTEST=OFF
-cmake_dep "$(src curl)" "$work/build-curl" -DCURL_USE_SCHANNEL=ON -DCURL_USE_OPENSSL=OFF \
-  -DCURL_ZLIB=OFF -DCURL_BROTLI=OFF -DCURL_ZSTD=OFF -DUSE_LIBIDN2=OFF -DUSE_NGHTTP2=OFF \
-  -DCURL_USE_LIBSSH2=OFF -DCURL_USE_LIBSSH=OFF -DCURL_DISABLE_LDAP=ON -DBUILD_CURL_EXE=OFF \
-  -DENABLE_MANUAL=OFF -DCURL_CA_BUNDLE=none -DCURL_CA_PATH=none
-# curl's CMake writes no -DCURL_STATICLIB into libcurl.pc; without it the headers declare
-# dllimport functions that a static libcurl does not have.
-sed -i 's/^Cflags: \(.*\)$/Cflags: \1 -DCURL_STATICLIB/' "$prefix/lib/pkgconfig/libcurl.pc"
+# cJSON and libsndfile (CMake) in the background while curl builds with its own mingw makefile,
+# lib/Makefile.mk, which needs no configure step (curl's CMake configure alone runs hundreds of
+# compile checks).
+(
+  cmake_dep "$(src cjson)" "$work/build-cjson" -DENABLE_CJSON_TEST=OFF -DENABLE_CJSON_UTILS=OFF \
+    -DENABLE_CUSTOM_COMPILER_FLAGS=OFF -DBUILD_SHARED_AND_STATIC_LIBS=OFF
+  cmake_dep "$(src libsndfile)" "$work/build-sndfile" -DENABLE_EXTERNAL_LIBS=OFF -DENABLE_MPEG=OFF \
+    -DBUILD_PROGRAMS=OFF -DBUILD_EXAMPLES=OFF -DENABLE_CPACK=OFF -DINSTALL_PKGCONFIG_MODULE=ON \
+    -DINSTALL_MANPAGES=OFF -DBUILD_REGTEST=OFF
+) &
+cmake_deps=$!
+
+curl_src=$(src curl)
+mkdir -p "$curl_src/lib/obj"
+# HTTP(S) only (all the plugins use): the other protocols compile to nothing, and LDAP would need
+# wldap32. Flags through the environment, which the makefile's own += append to.
+CFLAGS=-O2 CPPFLAGS=-DHTTP_ONLY make -C "$curl_src/lib" -f Makefile.mk -j"$jobs" \
+  CC=$triple-gcc-posix AR=$triple-ar CFG=-schannel-sspi-ipv6 OBJ_DIR=obj libcurl.a >"$work/build-curl.log" 2>&1 || { tail -40 "$work/build-curl.log"; exit 1; }
+mkdir -p "$prefix/include" "$prefix/lib/pkgconfig"
+cp -r "$curl_src/include/curl" "$prefix/include/"
+cp "$curl_src/lib/libcurl.a" "$prefix/lib/"
+version=$(sed -n 's/^#define LIBCURL_VERSION "\(.*\)"/\1/p' "$curl_src/include/curl/curlver.h")
+# CURL_STATICLIB: without it the headers declare dllimport functions a static libcurl lacks.
+cat >"$prefix/lib/pkgconfig/libcurl.pc" <<PC
+prefix=$prefix
+Name: libcurl
+Description: Library to transfer files with URLs (static, Schannel)
+Version: $version
+Libs: -L\${prefix}/lib -lcurl -lws2_32 -lcrypt32 -lbcrypt -lsecur32 -ladvapi32
+Cflags: -I\${prefix}/include -DCURL_STATICLIB
+PC
+wait "$cmake_deps"
 echo "Windows deps in $prefix"

@@ -1,21 +1,23 @@
-// The audio process: drains the shared PCM ring into PortAudio (naudiodon) or an OutputSink
-// plugin. Started by the main process with child_process.fork, or as an Electron utilityProcess
-// (then messages come through process.parentPort); this file imports nothing from Electron.
+// The audio process: drains the shared PCM ring through the DSP chain into PortAudio or an
+// OutputSink plugin. Started by the main process with child_process.fork, or as an Electron
+// utilityProcess (then messages come through process.parentPort); this file imports nothing from
+// Electron.
 //
-// PortAudio: naudiodon's stream blocks for seconds when starved, so the loop always writes a
-// full chunk: ring data, topped up with silence when the ring runs dry (counted as an underrun
-// when data was due). Position is published as the ring index of audio the device has taken.
-// A stalled or failed device is reopened (falling back to the default device) and counted.
+// The DSP chain runs here, after the ring: a DSP change is heard within the device latency, not
+// after the ring's second of decoded audio. PortAudio is driven by its callback in C (the
+// ring, the DSP chain, volume, fades, position: src-main/plugins/host-lib.ts PaOutput); this
+// event loop only opens, reconfigures and watches it. naudiodon lists the devices. A stalled or
+// failed device is reopened (falling back to the default device) and counted.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as Naudiodon from 'naudiodon';
-import type { AudioDevice, OutputChoice } from '../../src-shared/player-types.js';
-import { createInstance, type OutputInstance } from '../plugins/instances.js';
+import { type AudioDevice, DEFAULT_BUFFER_FRAMES, type OutputChoice } from '../../src-shared/player-types.js';
+import { GenerationHost, HostedInstance } from '../plugins/capability-host.js';
 import { installCrashGuard } from '../plugins/crash-guard.js';
-import { PluginGeneration } from '../plugins/library.js';
-import { Ctl32, Ctl64, PcmRing } from '../plugins/host-lib.js';
+import { createInstance, type DspInstance, type OutputInstance } from '../plugins/instances.js';
+import { Ctl32, Ctl64, PaOutput, PcmRing } from '../plugins/host-lib.js';
 import { ownerTag } from '../plugins/stale-files.js';
-import type { DeviceList, FromAudio, SinkPluginRef, ToAudio } from './protocol.js';
+import type { DeviceList, DspPluginRef, FromAudio, SinkPluginRef, ToAudio } from './protocol.js';
 
 type ParentPort = { postMessage(msg: unknown): void; on(ev: 'message', cb: (e: { data: unknown }) => void): void };
 const parentPort = (process as NodeJS.Process & { parentPort?: ParentPort }).parentPort;
@@ -40,8 +42,6 @@ function naudiodon(): typeof Naudiodon {
 if (process.env.STELLATUNE_CRASH_DIR) installCrashGuard(process.env.STELLATUNE_CRASH_DIR, 'audio', 'output');
 
 let ring: PcmRing | null = null;
-let shadowDir = '';
-let dataRoot = '';
 
 interface Format {
   seq: number;
@@ -89,19 +89,17 @@ interface Output {
   start(): void;
   /** `lost`: the device failed; release it without waiting for queued audio. */
   stop(lost?: boolean): Promise<void>;
+  /** Runs DSP control calls (config, reset, destroy) between the output's process calls. */
+  withDsp<T>(fn: () => T): T;
+  /** Installs the chain the output runs from its next block on. */
+  setDsp(chain: DspInstance[]): void;
 }
 
 // ---- PortAudio -----------------------------------------------------------------------------------
 
-const MAX_QUEUE = 3;
-
 class PortAudioOutput implements Output {
-  private io: Naudiodon.IoStreamWrite | null = null;
-  private stopped = false;
-  private readonly buffers: Buffer[] = [];
-  private next = 0;
-  /** Ring index after each written chunk, newest last (for the played position). */
-  private readonly history: number[] = [];
+  private pa: PaOutput | null = null;
+  private lastCallbacks = -1;
   lastCallbackAt = 0;
   openedAt = 0;
   deviceName = '';
@@ -110,127 +108,63 @@ class PortAudioOutput implements Output {
 
   constructor(
     readonly format: Format,
-    private readonly consumer: Consumer,
+    private readonly r: PcmRing,
     private readonly deviceId: number,
     private readonly frames: number,
     private readonly onFormatChange: () => void,
-    private readonly onFailure: (message: string) => void,
-  ) {
-    const bytes = frames * format.channels * 4;
-    for (let i = 0; i < MAX_QUEUE + 3; i++) this.buffers.push(Buffer.alloc(bytes));
-  }
+  ) {}
 
   start(): void {
     const a = naudiodon();
     const devices = a.getDevices();
     const chosen = devices.find((d) => d.id === this.deviceId && d.maxOutputChannels > 0);
-    this.io = a.AudioIO({
-      outOptions: {
-        channelCount: this.format.channels,
-        sampleFormat: a.SampleFormatFloat32,
-        sampleRate: this.format.sampleRate,
-        deviceId: chosen ? chosen.id : -1,
-        framesPerBuffer: this.frames,
-        maxQueue: MAX_QUEUE,
-        highwaterMark: this.frames * this.format.channels * 4,
-        closeOnError: false,
-      },
-    });
+    this.pa = PaOutput.open(this.r, chosen ? chosen.id : -1, this.frames);
     const info = chosen ?? devices.find((d) => d.maxOutputChannels > 0 && d.name === 'default') ?? devices.find((d) => d.maxOutputChannels > 0);
     this.deviceName = info?.name ?? 'default';
-    this.latencyMs = ((MAX_QUEUE + 1) * this.frames * 1000) / this.format.sampleRate + (info?.defaultLowOutputLatency ?? 0) * 1000;
-    this.io.on('error', (err: unknown) => this.onFailure(String(err)));
-    this.io.start();
+    this.latencyMs = this.pa.latencyMs + (this.frames * 1000) / this.format.sampleRate;
     this.openedAt = Date.now();
     this.lastCallbackAt = Date.now();
-    this.pump();
   }
 
-  private chunk(): Buffer | null {
-    const r = this.consumer.r;
-    const c = this.consumer;
-    c.sync();
-    const ch = this.format.channels;
-    const want = this.frames * ch;
-    const buf = this.buffers[this.next] as Buffer;
-    this.next = (this.next + 1) % this.buffers.length;
-    const f32 = new Float32Array(buf.buffer, buf.byteOffset, want);
-    const paused = r.get32(Ctl32.PAUSED) === 1;
-    let n = 0;
-    if (!paused) {
-      // Fill first, then the format word: data visible in the fill was written after any format
-      // change it belongs to.
-      const fill = r.fill;
-      if (r.get32(Ctl32.FORMAT_SEQ) !== this.format.seq) {
-        this.onFormatChange();
-        return null;
-      }
-      c.noteFill(fill);
-      n = r.read(f32, Math.min(want, fill - (fill % ch)), r.getF(Ctl32.VOLUME));
-      if (n > 0) c.primed = true;
-      if (n < want && c.producerActive && c.primed) r.add32(Ctl32.UNDERRUNS, 1);
-    }
-    if (n < want) f32.fill(0, n);
-    this.history.push(r.readIndex);
-    if (this.history.length > MAX_QUEUE + 2) this.history.shift();
-    return buf;
-  }
-
-  private pump(): void {
-    if (this.stopped || !this.io) return;
-    const buf = this.chunk();
-    if (!buf) return;
-    this.io.write(buf, () => {
-      if (this.stopped) return;
+  /** Called by the controller's watch timer: format changes, first callback, liveness. */
+  watch(): void {
+    const pa = this.pa;
+    if (!pa) return;
+    const n = pa.callbacks;
+    if (n !== this.lastCallbacks) {
+      this.lastCallbacks = n;
       this.lastCallbackAt = Date.now();
-      const r = this.consumer.r;
-      // The write returned: the native queue has room, so the chunk MAX_QUEUE before this one
-      // has gone to the device.
-      const k = this.history.length - 1 - MAX_QUEUE;
-      if (k >= 0) r.set64(Ctl64.PLAYED_INDEX, this.history[k] as number);
-      r.add32(Ctl32.HEARTBEAT, 1);
-      if (this.firstCallback) {
+      if (n > 0 && this.firstCallback) {
         const cb = this.firstCallback;
         this.firstCallback = null;
         cb();
       }
-      this.pump();
-    });
+    }
+    if (pa.formatChanged) this.onFormatChange();
+  }
+
+  withDsp<T>(fn: () => T): T {
+    return this.pa ? this.pa.withDspLock(fn) : fn();
+  }
+
+  setDsp(chain: DspInstance[]): void {
+    this.pa?.setDsp(chain);
   }
 
   stop(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    this.stopped = true;
-    const io = this.io;
-    this.io = null;
-    if (!io) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 1500);
-      try {
-        io.abort(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      } catch {
-        clearTimeout(t);
-        resolve();
-      }
-    });
+    const pa = this.pa;
+    this.pa = null;
+    pa?.close();
+    return Promise.resolve();
   }
 }
 
 // ---- OutputSink plugins ---------------------------------------------------------------------------
 
-const sinkGens = new Map<string, PluginGeneration>();
-let nextLease = 1;
+let gens: GenerationHost | null = null;
 
-function sinkGen(ref: SinkPluginRef): PluginGeneration {
-  let gen = sinkGens.get(ref.path);
-  if (!gen) {
-    gen = PluginGeneration.load(ref.path, { shadowDir, dataRoot, leaseId: nextLease++ });
-    sinkGens.set(ref.path, gen);
-  }
-  return gen;
+function sinkGen(ref: SinkPluginRef) {
+  return (gens as GenerationHost).load(ref.path);
 }
 
 function withSink<T>(ref: SinkPluginRef, fn: (inst: OutputInstance) => T): T {
@@ -252,6 +186,7 @@ class SinkOutput implements Output {
   private segRing = 0; // ring index at the last flush
   private lastQueued = 0;
   private readonly chunkFrames: number;
+  private chain: DspInstance[] = [];
 
   constructor(
     readonly format: Format,
@@ -267,6 +202,14 @@ class SinkOutput implements Output {
   }
 
   latencyMs = 0;
+
+  withDsp<T>(fn: () => T): T {
+    return fn(); // the chain runs on this thread, between pump steps
+  }
+
+  setDsp(chain: DspInstance[]): void {
+    this.chain = chain;
+  }
 
   start(): void {
     const inst = createInstance(sinkGen(this.ref), 'output', this.ref.typeId, this.ref.configJson);
@@ -301,6 +244,7 @@ class SinkOutput implements Output {
           // played-frames -> ring-index mapping at the new read index.
           this.pending = 0;
           this.inst.reset();
+          for (const d of this.chain) d.reset();
           this.segRing = r.readIndex;
           this.segFrames = this.inst.status().framesPlayed;
         }
@@ -312,7 +256,7 @@ class SinkOutput implements Output {
             return;
           }
           c.noteFill(fill);
-          const n = r.read(this.buf, Math.min(this.buf.length, fill - (fill % ch)), r.getF(Ctl32.VOLUME));
+          const n = r.read(this.buf, Math.min(this.buf.length, fill - (fill % ch)));
           if (n === 0) {
             const st = this.inst.status();
             if (c.producerActive && c.primed && this.lastQueued > 0 && st.queuedFrames === 0) r.add32(Ctl32.UNDERRUNS, 1);
@@ -322,6 +266,9 @@ class SinkOutput implements Output {
             break;
           }
           c.primed = true;
+          for (const d of this.chain) d.process(this.buf, n / ch);
+          const gain = r.getF(Ctl32.VOLUME);
+          if (gain !== 1) for (let i = 0; i < n; i++) (this.buf[i] as number) *= gain;
           this.pending = n;
           this.pendingOff = 0;
         }
@@ -374,7 +321,7 @@ class SinkOutput implements Output {
 
 let consumer: Consumer | null = null;
 let output: Output | null = null;
-let choice: OutputChoice = { kind: 'portaudio', deviceId: null, bufferFrames: 1024 };
+let choice: OutputChoice = { kind: 'portaudio', deviceId: null, bufferFrames: DEFAULT_BUFFER_FRAMES };
 let sinkRef: SinkPluginRef | undefined;
 let reopening: Promise<void> | null = null;
 let lossAt = 0;
@@ -396,14 +343,7 @@ function openOutput(fallback = false): void {
   const fmt = ringFormat(r);
   c.primed = false;
   if (choice.kind === 'portaudio') {
-    const pa = new PortAudioOutput(
-      fmt,
-      c,
-      fallback ? -1 : deviceFor(choice),
-      choice.bufferFrames > 0 ? choice.bufferFrames : 1024,
-      () => void reopen('format'),
-      (m) => void deviceLost(m),
-    );
+    const pa = new PortAudioOutput(fmt, r, fallback ? -1 : deviceFor(choice), choice.bufferFrames > 0 ? choice.bufferFrames : DEFAULT_BUFFER_FRAMES, () => void reopen('format'));
     if (lossAt > 0) {
       pa.firstCallback = () => {
         const ms = Date.now() - lossAt;
@@ -412,18 +352,86 @@ function openOutput(fallback = false): void {
         send({ type: 'device-recovered', recoveryMs: ms, fallback });
       };
     }
-    output = pa;
     pa.start();
+    output = pa;
+    installDsp(pa, fmt);
     r.set32(Ctl32.OUTPUT_LATENCY_US, Math.round(pa.latencyMs * 1000));
     send({ type: 'opened', kind: 'portaudio', sampleRate: fmt.sampleRate, channels: fmt.channels, latencyMs: pa.latencyMs, device: pa.deviceName });
   } else {
     if (!sinkRef) throw new Error('no sink plugin given');
     const sink = new SinkOutput(fmt, c, sinkRef, choice.target, 4096, () => void reopen('format'), (m) => void deviceLost(m));
+    installDsp(sink, fmt);
     output = sink;
     sink.start();
     r.set32(Ctl32.OUTPUT_LATENCY_US, 0);
     send({ type: 'opened', kind: 'plugin', sampleRate: fmt.sampleRate, channels: fmt.channels, latencyMs: 0, device: `${sinkRef.pluginId}/${sinkRef.typeId}` });
   }
+}
+
+// ---- the DSP chain (after the ring) ------------------------------------------------------------------
+
+let dspRefs: DspPluginRef[] = [];
+let dsp: HostedInstance<'dsp'>[] = [];
+let dspSpec: { sampleRate: number; channels: number } | null = null;
+
+const dspKey = (ref: DspPluginRef): string => `${ref.path}#${ref.leaseKey}`;
+
+function sameSpec(a: { sampleRate: number; channels: number } | null, b: { sampleRate: number; channels: number }): boolean {
+  return a !== null && a.sampleRate === b.sampleRate && a.channels === b.channels;
+}
+
+/** Gives `o` the chain for `spec`, reusing the running instances when the format is the same. */
+function installDsp(o: Output, spec: { sampleRate: number; channels: number }, rebuild = false): void {
+  if (!rebuild && sameSpec(dspSpec, spec)) {
+    o.setDsp(dsp.map((h) => h.instance));
+    return;
+  }
+  const fresh: HostedInstance<'dsp'>[] = [];
+  for (const ref of dspRefs) {
+    try {
+      fresh.push(new HostedInstance((gens as GenerationHost).load(ref.path, dspKey(ref)), 'dsp', ref.typeId, ref.configJson, { sampleRate: spec.sampleRate, channels: spec.channels }));
+    } catch (err) {
+      log('warn', `dsp ${ref.pluginId}/${ref.typeId} unavailable: ${(err as Error).message}`);
+    }
+  }
+  const old = dsp;
+  dsp = fresh;
+  dspSpec = { sampleRate: spec.sampleRate, channels: spec.channels };
+  o.setDsp(fresh.map((h) => h.instance));
+  // The output no longer runs the old instances once setDsp returned.
+  o.withDsp(() => {
+    for (const h of old) h.destroy();
+  });
+  (gens as GenerationHost).unloadIdle(new Set(dspRefs.map(dspKey)));
+}
+
+/** A DSP config through the host's policy; only an accepted config becomes the one in force. */
+function applyDspConfig(pluginId: string, typeId: string, configJson: string): 'hot_applied' | 'recreated' | 'rejected' {
+  const ref = dspRefs.find((x) => x.pluginId === pluginId && x.typeId === typeId);
+  if (!ref) return 'rejected';
+  const h = dsp.find((x) => x.pluginId === pluginId && x.typeId === typeId);
+  let outcome: 'hot_applied' | 'recreated' | 'rejected';
+  if (h) {
+    const o = output;
+    const retired: DspInstance[] = [];
+    outcome = o ? o.withDsp(() => h.applyConfig(configJson, (old) => retired.push(old))) : h.applyConfig(configJson);
+    if (o && retired.length > 0) {
+      o.setDsp(dsp.map((x) => x.instance));
+      o.withDsp(() => {
+        for (const d of retired) d.destroy();
+      });
+    }
+  } else {
+    // No instance runs (no output open): a probe answers, so a refused config is refused now.
+    const probe = new HostedInstance((gens as GenerationHost).load(ref.path, dspKey(ref)), 'dsp', typeId, ref.configJson, dspSpec ?? { sampleRate: 48000, channels: 2 });
+    try {
+      outcome = probe.applyConfig(configJson);
+    } finally {
+      probe.destroy();
+    }
+  }
+  if (outcome !== 'rejected') ref.configJson = configJson;
+  return outcome;
 }
 
 async function closeOutput(lost = false): Promise<void> {
@@ -483,13 +491,15 @@ async function deviceLost(message: string): Promise<void> {
 }
 
 function startWatchdog(): void {
+  // One slow timer: PortAudio runs in its callback; this only notices a format change, the first
+  // callback after a recovery and a device that stopped calling back.
   watchdog = setInterval(() => {
     const o = output;
     if (!(o instanceof PortAudioOutput) || reopening) return;
+    o.watch();
     const now = Date.now();
-    // A device that stops taking chunks (after its start-up stall) is treated as lost.
     if (now - o.openedAt > 4000 && now - o.lastCallbackAt > 2500) void deviceLost('the device stopped consuming audio');
-  }, 500);
+  }, 200);
 }
 
 function listDevices(): DeviceList {
@@ -522,8 +532,7 @@ async function handle(msg: ToAudio): Promise<void> {
     case 'init':
       ring = PcmRing.open(msg.ringName);
       // A folder of this process's own, which the next start removes if it was killed.
-      shadowDir = path.join(msg.shadowDir, ownerTag());
-      dataRoot = msg.dataRoot;
+      gens = new GenerationHost({ shadowDir: path.join(msg.shadowDir, ownerTag()), dataRoot: msg.dataRoot });
       consumer = new Consumer(ring);
       ring.consumerSync();
       startWatchdog();
@@ -562,12 +571,25 @@ async function handle(msg: ToAudio): Promise<void> {
       return reply(msg.id, () =>
         withSink(msg.sink, (inst) => inst.negotiate(JSON.stringify(msg.target), { sampleRate: msg.sampleRate, channels: msg.channels })),
       );
+    case 'dsp-chain':
+      return reply(msg.id, () => {
+        dspRefs = msg.chain;
+        if (output && dspSpec) installDsp(output, dspSpec, true);
+        else {
+          for (const h of dsp) h.destroy();
+          dsp = [];
+          dspSpec = null;
+        }
+      });
+    case 'dsp-config':
+      return reply(msg.id, () => applyDspConfig(msg.pluginId, msg.typeId, msg.configJson));
     case 'close':
       return reply(msg.id, async () => {
         if (watchdog) clearInterval(watchdog);
         await closeOutput();
-        for (const gen of sinkGens.values()) await gen.unload();
-        sinkGens.clear();
+        for (const h of dsp) h.destroy();
+        dsp = [];
+        await gens?.close();
         ring?.close();
         ring = null;
         setTimeout(() => process.exit(0), 20);

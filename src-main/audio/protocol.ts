@@ -11,12 +11,24 @@ export interface SinkPluginRef {
   configJson: string;
 }
 
+/** A DSP of the chain the audio process runs after the ring (its own generation of the file). */
+export interface DspPluginRef {
+  pluginId: string;
+  typeId: string;
+  path: string;
+  /** Main's lease id of the generation: a reload brings a new key and a fresh copy. */
+  leaseKey: number;
+  configJson: string;
+}
+
 export type ToAudio =
   | { type: 'init'; ringName: string; shadowDir: string; dataRoot: string }
   | { type: 'set-output'; id: number; choice: OutputChoice; sink?: SinkPluginRef }
   | { type: 'list-devices'; id: number }
   | { type: 'list-targets'; id: number; sink: SinkPluginRef }
   | { type: 'negotiate'; id: number; sink: SinkPluginRef; target: Record<string, unknown>; sampleRate: number; channels: number }
+  | { type: 'dsp-chain'; id: number; chain: DspPluginRef[] }
+  | { type: 'dsp-config'; id: number; pluginId: string; typeId: string; configJson: string }
   | { type: 'close'; id: number };
 
 export type FromAudio =

@@ -116,7 +116,33 @@ export class ControlPlane {
   static async start(opts: ControlPlaneOptions): Promise<ControlPlane> {
     const cp = new ControlPlane(opts);
     await cp.registry.start();
+    if (opts.paths.crashes) cp.watchCrashes(opts.paths.crashes);
     return cp;
+  }
+
+  private crashWatcher: fs.FSWatcher | null = null;
+
+  /** A record written by another process of this player (the audio process, which the engine
+   * restarts) quarantines that build at once, not only at the next start. */
+  private watchCrashes(dir: string): void {
+    const book = this.quarantine;
+    if (!book) return;
+    let queued: NodeJS.Timeout | null = null;
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      this.crashWatcher = fs.watch(dir, { persistent: false }, () => {
+        if (queued) return;
+        queued = setTimeout(() => {
+          queued = null;
+          const blamed = book.absorbRecords();
+          const entries = blamed.flatMap((r) => (r.fingerprint ? [book.entry(r.fingerprint)!] : []));
+          if (entries.length) this.registry.quarantineRunning(entries);
+        }, 20);
+      });
+      this.crashWatcher.on('error', () => this.crashWatcher?.close());
+    } catch {
+      // no live quarantine; the next start still applies the records
+    }
   }
 
   // ---- sources and lyrics ---------------------------------------------------------------------
@@ -279,6 +305,7 @@ export class ControlPlane {
   }
 
   async close(): Promise<void> {
+    this.crashWatcher?.close();
     for (const o of this.sources.values()) o.close();
     for (const o of this.lyricsOwners.values()) o.close();
     await this.registry.close();

@@ -16,7 +16,9 @@ export interface LoopDelaySnapshot {
 export class EventLoopMonitor {
   private readonly histogram: IntervalHistogram;
 
-  constructor(resolutionMs = 2) {
+  // 20 ms: the sampling timer wakes the main loop at this rate; a 2 ms one cost more CPU than
+  // playback itself, and blocks that matter (tens of ms) still show at 20.
+  constructor(resolutionMs = 20) {
     this.histogram = monitorEventLoopDelay({ resolution: resolutionMs });
     this.histogram.enable();
   }

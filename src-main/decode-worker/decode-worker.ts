@@ -1,15 +1,15 @@
 // The decode worker (a worker_thread of the main process): for the current track it reads the
-// stream (a plugin stream lease or a local file through the host io table), decodes, runs the DSP
-// chain and writes float32 PCM into the shared ring, all synchronously on this thread. Seek and
-// stop arrive as control words in the ring header (checked between blocks); track changes, the
-// DSP chain and config updates arrive as messages, applied between blocks. No PCM ever goes
-// back to the main thread.
+// stream (a plugin stream lease or a local file through the host io table), decodes and writes
+// float32 PCM into the shared ring, all synchronously on this thread. The DSP chain runs after
+// the ring, in the audio process. Seek and stop arrive as control words in the ring header
+// (checked between blocks; main wakes this thread when it sleeps for space); track changes
+// arrive as messages, applied between blocks. No PCM ever goes back to the main thread.
 import { parentPort } from 'node:worker_threads';
-import { GenerationHost, HostedInstance } from '../plugins/capability-host.js';
+import { GenerationHost } from '../plugins/capability-host.js';
 import { openByContent } from '../plugins/decoder-choice.js';
 import { createInstance, type DecoderInfo, type DecoderInstance } from '../plugins/instances.js';
-import { closeFileStream, Command, Ctl32, Ctl64, type FileStream, openFileStream, PcmRing } from '../plugins/host-lib.js';
-import type { CapabilityRefMsg, FromWorker, StartedInfo, ToWorker, WorkerTrack } from './protocol.js';
+import { closeFileStream, Command, Ctl32, Ctl64, type FileStream, FormatConverter, openFileStream, PcmRing } from '../plugins/host-lib.js';
+import type { FromWorker, StartedInfo, ToWorker, WorkerTrack } from './protocol.js';
 import { attachCrashGuard } from '../plugins/crash-guard.js';
 
 if (!parentPort) throw new Error('decode-worker must run as a worker thread');
@@ -25,7 +25,13 @@ interface Active {
   file: FileStream | null;
   /** The ring must drain before this track's format can be announced. */
   awaitingFormat: boolean;
+  /** The ring's format for this track, and the converter to it (null: the file's own). */
+  out: { sampleRate: number; channels: number };
+  conv: FormatConverter | null;
 }
+
+/** The output's format when it runs at one (resampling), or null to follow each file. */
+let outputFormat: { sampleRate: number; channels: number } | null = null;
 
 
 let ring: PcmRing | null = null;
@@ -34,9 +40,6 @@ let buf = new Float32Array(2048 * 8);
 const gens = new GenerationHost({ onDetached: (leaseId) => post({ type: 'detached', leaseId }) });
 let current: Active | null = null;
 let pendingNext: WorkerTrack | null = null;
-let chainRefs: CapabilityRefMsg[] = [];
-let chain: HostedInstance<'dsp'>[] = [];
-let chainSpec: { sampleRate: number; channels: number } | null = null;
 let lastCmdSeq = 0;
 let loopScheduled = false;
 let closing = false;
@@ -80,7 +83,8 @@ function openTrack(track: WorkerTrack): Active {
       },
       (cand) => `${cand.gen.pluginId}/${cand.typeId}`,
     );
-    return { track, decoder: opened.decoder, info: opened.info, file, awaitingFormat: false };
+    const out = outputFormat ?? { sampleRate: opened.info.sampleRate, channels: opened.info.channels };
+    return { track, decoder: opened.decoder, info: opened.info, file, awaitingFormat: false, out, conv: null };
   } catch (err) {
     if (file) closeFileStream(file);
     throw err;
@@ -92,6 +96,7 @@ function closeCurrent(): void {
   const a = current;
   if (!a) return;
   current = null;
+  a.conv?.close();
   a.decoder.destroy();
   if (a.file) closeFileStream(a.file);
   post({ type: 'released', token: a.track.token });
@@ -100,46 +105,6 @@ function closeCurrent(): void {
 function dropPendingNext(): void {
   if (pendingNext) post({ type: 'released', token: pendingNext.token });
   pendingNext = null;
-}
-
-// ---- the DSP chain ------------------------------------------------------------------------------
-
-function destroyChain(): void {
-  for (const slot of chain) slot.destroy();
-  chain = [];
-  chainSpec = null;
-}
-
-function buildChain(spec: { sampleRate: number; channels: number }): void {
-  destroyChain();
-  chainSpec = spec;
-  for (const ref of chainRefs) {
-    try {
-      chain.push(new HostedInstance(gens.attach(ref.gen), 'dsp', ref.typeId, ref.configJson, spec));
-    } catch (err) {
-      post({ type: 'log', message: `dsp ${ref.gen.pluginId}/${ref.typeId} unavailable: ${errText(err).message}` });
-    }
-  }
-}
-
-/** A DSP config through the host's policy; only an accepted config becomes the one in force. */
-function applyDspConfig(pluginId: string, typeId: string, configJson: string): 'hot_applied' | 'recreated' | 'rejected' {
-  const ref = chainRefs.find((r) => r.gen.pluginId === pluginId && r.typeId === typeId);
-  const slot = chain.find((s) => s.pluginId === pluginId && s.typeId === typeId);
-  let outcome: 'hot_applied' | 'recreated' | 'rejected';
-  if (slot) outcome = slot.applyConfig(configJson);
-  else if (ref) {
-    // No instance runs yet (nothing played): ask a probe instance, so a config the plugin
-    // refuses is refused now rather than at the first track.
-    const probe = new HostedInstance(gens.attach(ref.gen), 'dsp', typeId, ref.configJson, { sampleRate: 48000, channels: 2 });
-    try {
-      outcome = probe.applyConfig(configJson);
-    } finally {
-      probe.destroy();
-    }
-  } else return 'rejected';
-  if (outcome !== 'rejected' && ref) ref.configJson = configJson;
-  return outcome;
 }
 
 // ---- tracks ------------------------------------------------------------------------------------
@@ -187,9 +152,16 @@ function startTrack(track: WorkerTrack, startMs: number, flush: boolean): void {
     const ringIndex = doFlush ? r.producerFlush() : r.writeIndex;
     doFlush = false;
     const spec = { sampleRate: active.info.sampleRate, channels: active.info.channels };
-    active.awaitingFormat = r.get32(Ctl32.SAMPLE_RATE) !== spec.sampleRate || r.get32(Ctl32.CHANNELS) !== spec.channels;
-    if (!chainSpec || chainSpec.sampleRate !== spec.sampleRate || chainSpec.channels !== spec.channels) buildChain(spec);
-    else for (const s of chain) s.instance.reset();
+    const out = active.out;
+    if (out.sampleRate !== spec.sampleRate || out.channels !== spec.channels) {
+      try {
+        active.conv = new FormatConverter(spec.sampleRate, spec.channels, out.sampleRate, out.channels, blockFrames);
+      } catch (err) {
+        post({ type: 'log', message: `cannot convert ${spec.sampleRate} Hz x ${spec.channels}: ${errText(err).message}` });
+        active.out = spec; // play it at its own format (the output reopens)
+      }
+    }
+    active.awaitingFormat = r.get32(Ctl32.SAMPLE_RATE) !== active.out.sampleRate || r.get32(Ctl32.CHANNELS) !== active.out.channels;
     current = active;
     r.set32(Ctl32.PRODUCER_ACTIVE, 1);
     const meta = metadataOf(active.decoder);
@@ -204,6 +176,8 @@ function startTrack(track: WorkerTrack, startMs: number, flush: boolean): void {
       bitsPerSample: typeof meta.bits_per_sample === 'number' ? meta.bits_per_sample : undefined,
       decoder: dec ? `${dec.gen.pluginId}/${dec.typeId}` : active.decoder.typeId,
       metadata: meta,
+      outSampleRate: active.out.sampleRate,
+      outChannels: active.out.channels,
     };
     post({ type: 'started', token: t.token, ringIndex, startFrame, info });
     return;
@@ -255,7 +229,7 @@ function checkCommand(): void {
       post({ type: 'seek-miss', token, positionMs: ms });
       return;
     }
-    for (const s of chain) s.instance.reset();
+    current.conv?.reset();
     const ringIndex = r.producerFlush();
     r.set32(Ctl32.PRODUCER_ACTIVE, 1);
     post({ type: 'seeked', token, ringIndex, startFrame: frame });
@@ -280,6 +254,18 @@ function recordBlock(ms: number): void {
 
 type Step = 'progress' | 'wait' | 'idle';
 
+/** Writes the resampler's tail at a track's end, so the next track joins without a gap. */
+function drainInto(r: PcmRing, conv: FormatConverter): void {
+  for (let tail = conv.drain(); tail.length > 0; tail = conv.drain()) {
+    let off = 0;
+    while (off < tail.length) {
+      const n = r.write(off === 0 ? tail : tail.subarray(off), tail.length - off);
+      off += n;
+      if (off < tail.length && !r.waitSpace(tail.length - off, 200) && closing) return;
+    }
+  }
+}
+
 function step(): Step {
   const r = ring as PcmRing;
   checkCommand();
@@ -291,15 +277,17 @@ function step(): Step {
       r.waitSpace(r.capacity, 20);
       return 'wait';
     }
-    r.set32(Ctl32.SAMPLE_RATE, a.info.sampleRate);
-    r.set32(Ctl32.CHANNELS, a.info.channels);
+    r.set32(Ctl32.SAMPLE_RATE, a.out.sampleRate);
+    r.set32(Ctl32.CHANNELS, a.out.channels);
     r.add32(Ctl32.FORMAT_SEQ, 1);
     a.awaitingFormat = false;
   }
-  const ch = a.info.channels;
-  const want = blockFrames * ch;
+  // Room for a block after conversion (an upsampled block is longer).
+  const want = Math.ceil((blockFrames * a.out.sampleRate) / a.info.sampleRate + 256) * a.out.channels;
   if (r.space < want) {
-    r.waitSpace(want, 20);
+    // Sleep until a quarter of the ring is free, then refill it in one burst: a few wakeups a
+    // second instead of one per device buffer. Main wakes this thread for commands and messages.
+    r.waitSpace(Math.max(want, Math.floor(r.capacity / 4)), 100);
     return 'wait';
   }
   const t0 = performance.now();
@@ -313,17 +301,19 @@ function step(): Step {
     return 'progress';
   }
   if (frames === 0) {
+    if (a.conv) drainInto(r, a.conv);
     finishCurrent();
     return 'progress';
   }
-  for (const s of chain) s.instance.process(buf, frames);
+  const pcm = a.conv ? a.conv.process(buf, frames) : buf.subarray(0, frames * a.info.channels);
   recordBlock(performance.now() - t0);
-  r.write(buf, frames * ch);
+  r.write(pcm, pcm.length);
   return 'progress';
 }
 
 function loop(): void {
   loopScheduled = false;
+  idleTimer = null;
   if (closing || !ring) return;
   const until = performance.now() + 15;
   let s: Step = 'progress';
@@ -345,11 +335,18 @@ function loop(): void {
   }
   loopScheduled = true;
   // Idle: poll the control words slowly; messages kick the loop at once.
-  if (s === 'idle') setTimeout(loop, 50);
+  if (s === 'idle') idleTimer = setTimeout(loop, 500);
   else setImmediate(loop);
 }
 
+let idleTimer: NodeJS.Timeout | null = null;
+
 function kick(): void {
+  if (idleTimer) {
+    clearTimeout(idleTimer);
+    idleTimer = null;
+    loopScheduled = false;
+  }
   if (!loopScheduled) {
     loopScheduled = true;
     setImmediate(loop);
@@ -384,16 +381,9 @@ port.on('message', (msg: ToWorker) => {
       case 'stop':
         stopAll();
         break;
-      case 'dsp-chain':
-        chainRefs = msg.chain;
-        if (chainSpec) buildChain(chainSpec);
-        break;
-      case 'dsp-config':
-        try {
-          post({ type: 'reply', id: msg.id, ok: true, value: applyDspConfig(msg.pluginId, msg.typeId, msg.configJson) });
-        } catch (err) {
-          post({ type: 'reply', id: msg.id, ok: false, error: errText(err).message });
-        }
+      case 'output-format':
+        // From the next track on (the playing one keeps its conversion until it ends).
+        outputFormat = msg.format;
         break;
       case 'retire':
         gens.retire(msg.leaseId);
@@ -402,7 +392,6 @@ port.on('message', (msg: ToWorker) => {
         closing = true;
         closeCurrent();
         dropPendingNext();
-        destroyChain();
         void gens.close();
         ring?.set32(Ctl32.PRODUCER_ACTIVE, 0);
         ring?.close();

@@ -37,8 +37,8 @@ export type ToWorker =
   | { type: 'load'; track: WorkerTrack; startMs: number }
   | { type: 'next'; track: WorkerTrack | null }
   | { type: 'stop' }
-  | { type: 'dsp-chain'; chain: CapabilityRefMsg[] }
-  | { type: 'dsp-config'; id: number; pluginId: string; typeId: string; configJson: string }
+  /** The output runs at this format (the worker resamples and remixes), or null: each file's. */
+  | { type: 'output-format'; format: { sampleRate: number; channels: number } | null }
   | { type: 'retire'; leaseId: number }
   | { type: 'close' };
 
@@ -52,6 +52,9 @@ export interface StartedInfo {
   bitsPerSample?: number;
   decoder: string;
   metadata: Record<string, unknown>;
+  /** The format this track has in the ring (after resampling / remixing). */
+  outSampleRate: number;
+  outChannels: number;
 }
 
 export type FromWorker =
@@ -69,5 +72,4 @@ export type FromWorker =
   | { type: 'stopped'; ringIndex: number }
   | { type: 'detached'; leaseId: number }
   | { type: 'stats'; blockP50: number; blockP99: number }
-  | { type: 'reply'; id: number; ok: boolean; value?: unknown; error?: string }
   | { type: 'log'; message: string };

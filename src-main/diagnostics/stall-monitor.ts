@@ -311,8 +311,10 @@ export class StallMonitor {
   private attribute(profile: CpuProfile, perfStart: number, pending: { stall: Stall; perfStart: number; perfEnd: number }[]): void {
     if (pending.length === 0 || !profile.samples || !profile.timeDeltas) return;
     const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-    // profile times are µs on V8's clock, which starts (close to) when Profiler.start ran.
-    const offsetUs = profile.startTime - perfStart * 1000;
+    // Profile times are µs of the monotonic clock, as process.hrtime is; performance.now() is
+    // that clock minus the time origin.
+    void perfStart;
+    const offsetUs = Number(process.hrtime.bigint() / 1000n) - performance.now() * 1000;
     const times: number[] = [];
     let t = profile.startTime;
     for (const d of profile.timeDeltas) times.push((t += d));

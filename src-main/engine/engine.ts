@@ -28,14 +28,16 @@ import type {
   TrackFormat,
   TrackInfo,
 } from '../../src-shared/player-types.js';
-import type { DeviceList, FromAudio, SinkPluginRef } from '../audio/protocol.js';
+import { DEFAULT_BUFFER_FRAMES } from '../../src-shared/player-types.js';
+import type { DeviceList, DspPluginRef, FromAudio, SinkPluginRef } from '../audio/protocol.js';
 import { AudioHost, type AudioSpawner } from './audio-host.js';
 import { Command, Ctl32, Ctl64, PcmRing } from '../plugins/host-lib.js';
+import { sweepStaleRings } from '../plugins/stale-files.js';
 import { checkLocalTrackFile } from './local-file.js';
 import type { NewTrack, PlayerEngine, PlayerEngineEvents, TrackUpdate } from './player-engine.js';
 import { PlayQueue } from './play-queue.js';
 import { runnableEntry } from './runnable.js';
-import type { CapabilityRefMsg, DecoderRefMsg, FromWorker, GenRef, StartedInfo, ToWorker, WorkerTrack } from '../decode-worker/protocol.js';
+import type { DecoderRefMsg, FromWorker, GenRef, StartedInfo, ToWorker, WorkerTrack } from '../decode-worker/protocol.js';
 
 export interface EngineOptions {
   control: ControlPlane;
@@ -65,14 +67,18 @@ interface Marker {
   token: number;
   ringIndex: number;
   startFrame: number;
+  /** The track's own rate (startFrame counts its frames). */
   sampleRate: number;
-  channels: number;
+  /** The format of its samples in the ring (after resampling / remixing). */
+  ringRate: number;
+  ringChannels: number;
   /** A flush marker (new play, seek): older audio was discarded. */
   flush: boolean;
 }
 
 const DEFAULT_CHAIN = [{ pluginId: 'dev.stellatune.eq', typeId: 'eq10' }];
-const TICK_MS = 50;
+/** The position / track-change check, and at most 10 position events per second. */
+const TICK_MS = 100;
 
 function extOf(name: string): string {
   const e = path.extname(name).toLowerCase();
@@ -113,8 +119,6 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
 
   private readonly workerGens = new Map<number, PluginGeneration>();
   private readonly chain: { pluginId: string; typeId: string }[];
-  private readonly workerReplies = new Map<number, (msg: Extract<FromWorker, { type: 'reply' }>) => void>();
-  private nextReqId = 1;
   private blockP50 = 0;
   private blockP99 = 0;
   private outputLatencyMs: number | null = null;
@@ -129,7 +133,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     this.ring = ring;
     this.worker = worker;
     this.log = opts.log ?? ((m) => console.warn(`[engine] ${m}`));
-    this.output = opts.output ?? { kind: 'portaudio', deviceId: null, bufferFrames: 1024 };
+    this.output = opts.output ?? { kind: 'portaudio', deviceId: null, bufferFrames: DEFAULT_BUFFER_FRAMES };
     this.chain = opts.dspChain ?? DEFAULT_CHAIN;
     this.audio = new AudioHost({
       ...(opts.spawnAudio ? { spawn: opts.spawnAudio } : {}),
@@ -151,6 +155,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   static async start(opts: EngineOptions): Promise<StellaPlayerEngine> {
     const ringMs = opts.ringMs ?? 1500;
     const capacity = Math.max(16384, Math.ceil((ringMs / 1000) * 48000 * 2));
+    sweepStaleRings();
     const ring = PcmRing.create(`/stellatune-${process.pid}-${Date.now().toString(36)}`, capacity);
     ring.set32(Ctl32.SAMPLE_RATE, 44100);
     ring.set32(Ctl32.CHANNELS, 2);
@@ -191,8 +196,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     this.worker.on('error', (err) => this.log(`decode worker error: ${err.message}`));
     this.postWorker({ type: 'init', ringName: this.ring.name, blockFrames });
     await ready;
-    this.sendChain();
     await this.audio.start();
+    await this.audio.request({ type: 'dsp-chain', chain: this.dspChainRefs() });
     try {
       await this.applyOutput(this.output);
     } catch (err) {
@@ -457,7 +462,34 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
 
   private async applyOutput(choice: OutputChoice): Promise<void> {
     const sink = choice.kind === 'plugin' ? this.sinkRef(choice.pluginId, choice.typeId) : undefined;
+    const format = await this.outputFormatFor(choice);
+    // Tell the worker first: the next track is decoded for the output as it will run.
+    this.postWorker({ type: 'output-format', format });
     await this.audio.request({ type: 'set-output', choice, sink }, 15_000);
+    const r = this.ring;
+    if (format && this.state === 'stopped' && r.fill === 0 && (r.get32(Ctl32.SAMPLE_RATE) !== format.sampleRate || r.get32(Ctl32.CHANNELS) !== format.channels)) {
+      // Nothing plays: move the new output to its format now (it reopens once), so the first
+      // track finds the device warm. Only after the switch: the old output must not see it.
+      r.set32(Ctl32.SAMPLE_RATE, format.sampleRate);
+      r.set32(Ctl32.CHANNELS, format.channels);
+      r.add32(Ctl32.FORMAT_SEQ, 1);
+    }
+  }
+
+  /** The one format the output runs at, or null when it follows each file (bit-perfect, or a
+   * plugin sink without a rate of its own). */
+  private async outputFormatFor(choice: OutputChoice): Promise<{ sampleRate: number; channels: number } | null> {
+    if (choice.bitPerfect) return null;
+    if (choice.sampleRate) return { sampleRate: choice.sampleRate, channels: 2 };
+    if (choice.kind === 'plugin') return null;
+    try {
+      const { devices } = await this.listDevices();
+      const dev = devices.find((d) => d.id === choice.deviceId) ?? devices.find((d) => d.isDefault) ?? devices[0];
+      if (!dev) return null;
+      return { sampleRate: Math.round(dev.defaultSampleRate) || 44100, channels: Math.max(1, Math.min(2, dev.maxOutputChannels)) };
+    } catch {
+      return null;
+    }
   }
 
   private sinkRef(pluginId: string, typeId: string): SinkPluginRef {
@@ -469,12 +501,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   }
 
   async setDspConfig(pluginId: string, typeId: string, config: unknown): Promise<'hot_applied' | 'recreated' | 'rejected'> {
-    const id = this.nextReqId++;
-    const reply = new Promise<Extract<FromWorker, { type: 'reply' }>>((resolve) => this.workerReplies.set(id, resolve));
-    this.postWorker({ type: 'dsp-config', id, pluginId, typeId, configJson: JSON.stringify(config) });
-    const r = await reply;
-    if (!r.ok) throw new Error(r.error ?? 'dsp config failed');
-    return r.value as 'hot_applied' | 'recreated' | 'rejected';
+    // The DSP chain runs in the audio process, after the ring: heard within the device latency.
+    return this.audio.request<'hot_applied' | 'recreated' | 'rejected'>({ type: 'dsp-config', pluginId, typeId, configJson: JSON.stringify(config) });
   }
 
   private capabilityConfig(gen: PluginGeneration, kind: 'decoder' | 'dsp', typeId: string): string {
@@ -489,14 +517,18 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     return { pluginId: gen.pluginId, leaseId: gen.leaseId, shadowPath: gen.shadowPath, sourcePath: gen.sourcePath, modulePointer: gen.modulePointer };
   }
 
-  private sendChain(): void {
-    const chain: CapabilityRefMsg[] = [];
+  private dspChainRefs(): DspPluginRef[] {
+    const chain: DspPluginRef[] = [];
     for (const c of this.chain) {
       const gen = this.control.registry.current(c.pluginId);
       if (!gen?.capability('dsp', c.typeId)) continue;
-      chain.push({ gen: this.genRef(gen), typeId: c.typeId, configJson: this.capabilityConfig(gen, 'dsp', c.typeId) });
+      chain.push({ pluginId: c.pluginId, typeId: c.typeId, path: gen.sourcePath, leaseKey: gen.leaseId, configJson: this.capabilityConfig(gen, 'dsp', c.typeId) });
     }
-    this.postWorker({ type: 'dsp-chain', chain });
+    return chain;
+  }
+
+  private sendChain(): void {
+    this.audio.request({ type: 'dsp-chain', chain: this.dspChainRefs() }).catch((err: Error) => this.log(`dsp chain: ${err.message}`));
   }
 
   private decodersFor(ext: string): DecoderRefMsg[] {
@@ -656,17 +688,19 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
 
   /**
    * Queues the track after the one being decoded, for a gapless join. One that fails to open
-   * (a missing file, a FIFO) is reported and passed over for the one after it (`afterEntryId`).
+   * (a missing file, a FIFO) is reported and passed over for the one after it (`after`).
    */
-  private async preloadNext(afterEntryId?: string, attempts = 0): Promise<void> {
-    const decoding = this.decodeToken !== null ? this.tokens.get(this.decodeToken) : null;
-    if (!decoding) return;
-    const from = this.q.indexOf(afterEntryId ?? decoding.entryId);
+  private async preloadNext(after?: { entryId: string; forToken: number | null; attempts: number }): Promise<void> {
+    // A retry keeps the token it was for: the worker may have run dry meanwhile.
+    const forToken = after ? after.forToken : this.decodeToken;
+    const decoding = forToken !== null ? this.tokens.get(forToken) : null;
+    if (!after && !decoding) return;
+    const from = this.q.indexOf(after?.entryId ?? decoding!.entryId);
     const i = from >= 0 ? this.q.following(from, false) : null;
     const entry = i !== null ? this.q.at(i) : undefined;
     if (this.preloaded && entry && this.preloaded.entryId === entry.id) return;
     const seq = this.loadSeq;
-    const forToken = this.decodeToken;
+    const attempts = after?.attempts ?? 0;
     if (!entry) {
       if (this.preloaded) this.postWorker({ type: 'next', track: null });
       this.preloaded = null;
@@ -678,7 +712,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       seq === this.loadSeq && (forToken === this.decodeToken || (this.decodeToken === null && this.ranDryAfter === forToken));
     const r = await this.openNext(entry, stillWanted);
     if (r.kind === 'ready') this.postWorker({ type: 'next', track: r.track });
-    else if (r.kind === 'failed' && stillWanted() && attempts + 1 < this.q.length) void this.preloadNext(entry.id, attempts + 1);
+    else if (r.kind === 'failed' && stillWanted() && attempts + 1 < this.q.length) void this.preloadNext({ entryId: entry.id, forToken, attempts: attempts + 1 });
   }
 
   private refreshPreload(): void {
@@ -690,10 +724,14 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     this.ring.set32(Ctl32.CMD_TOKEN, token);
     this.ring.set64(Ctl64.CMD_ARG, arg);
     this.ring.add32(Ctl32.CMD_SEQ, 1);
+    this.ring.wakeProducer();
   }
 
   private postWorker(msg: ToWorker): void {
-    if (!this.closed || msg.type === 'close') this.worker.postMessage(msg);
+    if (this.closed && msg.type !== 'close') return;
+    this.worker.postMessage(msg);
+    // The worker may sleep for ring space: wake it so the message is taken now.
+    this.ring.wakeProducer();
   }
 
   // ---- worker and audio events ----------------------------------------------------------------------
@@ -708,7 +746,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
         this.consecutiveErrors = 0;
         if (this.preloaded?.token === m.token) this.preloaded = null;
         const flush = this.markers.length === 0 || this.seekingTo !== null;
-        this.addMarker({ token: m.token, ringIndex: m.ringIndex, startFrame: m.startFrame, sampleRate: m.info.sampleRate, channels: m.info.channels, flush });
+        this.addMarker({ token: m.token, ringIndex: m.ringIndex, startFrame: m.startFrame, sampleRate: m.info.sampleRate, ringRate: m.info.outSampleRate, ringChannels: m.info.outChannels, flush });
         if (this.state === 'loading') this.state = this.ring.get32(Ctl32.PAUSED) === 1 ? 'paused' : 'playing';
         if (flush) this.applyTrack(m.token);
         void this.preloadNext();
@@ -717,7 +755,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       case 'seeked': {
         const t = this.tokens.get(m.token);
         if (!t?.info) return;
-        this.addMarker({ token: m.token, ringIndex: m.ringIndex, startFrame: m.startFrame, sampleRate: t.info.sampleRate, channels: t.info.channels, flush: true });
+        this.addMarker({ token: m.token, ringIndex: m.ringIndex, startFrame: m.startFrame, sampleRate: t.info.sampleRate, ringRate: t.info.outSampleRate, ringChannels: t.info.outChannels, flush: true });
         return;
       }
       case 'seek-miss':
@@ -775,12 +813,6 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
         this.blockP50 = m.blockP50;
         this.blockP99 = m.blockP99;
         return;
-      case 'reply': {
-        const cb = this.workerReplies.get(m.id);
-        this.workerReplies.delete(m.id);
-        cb?.(m);
-        return;
-      }
       case 'log':
         this.log(m.message);
         return;
@@ -873,9 +905,10 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
         }
       }
     }
-    let pos = ((m.startFrame + (played - m.ringIndex) / m.channels) / m.sampleRate) * 1000;
+    let pos = (m.startFrame / m.sampleRate + (played - m.ringIndex) / m.ringChannels / m.ringRate) * 1000;
     if (this.durationMs !== null) pos = Math.min(pos, this.durationMs);
     this.positionMs = pos;
+    // Position events at most 10 per second: the renderer animates between them.
     if (this.state === 'playing') this.emitEvent({ type: 'position', positionMs: Math.round(pos), durationMs: this.durationMs });
     // The end: everything decoded has been played and no next track is on its way to the worker
     // (a worker that ran dry before our "next" arrived continues when it does).
@@ -900,10 +933,18 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
 
   /** The audio process was restarted: reopen the output and resume where playback was. */
   private async onAudioRestart(): Promise<void> {
+    this.sendChain();
     try {
       await this.applyOutput(this.output);
     } catch (err) {
       this.log(`cannot reopen the output after a restart: ${(err as Error).message}`);
+      // A sink plugin that is gone (quarantined after crashing the audio process): play on the
+      // default device rather than not at all.
+      if (this.output.kind === 'plugin') {
+        this.output = { kind: 'portaudio', deviceId: null, bufferFrames: 1024 };
+        await this.applyOutput(this.output).catch((e: Error) => this.log(`default output: ${e.message}`));
+        this.emitStatus();
+      }
     }
     if ((this.state === 'playing' || this.state === 'paused' || this.state === 'loading') && this.q.index >= 0) {
       const paused = this.state === 'paused';

@@ -95,15 +95,25 @@ export class GenerationHost {
     return gen;
   }
 
-  /** This process's own generation of the library at `libraryPath` (loaded once). */
-  load(libraryPath: string): PluginGeneration {
-    let gen = this.loadedByPath.get(libraryPath);
+  /** This process's own generation of the library at `libraryPath`, loaded once per `key` (give
+   * main's lease id, so a reloaded plugin gets a fresh copy of the replaced file). */
+  load(libraryPath: string, key: string = libraryPath): PluginGeneration {
+    let gen = this.loadedByPath.get(key);
     if (!gen) {
       if (!this.opts.shadowDir || !this.opts.dataRoot) throw new Error('this generation host cannot load libraries');
       gen = PluginGeneration.load(libraryPath, { shadowDir: this.opts.shadowDir, dataRoot: this.opts.dataRoot, leaseId: this.nextOwnLease++ });
-      this.loadedByPath.set(libraryPath, gen);
+      this.loadedByPath.set(key, gen);
     }
     return gen;
+  }
+
+  /** Unloads own generations no instance uses, except those under `keep`. */
+  unloadIdle(keep: Set<string>): void {
+    for (const [key, gen] of this.loadedByPath) {
+      if (keep.has(key) || gen.refs > 0) continue;
+      this.loadedByPath.delete(key);
+      void gen.unload().catch(() => {});
+    }
   }
 
   /** Main retired generation `leaseId`: let it go once nothing here uses it. */
@@ -162,9 +172,10 @@ export class HostedInstance<K extends CapabilityKindName> {
     return this.gen.pluginId;
   }
 
-  /** Applies a new config by the plan; the old instance of a recreate is destroyed at once
-   * (hosted instances run hard-sync calls only, nothing is in flight between calls). */
-  applyConfig(configJson: string): ConfigOutcomeName {
+  /** Applies a new config by the plan. The old instance of a recreate goes to `retire`
+   * (default: destroyed at once; hosted instances run hard-sync calls only, nothing is in flight
+   * between calls, but a C caller may still hold it until it is handed the new one). */
+  applyConfig(configJson: string, retire: (old: InstanceOfKind<K>) => void = (old) => old.destroy()): ConfigOutcomeName {
     const r = reconfigure(this.inst, configJson, (json, state) => {
       const fresh = createInstance(this.gen, this.kind, this.typeId, json, this.spec);
       try {
@@ -178,7 +189,7 @@ export class HostedInstance<K extends CapabilityKindName> {
     if (r.outcome === 'recreated') {
       const old = this.inst;
       this.inst = r.instance;
-      old.destroy();
+      retire(old);
     }
     this.config = configJson;
     return r.outcome;

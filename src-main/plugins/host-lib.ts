@@ -4,8 +4,10 @@
 // gets its own copy. Only JS-owned Float32Arrays cross into C (memcpy), never koffi.view, which
 // Electron forbids on external memory.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import koffi from 'koffi';
+import type { DspInstance } from './instances.js';
 import { repoRoot } from '../app-paths.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -91,6 +93,20 @@ interface HostFns {
   wait32: Fn;
   getf: Fn;
   setf: Fn;
+  wakeProducer: Fn;
+  paOpen: Fn;
+  paClose: Fn;
+  paLatency: Fn;
+  paFormatChanged: Fn;
+  paCallbacks: Fn;
+  paLock: Fn;
+  paUnlock: Fn;
+  paSetDsp: Fn;
+  rsNew: Fn;
+  rsProcess: Fn;
+  rsDrain: Fn;
+  rsFree: Fn;
+  remix: Fn;
 }
 
 let fns: HostFns | null = null;
@@ -128,6 +144,20 @@ function host(): HostFns {
     wait32: lib.func('st_pcm_ring_wait32', 'int', [ring, 'uint32_t', 'uint32_t', 'uint32_t']),
     getf: lib.func('st_pcm_ring_getf', 'float', [ring, 'uint32_t']),
     setf: lib.func('st_pcm_ring_setf', 'void', [ring, 'uint32_t', 'float']),
+    wakeProducer: lib.func('st_pcm_ring_wake_producer', 'void', [ring]),
+    paOpen: lib.func('st_pa_out_open', 'void *', ['const char *', ring, 'int32_t', 'uint32_t', 'char *', 'size_t']),
+    paClose: lib.func('st_pa_out_close', 'void', ['void *']),
+    paLatency: lib.func('st_pa_out_latency', 'double', ['void *']),
+    paFormatChanged: lib.func('st_pa_out_format_changed', 'uint32_t', ['void *']),
+    paCallbacks: lib.func('st_pa_out_callbacks', 'uint32_t', ['void *']),
+    paLock: lib.func('st_pa_out_lock', 'void', ['void *']),
+    paUnlock: lib.func('st_pa_out_unlock', 'void', ['void *']),
+    paSetDsp: lib.func('st_pa_out_set_dsp', 'int', ['void *', 'uint32_t', 'void **', 'void **']),
+    rsNew: lib.func('st_resampler_new', 'void *', ['double', 'double', 'uint32_t', 'char *', 'size_t']),
+    rsProcess: lib.func('st_resampler_process', 'uint32_t', ['void *', 'void *', 'uint32_t', 'void *', 'uint32_t', '_Out_ uint32_t *']),
+    rsDrain: lib.func('st_resampler_drain', 'uint32_t', ['void *', 'void *', 'uint32_t']),
+    rsFree: lib.func('st_resampler_free', 'void', ['void *']),
+    remix: lib.func('st_remix', 'uint32_t', ['void *', 'uint32_t', 'uint32_t', 'void *', 'uint32_t']),
   };
   return fns;
 }
@@ -261,11 +291,151 @@ export class PcmRing {
     host().setf(this.ptr, slot, value);
   }
 
+  /** Wakes the producer if it sleeps for space, so it sees a command now. */
+  wakeProducer(): void {
+    host().wakeProducer(this.ptr);
+  }
+
+  /** The mapping, for the C output (same module). */
+  get nativePointer(): bigint {
+    return this.ptr;
+  }
+
   /** Unmaps; the creator also removes the name. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     host().close(this.ptr);
     if (this.owner) host().unlink(this.name);
+  }
+}
+
+/** The libportaudio naudiodon ships (the same library its device listing uses). */
+function portAudioLibrary(): string {
+  const pkg = createRequire(import.meta.url).resolve('naudiodon/package.json');
+  const name = process.platform === 'darwin' ? 'libportaudio.dylib' : process.platform === 'win32' ? 'portaudio_x64.dll' : 'libportaudio.so.2';
+  // Packaged: the library is unpacked beside the asar archive (electron-builder.yml).
+  return path.join(path.dirname(pkg), 'build', 'Release', name).replace(`app.asar${path.sep}`, `app.asar.unpacked${path.sep}`);
+}
+
+/**
+ * The PortAudio output, run by PortAudio's callback in C (native-plugins/host/pa_output.c): it
+ * consumes the ring, runs the DSP chain, applies volume and fades and publishes the position.
+ */
+export class PaOutput {
+  private closed = false;
+  private chain: DspInstance[] = [];
+
+  private constructor(private readonly ptr: bigint) {}
+
+  /** Opens and starts the stream at the ring's current format on `deviceId` (-1: default). */
+  static open(ring: PcmRing, deviceId: number, framesPerBuffer: number): PaOutput {
+    const err = Buffer.alloc(512);
+    const ptr = host().paOpen(portAudioLibrary(), ring.nativePointer, deviceId, framesPerBuffer, err, err.length) as bigint | null;
+    if (!ptr) throw new Error(err.toString('utf8', 0, Math.max(0, err.indexOf(0))) || 'cannot open the PortAudio stream');
+    return new PaOutput(ptr);
+  }
+
+  get latencyMs(): number {
+    return (host().paLatency(this.ptr) as number) * 1000;
+  }
+
+  /** True once the ring carries a format the stream was not opened for. */
+  get formatChanged(): boolean {
+    return (host().paFormatChanged(this.ptr) as number) === 1;
+  }
+
+  get callbacks(): number {
+    return host().paCallbacks(this.ptr) as number;
+  }
+
+  /** Runs `fn` (DSP config calls, resets) while the callback is outside the DSP chain. */
+  withDspLock<T>(fn: () => T): T {
+    host().paLock(this.ptr);
+    try {
+      return fn();
+    } finally {
+      host().paUnlock(this.ptr);
+    }
+  }
+
+  /** Hands the callback a new DSP chain; the previous instances are unused once this returns. */
+  setDsp(chain: DspInstance[]): void {
+    const refs = chain.map((d) => d.nativeRefs());
+    const status = host().paSetDsp(this.ptr, refs.length, refs.map((r) => r.handle), refs.map((r) => r.vtable)) as number;
+    if (status !== 0) throw new Error(`cannot set a DSP chain of ${chain.length}`);
+    this.chain = chain;
+  }
+
+  get dspChain(): readonly DspInstance[] {
+    return this.chain;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    host().paClose(this.ptr);
+  }
+}
+
+/**
+ * Converts a track's PCM to the output format: remix (mono -> stereo, 5.1 -> stereo) then
+ * libsoxr very-high-quality resampling (native-plugins/host/resample.c). One per track, drained
+ * at its end, so tracks at different rates join without a gap.
+ */
+export class FormatConverter {
+  private rs: bigint | null = null;
+  private mixed: Float32Array;
+  private out: Float32Array;
+  private readonly consumed = [0];
+
+  constructor(
+    readonly inRate: number,
+    readonly inChannels: number,
+    readonly outRate: number,
+    readonly outChannels: number,
+    maxFrames: number,
+  ) {
+    this.mixed = new Float32Array(maxFrames * outChannels);
+    this.out = new Float32Array(Math.ceil((maxFrames * outRate) / inRate + 256) * outChannels);
+    if (inRate !== outRate) this.rs = FormatConverter.open(inRate, outRate, outChannels);
+  }
+
+  private static open(inRate: number, outRate: number, channels: number): bigint {
+    const err = Buffer.alloc(256);
+    const rs = host().rsNew(inRate, outRate, channels, err, err.length) as bigint | null;
+    if (!rs) throw Object.assign(new Error(err.toString('utf8', 0, Math.max(0, err.indexOf(0))) || 'cannot create a resampler'), { statusName: 'unsupported' });
+    return rs;
+  }
+
+  /** Converts `frames` frames of `input`; returns the output view (valid until the next call). */
+  process(input: Float32Array, frames: number): Float32Array {
+    let src = input;
+    if (this.inChannels !== this.outChannels) {
+      host().remix(input, frames, this.inChannels, this.mixed, this.outChannels);
+      src = this.mixed;
+    }
+    if (!this.rs) return src.subarray(0, frames * this.outChannels);
+    const n = host().rsProcess(this.rs, src, frames, this.out, this.out.length / this.outChannels, this.consumed) as number;
+    return this.out.subarray(0, n * this.outChannels);
+  }
+
+  /** The resampler's delayed output at the end of the track (empty once drained). */
+  drain(): Float32Array {
+    if (!this.rs) return this.out.subarray(0, 0);
+    const n = host().rsDrain(this.rs, this.out, this.out.length / this.outChannels) as number;
+    return this.out.subarray(0, n * this.outChannels);
+  }
+
+  /** Forgets the history (a seek). */
+  reset(): void {
+    if (!this.rs) return;
+    host().rsFree(this.rs);
+    this.rs = FormatConverter.open(this.inRate, this.outRate, this.outChannels);
+  }
+
+  close(): void {
+    if (this.rs) host().rsFree(this.rs);
+    this.rs = null;
   }
 }

@@ -497,7 +497,7 @@ export class DecoderInstance extends NativeInstance {
 export class DspInstance extends NativeInstance {
   private readonly fns: { process: NativeFn; reset: NativeFn | null; latency: NativeFn | null };
 
-  constructor(gen: PluginGeneration, typeId: string, handle: Pointer, vtable: Pointer) {
+  constructor(gen: PluginGeneration, typeId: string, handle: Pointer, private readonly vtable: Pointer) {
     const s = decodeInstanceVtable(gen, vtable, StDspVtable);
     super(gen, 'dsp', typeId, handle, s.base);
     this.fns = gen.cachedVtable(`${vtable}:fns`, () => ({
@@ -518,6 +518,12 @@ export class DspInstance extends NativeInstance {
 
   latencyFrames(): number {
     return this.fns.latency ? (this.fns.latency(this.handle) as number) : 0;
+  }
+
+  /** The instance handle and its st_dsp_vtable_t, for a C caller of process_f32 (host-lib.ts). */
+  nativeRefs(): { handle: Pointer; vtable: Pointer } {
+    this.assertLive('native_refs');
+    return { handle: this.handle, vtable: this.vtable };
   }
 }
 

@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { stallMonitor } from '../diagnostics/stall-monitor.js';
+import { warmDlopen } from './dlopen-warmer.js';
 import { PluginLoadError, type PluginLoadErrorCode } from './errors.js';
 import { libraryFingerprint } from './crash-guard.js';
 import { type CapabilityInfo, type PluginMetadata, PluginGeneration } from './library.js';
@@ -180,7 +181,7 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
   async enable(pluginId: string): Promise<PluginStatus> {
     const r = this.requireRecord(pluginId);
     this.disabled.delete(pluginId);
-    if (!r.current) this.loadRecord(r);
+    if (!r.current) await this.loadRecordWarm(r);
     return this.changed(r);
   }
 
@@ -197,11 +198,33 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
     return this.changed(r);
   }
 
+  /**
+   * Quarantines loaded builds that crashed another process of this player (the audio process):
+   * their generation retires now instead of at the next start, so a restarted process does not
+   * load them again.
+   */
+  quarantineRunning(entries: QuarantineEntry[]): PluginStatus[] {
+    const out: PluginStatus[] = [];
+    for (const e of entries) {
+      for (const r of this.records.values()) {
+        if (!r.current || r.current.fingerprint !== e.fingerprint) continue;
+        this.retireCurrent(r);
+        r.status = 'quarantined';
+        r.quarantine = e;
+        r.metadata = null;
+        r.capabilities = [];
+        r.error = { code: 'quarantined', message: `this build crashed the ${e.process} process (${e.signal}${e.step ? ` in ${e.step}` : ''}); unloaded` };
+        out.push(this.changed(r));
+      }
+    }
+    return out;
+  }
+
   /** Loads a fresh generation from the file and retires the old one. */
   async reload(pluginId: string): Promise<PluginStatus> {
     const r = this.requireRecord(pluginId);
     if (this.disabled.has(pluginId)) throw new PluginLoadError('io', `${pluginId} is disabled`, r.path);
-    this.loadRecord(r);
+    await this.loadRecordWarm(r);
     return this.changed(r);
   }
 
@@ -321,8 +344,11 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
           this.changed(r);
           continue;
         }
-        this.loadRecord(r);
+        await this.loadRecordWarm(r);
         this.changed(r);
+        // One library per turn of the event loop: a folder of plugins (start-up loads them all)
+        // must not block the loop for the sum of their dlopens.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
     for (const r of this.records.values()) {
@@ -336,6 +362,17 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
     if (needRecheck && !this.closed) {
       const t = setTimeout(() => this.queueScan(), stableMs);
       t.unref();
+    }
+  }
+
+  /** loadRecord with the library's dependencies dlopened off the loop first. */
+  private async loadRecordWarm(r: PluginRecord): Promise<void> {
+    const release = await warmDlopen(r.path, this.opts.shadowDir);
+    try {
+      if (this.closed) return;
+      this.loadRecord(r);
+    } finally {
+      release();
     }
   }
 

@@ -85,3 +85,32 @@ export function sweepStaleFiles(shadowRoot: string, tempDirs: string[]): SweepRe
   }
   return result;
 }
+
+/** Where POSIX shared memory lives on Linux (the PCM rings are `/stellatune-<pid>-<time>` there). */
+const SHM_DIR = '/dev/shm';
+
+/**
+ * Unlinks the PCM rings of cores that are gone: a killed core never unlinks its ring, and each one
+ * holds its shared memory until then. Linux only (elsewhere shared memory cannot be listed).
+ */
+export function sweepStaleRings(shmDir = SHM_DIR): number {
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(shmDir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const m = /^stellatune-(\d+)-[0-9a-z]+$/.exec(name);
+    if (m && !ownerAlive(Number(m[1]), null)) {
+      try {
+        fs.rmSync(path.join(shmDir, name), { force: true });
+        removed++;
+      } catch {
+        // another user's, or gone already
+      }
+    }
+  }
+  return removed;
+}

@@ -13,12 +13,13 @@ import type {
   RepeatMode,
   TrackInfo,
 } from '../../src-shared/player-types.js';
+import { DEFAULT_BUFFER_FRAMES } from '../../src-shared/player-types.js';
 import { RpcError } from '../../src-shared/rpc-error.js';
 
 export class DetachedEngine extends EventEmitter<PlayerEngineEvents> implements PlayerEngine {
   private readonly q = new PlayQueue<TrackInfo>();
   private volume = 1;
-  private output: OutputChoice = { kind: 'portaudio', deviceId: null, bufferFrames: 1024 };
+  private output: OutputChoice = { kind: 'portaudio', deviceId: null, bufferFrames: DEFAULT_BUFFER_FRAMES };
 
   constructor(readonly reason: string) {
     super();

@@ -90,11 +90,22 @@ describe('files service against special files and big folders', () => {
   });
 
   it('expanding a folder of 100k entries keeps the event loop turning', async () => {
-    const big = path.join(odd, 'big');
+    // On tmpfs where there is one: 100k entries on a disk shared by the CI jobs take seconds to make.
+    const base = fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/stellatune-files-') : odd;
+    const big = path.join(base, 'big');
     fs.mkdirSync(big);
     // Shuffled names, so the sort has work to do.
     const order = Array.from({ length: 100_000 }, (_, i) => i).sort(() => Math.random() - 0.5);
-    for (const i of order) fs.writeFileSync(path.join(big, `track ${i}.${i % 10 === 0 ? 'wav' : 'txt'}`), '');
+    // The 90k non-audio entries are hard links to one empty file (one system call each, so the
+    // setup stays cheap); the 10k audio files are files of their own (each is found once).
+    // (Two targets: a file system caps the links to one inode, ext4 at 65,000.)
+    const blanks = [path.join(base, 'blank-a'), path.join(base, 'blank-b')];
+    for (const b of blanks) fs.writeFileSync(b, '');
+    for (const i of order) {
+      if (i % 10 === 0) fs.writeFileSync(path.join(big, `track ${i}.wav`), '');
+      else fs.linkSync(blanks[i % 2]!, path.join(big, `track ${i}.txt`));
+    }
+    const made = performance.now();
     const histogram = monitorEventLoopDelay({ resolution: 5 });
     histogram.enable();
     const r = await files.expand({ paths: [big] }, ctx);
@@ -102,7 +113,8 @@ describe('files service against special files and big folders', () => {
     expect(r.tracks).toHaveLength(10_000);
     expect(r.tracks.slice(0, 3).map((t) => t.title)).toEqual(['track 0', 'track 10', 'track 20']);
     const maxMs = histogram.max / 1e6;
-    console.log(`expand of 100k entries: longest event-loop block ${maxMs.toFixed(0)} ms`);
+    console.log(`expand of 100k entries: longest event-loop block ${maxMs.toFixed(0)} ms (the expand took ${(performance.now() - made).toFixed(0)} ms)`);
     expect(maxMs).toBeLessThan(200);
+    if (base !== odd) fs.rmSync(base, { recursive: true, force: true });
   });
 });

@@ -152,12 +152,17 @@ function validTrack(v: unknown): NewTrack | null {
 
 function validOutput(v: unknown): OutputChoice | null {
   if (!isObj(v)) return null;
+  // The output format choice (bit-perfect, a fixed rate) comes back with the device.
+  const format = {
+    ...(typeof v.bitPerfect === 'boolean' ? { bitPerfect: v.bitPerfect } : {}),
+    ...(typeof v.sampleRate === 'number' && Number.isInteger(v.sampleRate) && v.sampleRate >= 8000 && v.sampleRate <= 768000 ? { sampleRate: v.sampleRate } : {}),
+  };
   if (v.kind === 'portaudio') {
     const bufferFrames = Math.round(num(v.bufferFrames, 64, 65536, 1024));
     const deviceId = typeof v.deviceId === 'number' && Number.isInteger(v.deviceId) && v.deviceId >= -1 ? v.deviceId : null;
-    return { kind: 'portaudio', deviceId, bufferFrames, ...(typeof v.hostApi === 'string' ? { hostApi: v.hostApi } : {}) };
+    return { kind: 'portaudio', deviceId, bufferFrames, ...(typeof v.hostApi === 'string' ? { hostApi: v.hostApi } : {}), ...format };
   }
-  if (v.kind === 'plugin' && typeof v.pluginId === 'string' && typeof v.typeId === 'string' && isObj(v.target)) return { kind: 'plugin', pluginId: v.pluginId, typeId: v.typeId, target: v.target };
+  if (v.kind === 'plugin' && typeof v.pluginId === 'string' && typeof v.typeId === 'string' && isObj(v.target)) return { kind: 'plugin', pluginId: v.pluginId, typeId: v.typeId, target: v.target, ...format };
   return null;
 }
 

@@ -58,9 +58,9 @@ switch (action) {
     await core.engine.setOutput({ kind: 'plugin', pluginId: 'dev.stellatune.crash-output', typeId: 'crash', target: { id: 'void' } });
     print({ started: true });
     await play(arg!);
-    // The audio process dies; this one lives on.
+    // The audio process dies; this one lives on, quarantines the sink at once and plays on.
     await sleep(4000);
-    print({ survived: true, status: core.engine.status().state });
+    print({ survived: true, status: core.engine.status().state, output: core.engine.status().output.kind, plugins: plugins() });
     break;
   }
   case 'wasm': {

@@ -1,7 +1,7 @@
 // Output: PortAudio host APIs and devices with the buffer size, OutputSink plugin targets, and the
 // EQ panel.
 import { type JSX, useEffect, useState } from 'react';
-import type { OutputChoice } from '../../src-shared/player-types.js';
+import { DEFAULT_BUFFER_FRAMES, type OutputChoice } from '../../src-shared/player-types.js';
 import { useStore } from '../store/index.js';
 import { EqPanel } from './EqPanel.js';
 import { Icon, Spinner } from './Icons.js';
@@ -23,7 +23,8 @@ export function OutputView(): JSX.Element {
   const setOutput = useStore((s) => s.setOutput);
   const [hostApi, setHostApi] = useState<string>('');
   const [deviceId, setDeviceId] = useState<number | null>(null);
-  const [buffer, setBuffer] = useState<number>(1024);
+  const [buffer, setBuffer] = useState<number>(DEFAULT_BUFFER_FRAMES);
+  const [bitPerfect, setBitPerfect] = useState(false);
   const shell = useStore((s) => s.info?.shell);
   const keepPlaying = useStore((s) => s.keepPlayingInBackground);
   const setKeepPlaying = useStore((s) => s.setKeepPlayingInBackground);
@@ -33,6 +34,7 @@ export function OutputView(): JSX.Element {
     if (current?.kind === 'portaudio') {
       setDeviceId(current.deviceId);
       setBuffer(current.bufferFrames);
+      setBitPerfect(current.bitPerfect === true);
       if (current.hostApi) setHostApi(current.hostApi);
     }
   }, [current]);
@@ -91,7 +93,13 @@ export function OutputView(): JSX.Element {
                   {BUFFERS.map((b) => <option key={b} value={b}>{b} frames</option>)}
                 </select>
               </div>
-              <button className="btn btn-primary" onClick={() => void setOutput({ kind: 'portaudio', deviceId, ...(api ? { hostApi: api } : {}), bufferFrames: buffer })}>
+              <div className="form-row">
+                <label className="form-label" htmlFor="bit-perfect">
+                  <input id="bit-perfect" type="checkbox" checked={bitPerfect} onChange={(e) => setBitPerfect(e.currentTarget.checked)} /> Bit-perfect
+                </label>
+                <span className="muted small">{bitPerfect ? "Reopens the device at each file's rate." : "Resamples every file to the device's rate (libsoxr, very high quality)."}</span>
+              </div>
+              <button className="btn btn-primary" onClick={() => void setOutput({ kind: 'portaudio', deviceId, ...(api ? { hostApi: api } : {}), bufferFrames: buffer, ...(bitPerfect ? { bitPerfect: true } : {}) })}>
                 Use this device
               </button>
             </>

@@ -29,9 +29,9 @@
  * never on the UI path, never through an actor or IPC. One instance decodes one track at a time;
  * the host creates an instance per track (or reuses one for consecutive tracks after a new open).
  *
- * Lifecycle.  create_instance -> [probe ...] -> open -> get_info / get_metadata_json -> read_f32 … (seek_ms at
- * any point) -> destroy. The stream passed to open belongs to the host: use it until destroy, never
- * close it.
+ * Lifecycle.  create_instance -> [probe] -> open -> get_info / get_metadata_json -> read_f32 …
+ * (seek_ms at any point) -> destroy. An instance that was only probed may be destroyed unopened.
+ * The stream passed to open belongs to the host: use it until destroy, never close it.
  *
  * Scenarios.  The source plugin that owns the stream may be reloaded while the track plays: the
  * stream stays valid (the host keeps the old generation alive). A network stream may return

@@ -315,7 +315,9 @@ static int ffd_decode_frame(ffd_decoder_t *d) {
       if (d->io_status != ST_OK) {
         return -d->io_status;
       }
-      if (r != AVERROR_EOF) {
+      /* EIO without a stream error is a demuxer looking for trailing tags on a stream that
+       * cannot seek (WavPack, APE): the end, not damage. */
+          if (r != AVERROR_EOF && r != AVERROR(EIO)) {
         d->demux_error = true;
       }
       d->draining = true;
@@ -789,6 +791,10 @@ static bool ffd_is_utf8(const unsigned char *s) {
   return true;
 }
 
+/* Container bookkeeping libavformat reports as metadata; not tags a listener set. */
+static const char k_not_tags[] = "major_brand,minor_version,compatible_brands,handler_name,"
+                                 "vendor_id,language,creation_time,duration,itunsmpb,itunnorm";
+
 static void ffd_add_tags(cJSON *tags, const AVDictionary *dict) {
   const AVDictionaryEntry *e = NULL;
   while ((e = av_dict_get(dict, "", e, AV_DICT_IGNORE_SUFFIX)) != NULL) {
@@ -797,6 +803,9 @@ static void ffd_add_tags(cJSON *tags, const AVDictionary *dict) {
     }
     char buf[128];
     const char *key = ffd_tag_key(e->key, buf, sizeof buf);
+    if (ffd_in_list(key, k_not_tags)) {
+      continue;
+    }
     if (!cJSON_HasObjectItem(tags, key)) {
       cJSON_AddStringToObject(tags, key, e->value);
     }
@@ -898,7 +907,10 @@ static st_status_t ffd_end_status(const ffd_decoder_t *d) {
   if (d->io_status != ST_OK) {
     return d->io_status;
   }
-  if (d->had_errors || d->demux_error) {
+  /* Junk after the last frame the header promised (a WavPack's trailing APE tag, which a
+   * demuxer on a stream without seek cannot skip) ends the track, it does not damage it. */
+  bool complete = d->has_duration && d->position >= d->duration;
+  if (d->had_errors || (d->demux_error && !complete)) {
     return ST_ERR_DECODE;
   }
   if (d->exact_duration && d->position < d->trim_end) {

@@ -9,9 +9,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include <direct.h>
+#include <io.h>
+#else
 #include <unistd.h>
+#endif
 
 #include "st_sdk_testkit.h"
+
+/* A fresh scratch folder: mkdtemp, or on Windows (which has none) a unique name under %TEMP%
+ * with forward slashes, so the path goes into JSON unescaped. */
+static char *make_temp_dir(char *out, size_t cap) {
+#ifdef _WIN32
+  const char *tmp = getenv("TEMP");
+  snprintf(out, cap, "%s/folder-source-test-XXXXXX", tmp && tmp[0] ? tmp : ".");
+  for (char *c = out; *c; c++) if (*c == '\\') *c = '/';
+  return _mktemp(out) != NULL && _mkdir(out) == 0 ? out : NULL;
+#else
+  snprintf(out, cap, "/tmp/folder-source-test-XXXXXX");
+  return mkdtemp(out);
+#endif
+}
 
 #define CHECK(cond, ...)                                                                           \
   do {                                                                                             \
@@ -30,8 +49,8 @@ static st_str_t str(const char *s) {
 
 int main(int argc, char **argv) {
   CHECK(argc == 2, "usage: %s <folder-source.so>", argv[0]);
-  char dir[] = "/tmp/folder-source-test-XXXXXX";
-  CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+  char dir[512];
+  CHECK(make_temp_dir(dir, sizeof dir) != NULL, "cannot make a scratch folder");
   char file[1100];
   snprintf(file, sizeof file, "%s/song.wav", dir);
   FILE *f = fopen(file, "wb");

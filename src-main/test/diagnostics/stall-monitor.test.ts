@@ -10,7 +10,7 @@ import { DiagnosticsHistory } from '../../diagnostics/history.js';
 import { StallMonitor, stallMonitor } from '../../diagnostics/stall-monitor.js';
 import { loopStats } from '../../../src-shared/diagnostics-report.js';
 import { makeTestHome, sleep, type TestHome, waitFor } from '../harness.js';
-import { fixturePlugin } from '../paths.js';
+import { fixturePlugin, templatePlugin } from '../paths.js';
 
 function busy(ms: number): void {
   const until = performance.now() + ms;
@@ -47,9 +47,11 @@ describe('stall monitor on the real core', () => {
     const h = await session.call('2', 'diagnostics', 'history', {});
     expect(h.ok).toBe(true);
     const view = (h as { value: { stalls: { durationMs: number; context: string | null; callback: string; cpuMs: number | null; waitMs: number | null }[]; stallCount: number } }).value;
-    expect(view.stallCount).toBe(before + 1);
-    const stall = view.stalls.at(-1)!;
-    expect(stall.context).toBe('rpc diagnostics.testBlock');
+    // Other stalls may come from a machine busy with other work; exactly one is the test block.
+    expect(view.stallCount).toBeGreaterThanOrEqual(before + 1);
+    const blocks = view.stalls.filter((s) => s.context === 'rpc diagnostics.testBlock');
+    expect(blocks, JSON.stringify(view.stalls.slice(-3))).toHaveLength(1);
+    const stall = blocks[0]!;
     expect(stall.durationMs).toBeGreaterThanOrEqual(120);
     expect(stall.durationMs).toBeLessThan(400);
     // A busy loop: the main thread was on a CPU, or waiting for one, the whole time.
@@ -124,7 +126,14 @@ describe('stall monitor attribution', () => {
       const second = m.list().at(-1)!;
       expect(second.context).toBe('rpc test.profiled');
       expect(second.callback).toBe('promise');
-      expect(second.profile?.some((f) => /decodeEverything|busy/.test(f.frame)), JSON.stringify(second.profile)).toBe(true);
+      expect(second.profile, 'a profile ran').not.toBeNull();
+      // The sampler is a thread too: on a machine too busy to run it, the profile may be empty.
+      if (second.waitMs === null || second.waitMs < second.durationMs / 2) {
+        // The samples cover the block (V8 may inline the busy function into its caller, so the
+        // frame's name is not checked).
+        const sampled = second.profile!.reduce((n, f) => n + f.ms, 0);
+        expect(sampled, JSON.stringify(second)).toBeGreaterThanOrEqual(second.durationMs * 0.5);
+      }
     } finally {
       m.stop();
     }
@@ -178,6 +187,57 @@ describe('diagnostics history', () => {
       expect(h.list().length).toBe(5); // capacity
     } finally {
       h.stop();
+    }
+  });
+});
+
+describe('no main-loop stall of our own in start-up, a 1,000-file folder, plugin hot-load and reload', () => {
+  // Wall-clock stalls also come from a machine busy with other work (the thread waits for a CPU);
+  // what this code must never do is compute (or wait on synchronous I/O) for 50 ms on the loop,
+  // which the stall's on-CPU time says. Linux only (schedstat).
+  it.runIf(process.platform === 'linux')('keeps every stall under 50 ms of main-thread CPU', async () => {
+    const home = makeTestHome({ builtins: true });
+    const music = path.join(home.paths.home, 'Thousand');
+    fs.mkdirSync(music);
+    const tone = Buffer.alloc(44 + 400);
+    tone.write('RIFF', 0);
+    tone.writeUInt32LE(36 + 400, 4);
+    tone.write('WAVEfmt ', 8);
+    tone.writeUInt32LE(16, 16);
+    tone.writeUInt16LE(1, 20);
+    tone.writeUInt16LE(2, 22);
+    tone.writeUInt32LE(44100, 24);
+    tone.writeUInt32LE(176400, 28);
+    tone.writeUInt16LE(4, 32);
+    tone.writeUInt16LE(16, 34);
+    tone.write('data', 36);
+    tone.writeUInt32LE(400, 40);
+    for (let i = 0; i < 1000; i++) fs.writeFileSync(path.join(music, `${String(i).padStart(4, '0')} Track ${i}.wav`), tone);
+    const fx = fs.mkdtempSync(path.join(os.tmpdir(), 'stellatune-stall-fx-'));
+    fs.copyFileSync(fixturePlugin, path.join(fx, 'st-fixture.so'));
+    const since = Date.now();
+    const core = await AppCore.start({ shell: 'test', paths: home.paths, engine: false, extraFolders: [{ dir: fx, origin: 'user', watch: false }], registry: { stableMs: 100, pollMs: 100 } });
+    try {
+      const session = core.router.openSession('stall-hunt');
+      const ex = await session.call('1', 'files', 'expand', { paths: [music], recursive: true });
+      expect(ex.ok && (ex.value as { tracks: unknown[] }).tracks.length).toBe(1000);
+      const add = await session.call('2', 'queue', 'add', { tracks: (ex as { value: { tracks: unknown[] } }).value.tracks });
+      expect(add.ok).toBe(true);
+      // Hot-load: the template's folder source dropped into the watched user folder.
+      home.install(templatePlugin);
+      await waitFor(() => core.control.registry.current('org.example.folder-source') !== null, 10_000, 'the folder source to hot-load');
+      for (let i = 0; i < 10; i++) {
+        expect((await session.call(`r${i}`, 'plugins', 'reload', { pluginId: 'dev.stellatune.fixture' })).ok).toBe(true);
+        expect((await session.call(`s${i}`, 'plugins', 'reload', { pluginId: 'dev.stellatune.sndfile' })).ok).toBe(true);
+      }
+      await sleep(100);
+      const own = stallMonitor.list().filter((s) => s.at >= since && s.cpuMs !== null && s.cpuMs > 50);
+      expect(own, JSON.stringify(own)).toEqual([]);
+      session.close();
+    } finally {
+      await core.close();
+      home.cleanup();
+      fs.rmSync(fx, { recursive: true, force: true });
     }
   });
 });

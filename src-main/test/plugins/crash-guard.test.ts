@@ -22,7 +22,7 @@ interface Listed {
   status: string;
   pluginId: string | null;
   error: { code: string; message: string } | null;
-  quarantine: { step: string | null; signal: string; thread: string; process: string; fingerprint: string } | null;
+  quarantine: { step: string | null; signal: string; thread: string; process: string; fingerprint: string; crashes: number } | null;
 }
 
 function setup(variant: string): { home: string; extra: string; lib: string; media: string } {
@@ -123,12 +123,22 @@ describe('crash guard and quarantine', () => {
       ['output', { process: 'audio', threadRole: 'output', step: 'write_f32' }],
     ] as const) {
       const { home, extra, lib, media } = setup(variant);
-      sox('-n', '-r', '44100', '-c', '2', '-b', '16', media, 'synth', '2', 'sine', '440', 'vol', '0.3');
+      sox('-n', '-r', '44100', '-c', '2', '-b', '16', media, 'synth', '12', 'sine', '440', 'vol', '0.3');
       const crash = run(home, extra, variant, media);
-      if (variant === 'dsp') expect(crash.signal).toBe('SIGSEGV');
-      // The audio process dies; the main process it serves lives on.
-      else expect(crash.lines.find((l) => 'survived' in l)).toBeTruthy();
-      expect(onlyRecord(home)).toMatchObject({ pluginId: `dev.stellatune.crash-${variant}`, ...expected });
+      if (variant === 'dsp') {
+        expect(crash.signal).toBe('SIGSEGV');
+        expect(onlyRecord(home)).toMatchObject({ pluginId: `dev.stellatune.crash-${variant}`, ...expected });
+      } else {
+        // The audio process dies; the main process it serves lives on, reads the record at once,
+        // unloads the sink (so the restarted audio process does not crash again) and plays on.
+        const survived = crash.lines.find((l) => 'survived' in l)!;
+        expect(survived, crash.stderr).toBeTruthy();
+        const live = (survived.plugins as Listed[]).find((p) => p.path === lib)!;
+        expect(live).toMatchObject({ status: 'quarantined', pluginId: 'dev.stellatune.crash-output', quarantine: { process: 'audio', step: 'write_f32', thread: "the host's output thread" } });
+        expect(live.quarantine!.crashes).toBeLessThanOrEqual(2);
+        expect(survived.status).toBe('playing');
+        expect(survived.output).toBe('portaudio');
+      }
       const after = listed(home, extra).plugins;
       expect(after.find((p) => p.path === lib)!).toMatchObject({ status: 'quarantined', quarantine: { step: expected.step, process: expected.process } });
       expect(after.filter((p) => p.path !== lib).every((p) => p.status === 'loaded')).toBe(true);

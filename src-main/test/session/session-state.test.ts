@@ -93,6 +93,10 @@ describe('session files', () => {
       { source: { kind: 'file', path: '/b.flac' }, title: 'B', artist: 'Björk' },
     ]);
     expect(s.player).toMatchObject({ index: 99, volume: 1, repeat: 'off', output: { kind: 'portaudio', bufferFrames: 65536, deviceId: null }, ui: { view: null } });
+    writeJson(path.join(dir, 'player.json'), { version: 1, output: { kind: 'portaudio', deviceId: 3, bufferFrames: 2048, bitPerfect: true, sampleRate: 96000 } });
+    expect(readSession(dir).player?.output).toEqual({ kind: 'portaudio', deviceId: 3, bufferFrames: 2048, bitPerfect: true, sampleRate: 96000 });
+    writeJson(path.join(dir, 'player.json'), { version: 1, output: { kind: 'portaudio', deviceId: null, bufferFrames: 512, bitPerfect: 'yes', sampleRate: 12 } });
+    expect(readSession(dir).player?.output).toEqual({ kind: 'portaudio', deviceId: null, bufferFrames: 512 });
     // Another version's files are not guessed at.
     writeJson(path.join(dir, 'queue.json'), { version: 2, tracks: [] });
     expect(readSession(dir).queue).toBeNull();

@@ -66,3 +66,23 @@ it('start-up after kill -9 leaves no shadow copies or temp files behind, and spa
   await live.stop();
   expect(shadowFolders()).toEqual([]);
 });
+
+it("a killed core's PCM ring in /dev/shm is unlinked by the sweep every engine start runs, a live core's is kept", async () => {
+  if (!fs.existsSync('/dev/shm')) return;
+  const { sweepStaleRings } = await import('../../plugins/stale-files.js');
+  // A pid that has certainly exited: a child we ran to completion.
+  const { spawnSync } = await import('node:child_process');
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+  const stale = path.join('/dev/shm', `stellatune-${dead}-test${Date.now().toString(36)}`);
+  const live = path.join('/dev/shm', `stellatune-${process.pid}-test${Date.now().toString(36)}`);
+  fs.writeFileSync(stale, '');
+  fs.writeFileSync(live, '');
+  try {
+    expect(sweepStaleRings()).toBeGreaterThanOrEqual(1);
+    expect(fs.existsSync(stale)).toBe(false);
+    expect(fs.existsSync(live)).toBe(true);
+  } finally {
+    fs.rmSync(stale, { force: true });
+    fs.rmSync(live, { force: true });
+  }
+});

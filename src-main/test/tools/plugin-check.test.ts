@@ -83,7 +83,7 @@ describe('plugin:check', () => {
 
   it('the built-in plugins and the template pass --strict', async () => {
     const runs: [string, CheckOptions][] = [
-      ...['eq-dsp', 'lrc-sidecar', 'sndfile-decoder', 'subsonic-source', 'wav-sink'].map((n): [string, CheckOptions] => [path.join(builtinPluginDir, `${n}.so`), {}]),
+      ...['eq-dsp', 'ffmpeg-decoder', 'lrc-sidecar', 'sndfile-decoder', 'subsonic-source', 'wav-sink'].map((n): [string, CheckOptions] => [path.join(builtinPluginDir, `${n}.so`), {}]),
       [path.join(builtinPluginDir, 'lrclib-lyrics.so'), { config: { base_url: lrclib.url, timeout_ms: 5000 } }],
     ];
     for (const [lib, opts] of runs) {

@@ -2,15 +2,22 @@
  * Robustness of the ffmpeg-decoder plugin: mutations (bit flips, truncations, zeroed blocks,
  * spliced garbage) of real media, each decoded through the plugin in a child process as the host
  * would (open, info, metadata, read to the end, two seeks, read again). A child that crashes, or
- * runs longer than the limit (a hang), fails the test; so does a status outside the ABI's codes.
+ * hangs, fails the test; so does a status outside the ABI's codes. A hang is over 2 s of CPU time
+ * (a loop; counted as CPU so that a machine loaded by other work does not fake one) or 30 s of
+ * wall time (a wait that never ends).
  *
  *   ffmpeg_decoder_fuzz <plugin.so> <seed> <mutations per file> <file>...
  *   ffmpeg_decoder_fuzz <plugin.so> decode <file>      (one file, unmutated; prints what it read)
+ *   ffmpeg_decoder_fuzz <plugin.so> decode-live <file> (the same through a stream without seek
+ *                                                       or size, like a live radio stream)
+ *   ffmpeg_decoder_fuzz <plugin.so> decode-fail <offset> <file>  (the stream's read fails with
+ *                                                       ST_ERR_NETWORK from that byte on)
  *
  * Deterministic: the same seed gives the same mutations. A failing input is written next to the
  * source as <file>.fail-<n> so it can be replayed with `decode`.
  */
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -21,7 +28,8 @@
 #include "plugin_harness.h"
 #include "stellatune/decoder.h"
 
-#define CHILD_LIMIT_SECONDS 2
+#define CHILD_CPU_SECONDS 2
+#define CHILD_WALL_SECONDS 30
 
 static harness_plugin_t g_plugin;
 
@@ -31,10 +39,15 @@ typedef struct mem_stream {
   const uint8_t *data;
   size_t len;
   size_t pos;
+  size_t fail_at; /* SIZE_MAX: never */
 } mem_stream_t;
 
 static st_status_t mem_read(void *h, void *buf, size_t len, size_t *out_read) {
   mem_stream_t *m = h;
+  if (m->pos + len > m->fail_at) {
+    *out_read = 0;
+    return ST_ERR_NETWORK;
+  }
   size_t n = m->pos < m->len ? m->len - m->pos : 0;
   if (n > len) {
     n = len;
@@ -71,6 +84,7 @@ static st_status_t mem_size(void *h, uint64_t *out_size) {
 
 static const st_io_vtable_t k_mem_io = {sizeof(st_io_vtable_t), 0, mem_read, mem_seek, mem_tell,
                                         mem_size};
+static const st_io_vtable_t k_live_io = {sizeof(st_io_vtable_t), 0, mem_read, NULL, mem_tell, NULL};
 
 /* ---- One decode, as the host does it ------------------------------------------------------- */
 
@@ -112,7 +126,8 @@ static uint64_t read_to_end(const st_decoder_vtable_t *vt, void *h, float *buf, 
   }
 }
 
-static outcome_t decode_once(const uint8_t *data, size_t len, const char *ext) {
+static outcome_t decode_once(const uint8_t *data, size_t len, const char *ext, bool live,
+                             size_t fail_at) {
   outcome_t o = {0};
   st_instance_t inst;
   st_audio_spec_t none = {0, 0, 0};
@@ -121,14 +136,14 @@ static outcome_t decode_once(const uint8_t *data, size_t len, const char *ext) {
     return o;
   }
   const st_decoder_vtable_t *vt = (const st_decoder_vtable_t *)inst.vtable;
-  mem_stream_t m = {data, len, 0};
+  mem_stream_t m = {data, len, 0, fail_at};
   st_decoder_probe_args_t pa = {sizeof pa, 0, data, len < ST_DECODER_PROBE_BYTES ? len : ST_DECODER_PROBE_BYTES,
                                 harness_str(ext)};
   if (vt->probe(inst.handle, &pa) > ST_DECODER_PROBE_CERTAIN) {
     o.bad_status = true;
   }
   st_decoder_open_args_t args = {sizeof args, 0, harness_str(""), harness_str(ext),
-                                 {&m, &k_mem_io}};
+                                 {&m, live ? &k_live_io : &k_mem_io}};
   st_str_t err = {NULL, 0};
   o.open_status = vt->open(inst.handle, &args, &err);
   harness_free_str(&g_plugin, &err);
@@ -150,7 +165,7 @@ static outcome_t decode_once(const uint8_t *data, size_t len, const char *ext) {
     o.frames = read_to_end(vt, inst.handle, buf, block, cap, &o.end_status, &o.bad_status);
     uint64_t pos = 0;
     st_status_t st = vt->seek_ms(inst.handle, 1234, &pos);
-    if (!valid_status(st)) {
+    if (!valid_status(st) || (live && st != ST_ERR_UNSUPPORTED)) {
       o.bad_status = true;
     }
     st_status_t s2 = ST_OK;
@@ -246,8 +261,10 @@ static int run_child(const uint8_t *data, size_t len, const char *ext, char *why
     return -1;
   }
   if (pid == 0) {
-    alarm(CHILD_LIMIT_SECONDS);
-    outcome_t o = decode_once(data, len, ext);
+    struct rlimit cpu = {CHILD_CPU_SECONDS, CHILD_CPU_SECONDS + 1};
+    setrlimit(RLIMIT_CPU, &cpu);
+    alarm(CHILD_WALL_SECONDS);
+    outcome_t o = decode_once(data, len, ext, false, SIZE_MAX);
     _exit(o.bad_status ? 3 : 0);
   }
   int status = 0;
@@ -255,8 +272,13 @@ static int run_child(const uint8_t *data, size_t len, const char *ext, char *why
   }
   if (WIFSIGNALED(status)) {
     int sig = WTERMSIG(status);
-    snprintf(why, cap, sig == SIGALRM ? "hung for over %d s" : "crashed with signal %d",
-             sig == SIGALRM ? CHILD_LIMIT_SECONDS : sig);
+    if (sig == SIGXCPU || sig == SIGALRM) {
+      snprintf(why, cap, "hung (over %d s of %s)",
+               sig == SIGXCPU ? CHILD_CPU_SECONDS : CHILD_WALL_SECONDS,
+               sig == SIGXCPU ? "CPU time" : "wall time");
+    } else {
+      snprintf(why, cap, "crashed with signal %d", sig);
+    }
     return -1;
   }
   if (WEXITSTATUS(status) != 0) {
@@ -276,14 +298,18 @@ int main(int argc, char **argv) {
   if (harness_load(&g_plugin, argv[1], "/tmp") != 0) {
     return 1;
   }
-  if (strcmp(argv[2], "decode") == 0) {
+  bool live = strcmp(argv[2], "decode-live") == 0;
+  bool fail = strcmp(argv[2], "decode-fail") == 0 && argc >= 5;
+  if (strcmp(argv[2], "decode") == 0 || live || fail) {
+    const char *path = fail ? argv[4] : argv[3];
     size_t len = 0;
-    uint8_t *data = harness_read_file(argv[3], &len);
+    uint8_t *data = harness_read_file(path, &len);
     if (data == NULL) {
-      fprintf(stderr, "cannot read %s\n", argv[3]);
+      fprintf(stderr, "cannot read %s\n", path);
       return 1;
     }
-    outcome_t o = decode_once(data, len, ext_of(argv[3]));
+    outcome_t o = decode_once(data, len, ext_of(path), live,
+                              fail ? (size_t)strtoull(argv[3], NULL, 10) : SIZE_MAX);
     printf("open %d, %u Hz x %u, %llu frames, end %d%s\n", o.open_status, o.rate, o.channels,
            (unsigned long long)o.frames, o.end_status, o.bad_status ? ", BAD STATUS" : "");
     free(data);

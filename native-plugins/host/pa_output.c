@@ -1,0 +1,316 @@
+/*
+ * pa_output.c — the PortAudio output of the audio process, driven from PortAudio's callback.
+ *
+ * Why in C.  The callback runs on PortAudio's audio thread and takes its audio straight from the
+ * shared PCM ring, runs the DSP chain (process_f32 is hard-sync and realtime-safe by the ABI),
+ * applies the volume and the pause/flush fades, and publishes the played position. JavaScript
+ * only opens, closes and reconfigures: nothing wakes the audio process's event loop per buffer,
+ * so the device buffer can be small (what is queued there is what every control waits behind:
+ * a DSP change, pause, seek and first sound are all heard within the device latency).
+ *
+ * PortAudio is the copy naudiodon ships (dlopen'ed by path, so this library links against
+ * nothing new); the header comes from the same package at build time.
+ *
+ * Control side.  st_pa_out_lock/unlock bracket every DSP call the control thread makes (config
+ * apply, reset, destroy, chain swap), so DSP calls never overlap the callback's process_f32.
+ */
+#include "st_host.h"
+
+#include <stdio.h>
+
+#if defined(ST_HOST_HAVE_PORTAUDIO) && !defined(_WIN32)
+#include <dlfcn.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <portaudio.h>
+
+#include "stellatune/dsp.h"
+
+typedef PaError (*pa_init_fn)(void);
+typedef PaError (*pa_term_fn)(void);
+typedef PaError (*pa_open_fn)(PaStream **, const PaStreamParameters *, const PaStreamParameters *, double, unsigned long,
+                              PaStreamFlags, PaStreamCallback *, void *);
+typedef PaError (*pa_stream_fn)(PaStream *);
+typedef const PaDeviceInfo *(*pa_devinfo_fn)(PaDeviceIndex);
+typedef PaDeviceIndex (*pa_default_fn)(void);
+typedef const PaStreamInfo *(*pa_streaminfo_fn)(PaStream *);
+typedef const char *(*pa_errtext_fn)(PaError);
+
+static struct {
+  void *lib;
+  pa_init_fn init;
+  pa_term_fn term;
+  pa_open_fn open;
+  pa_stream_fn start, abort_, close;
+  pa_devinfo_fn devinfo;
+  pa_default_fn default_out;
+  pa_streaminfo_fn streaminfo;
+  pa_errtext_fn errtext;
+} pa;
+
+#define ST_PA_MAX_DSP 8
+
+struct st_pa_out {
+  st_pcm_ring_t *ring;
+  PaStream *stream;
+  uint32_t channels;
+  double rate;
+  uint32_t format_seq;
+  uint32_t epoch;
+  bool primed;
+  bool was_active;
+  /* fades: `fade` runs toward 1 while playing, toward 0 when paused; a flush restarts it at 0 */
+  float fade;
+  float fade_step;
+  float gain;
+  pthread_mutex_t dsp_lock;
+  uint32_t n_dsp;
+  void *dsp_handle[ST_PA_MAX_DSP];
+  const st_dsp_vtable_t *dsp_vt[ST_PA_MAX_DSP];
+  bool dsp_reset;
+  _Atomic uint32_t format_changed;
+  _Atomic uint32_t callbacks;
+  double latency_s;
+  /* read index after each recent callback: what the DAC plays now was read `ahead` ago */
+  uint64_t history[64];
+  uint32_t hist_n;
+};
+
+static void set_err(char *err, size_t cap, const char *fmt, const char *detail) {
+  if (err && cap) snprintf(err, cap, fmt, detail ? detail : "");
+}
+
+static bool pa_load(const char *path, char *err, size_t cap) {
+  if (pa.lib) return true;
+  void *lib = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+  if (!lib) {
+    set_err(err, cap, "cannot load PortAudio: %s", dlerror());
+    return false;
+  }
+  pa.init = (pa_init_fn)dlsym(lib, "Pa_Initialize");
+  pa.term = (pa_term_fn)dlsym(lib, "Pa_Terminate");
+  pa.open = (pa_open_fn)dlsym(lib, "Pa_OpenStream");
+  pa.start = (pa_stream_fn)dlsym(lib, "Pa_StartStream");
+  pa.abort_ = (pa_stream_fn)dlsym(lib, "Pa_AbortStream");
+  pa.close = (pa_stream_fn)dlsym(lib, "Pa_CloseStream");
+  pa.devinfo = (pa_devinfo_fn)dlsym(lib, "Pa_GetDeviceInfo");
+  pa.default_out = (pa_default_fn)dlsym(lib, "Pa_GetDefaultOutputDevice");
+  pa.streaminfo = (pa_streaminfo_fn)dlsym(lib, "Pa_GetStreamInfo");
+  pa.errtext = (pa_errtext_fn)dlsym(lib, "Pa_GetErrorText");
+  if (!pa.init || !pa.term || !pa.open || !pa.start || !pa.abort_ || !pa.close || !pa.devinfo || !pa.default_out ||
+      !pa.streaminfo || !pa.errtext) {
+    set_err(err, cap, "%s", "the PortAudio library lacks a needed function");
+    dlclose(lib);
+    return false;
+  }
+  pa.lib = lib;
+  return true;
+}
+
+static int callback(const void *input, void *output, unsigned long frames, const PaStreamCallbackTimeInfo *time_info,
+                    PaStreamCallbackFlags status, void *user) {
+  (void)input;
+  (void)status;
+  st_pa_out_t *o = user;
+  st_pcm_ring_t *r = o->ring;
+  float *dst = output;
+  const uint32_t ch = o->channels;
+  const uint32_t want = (uint32_t)frames * ch;
+  atomic_fetch_add_explicit(&o->callbacks, 1, memory_order_relaxed);
+
+  if (st_pcm_ring_consumer_sync(r, &o->epoch)) {
+    o->primed = false;
+    o->dsp_reset = true;
+    o->fade = 0.0f; /* the new audio fades in: no click at a seek */
+  }
+  const bool active = st_pcm_ring_get32(r, ST_CTL_PRODUCER_ACTIVE) == 1;
+  if (active && !o->was_active) o->primed = false;
+  o->was_active = active;
+  const bool paused = st_pcm_ring_get32(r, ST_CTL_PAUSED) == 1;
+  const bool format_ok = st_pcm_ring_get32(r, ST_CTL_FORMAT_SEQ) == o->format_seq;
+  if (!format_ok) atomic_store(&o->format_changed, 1);
+
+  uint32_t n = 0;
+  /* While paused the ring is read only until the fade-out has run. */
+  if (format_ok && !(paused && o->fade <= 0.0f)) {
+    uint32_t fill = st_pcm_ring_fill(r);
+    if (active) {
+      uint32_t min = st_pcm_ring_get32(r, ST_CTL_FILL_MIN);
+      if (fill < min) st_pcm_ring_set32(r, ST_CTL_FILL_MIN, fill);
+      st_pcm_ring_set64(r, ST_CTL64_FILL_SUM, st_pcm_ring_get64(r, ST_CTL64_FILL_SUM) + fill);
+      st_pcm_ring_set64(r, ST_CTL64_FILL_COUNT, st_pcm_ring_get64(r, ST_CTL64_FILL_COUNT) + 1);
+    }
+    uint32_t take = want < fill ? want : fill - fill % ch;
+    n = st_pcm_ring_read(r, dst, take, 1.0f);
+    if (n > 0) o->primed = true;
+    if (n < want && active && o->primed && !paused) st_pcm_ring_add32(r, ST_CTL_UNDERRUNS, 1);
+  }
+  if (n < want) memset(dst + n, 0, (size_t)(want - n) * sizeof(float));
+
+  if (n > 0) {
+    pthread_mutex_lock(&o->dsp_lock);
+    if (o->dsp_reset) {
+      for (uint32_t i = 0; i < o->n_dsp; i++)
+        if (o->dsp_vt[i]->reset) o->dsp_vt[i]->reset(o->dsp_handle[i]);
+      o->dsp_reset = false;
+    }
+    /* A crash in a DSP is recorded against it (the crash guard, crash_guard.c). */
+    if (o->n_dsp > 0) st_host_crash_guard_set_step("output", "process_f32");
+    for (uint32_t i = 0; i < o->n_dsp; i++) o->dsp_vt[i]->process_f32(o->dsp_handle[i], dst, n / ch);
+    pthread_mutex_unlock(&o->dsp_lock);
+  }
+
+  /* Volume (smoothed over the buffer) and the pause / flush fade (5 ms). */
+  const float target_gain = st_pcm_ring_getf(r, ST_CTL_VOLUME);
+  const float g0 = o->gain;
+  const float dg = (target_gain - g0) / (float)frames;
+  const float fade_target = paused ? 0.0f : 1.0f;
+  float fade = o->fade;
+  for (uint32_t f = 0; f < (uint32_t)frames; f++) {
+    if (fade < fade_target) fade = fade + o->fade_step > fade_target ? fade_target : fade + o->fade_step;
+    else if (fade > fade_target) fade = fade - o->fade_step < fade_target ? fade_target : fade - o->fade_step;
+    const float g = (g0 + dg * (float)(f + 1)) * fade;
+    for (uint32_t c = 0; c < ch; c++) dst[f * ch + c] *= g;
+  }
+  o->fade = fade;
+  o->gain = target_gain;
+
+  /* What reaches the DAC now was read `ahead` seconds (that many callbacks) ago. */
+  double ahead = time_info ? time_info->outputBufferDacTime - time_info->currentTime : o->latency_s;
+  if (!(ahead >= 0) || ahead > 1.0) ahead = o->latency_s;
+  uint32_t back = (uint32_t)(ahead * o->rate / (double)frames + 0.5);
+  if (back > 63) back = 63;
+  o->history[o->hist_n % 64] = st_pcm_ring_read_index(r);
+  o->hist_n++;
+  uint64_t played = o->hist_n > back ? o->history[(o->hist_n - 1 - back) % 64] : o->history[0];
+  st_pcm_ring_set64(r, ST_CTL64_PLAYED_INDEX, played);
+  st_pcm_ring_add32(r, ST_CTL_HEARTBEAT, 1);
+  return paContinue;
+}
+
+st_pa_out_t *st_pa_out_open(const char *pa_library, st_pcm_ring_t *ring, int32_t device, uint32_t frames_per_buffer,
+                            char *err, size_t err_cap) {
+  if (!pa_load(pa_library, err, err_cap)) return NULL;
+  PaError e = pa.init();
+  if (e != paNoError) {
+    set_err(err, err_cap, "Pa_Initialize: %s", pa.errtext(e));
+    return NULL;
+  }
+  st_pa_out_t *o = calloc(1, sizeof *o);
+  if (!o) {
+    pa.term();
+    return NULL;
+  }
+  o->ring = ring;
+  o->channels = st_pcm_ring_get32(ring, ST_CTL_CHANNELS);
+  o->rate = (double)st_pcm_ring_get32(ring, ST_CTL_SAMPLE_RATE);
+  if (o->channels == 0) o->channels = 2;
+  if (o->rate <= 0) o->rate = 44100;
+  o->format_seq = st_pcm_ring_get32(ring, ST_CTL_FORMAT_SEQ);
+  o->history[0] = st_pcm_ring_read_index(ring);
+  o->epoch = st_pcm_ring_epoch(ring);
+  o->fade = 0.0f;
+  o->fade_step = (float)(1.0 / (0.005 * o->rate));
+  o->gain = st_pcm_ring_getf(ring, ST_CTL_VOLUME);
+  pthread_mutex_init(&o->dsp_lock, NULL);
+
+  PaStreamParameters out;
+  memset(&out, 0, sizeof out);
+  out.device = device >= 0 ? device : pa.default_out();
+  const PaDeviceInfo *info = out.device >= 0 ? pa.devinfo(out.device) : NULL;
+  if (!info || info->maxOutputChannels < (int)o->channels) {
+    out.device = pa.default_out();
+    info = out.device >= 0 ? pa.devinfo(out.device) : NULL;
+  }
+  if (!info) {
+    set_err(err, err_cap, "%s", "no output device");
+    goto fail;
+  }
+  out.channelCount = (int)o->channels;
+  out.sampleFormat = paFloat32;
+  /* Two buffers' worth, at least the device's low latency. */
+  double want_latency = 2.0 * frames_per_buffer / o->rate;
+  out.suggestedLatency = want_latency > info->defaultLowOutputLatency ? want_latency : info->defaultLowOutputLatency;
+  e = pa.open(&o->stream, NULL, &out, o->rate, frames_per_buffer, paClipOff, callback, o);
+  if (e != paNoError) {
+    set_err(err, err_cap, "Pa_OpenStream: %s", pa.errtext(e));
+    goto fail;
+  }
+  const PaStreamInfo *si = pa.streaminfo(o->stream);
+  o->latency_s = si ? si->outputLatency : want_latency;
+  e = pa.start(o->stream);
+  if (e != paNoError) {
+    set_err(err, err_cap, "Pa_StartStream: %s", pa.errtext(e));
+    pa.close(o->stream);
+    goto fail;
+  }
+  return o;
+fail:
+  pthread_mutex_destroy(&o->dsp_lock);
+  free(o);
+  pa.term();
+  return NULL;
+}
+
+void st_pa_out_close(st_pa_out_t *o) {
+  if (!o) return;
+  if (o->stream) {
+    pa.abort_(o->stream);
+    pa.close(o->stream);
+  }
+  pthread_mutex_destroy(&o->dsp_lock);
+  free(o);
+  pa.term();
+}
+
+double st_pa_out_latency(const st_pa_out_t *o) { return o ? o->latency_s : 0; }
+uint32_t st_pa_out_format_changed(st_pa_out_t *o) { return o ? atomic_load(&o->format_changed) : 0; }
+uint32_t st_pa_out_callbacks(st_pa_out_t *o) { return o ? atomic_load_explicit(&o->callbacks, memory_order_relaxed) : 0; }
+
+void st_pa_out_lock(st_pa_out_t *o) {
+  if (o) pthread_mutex_lock(&o->dsp_lock);
+}
+
+void st_pa_out_unlock(st_pa_out_t *o) {
+  if (o) pthread_mutex_unlock(&o->dsp_lock);
+}
+
+int st_pa_out_set_dsp(st_pa_out_t *o, uint32_t n, void *const *handles, const void *const *vtables) {
+  if (!o || n > ST_PA_MAX_DSP) return -1;
+  pthread_mutex_lock(&o->dsp_lock);
+  for (uint32_t i = 0; i < n; i++) {
+    o->dsp_handle[i] = handles[i];
+    o->dsp_vt[i] = vtables[i];
+  }
+  o->n_dsp = n;
+  pthread_mutex_unlock(&o->dsp_lock);
+  return 0;
+}
+
+#else /* no PortAudio header at build time */
+
+st_pa_out_t *st_pa_out_open(const char *pa_library, st_pcm_ring_t *ring, int32_t device, uint32_t frames_per_buffer,
+                            char *err, size_t err_cap) {
+  (void)pa_library;
+  (void)ring;
+  (void)device;
+  (void)frames_per_buffer;
+  if (err && err_cap) snprintf(err, err_cap, "built without PortAudio");
+  return NULL;
+}
+void st_pa_out_close(st_pa_out_t *o) { (void)o; }
+double st_pa_out_latency(const st_pa_out_t *o) { (void)o; return 0; }
+uint32_t st_pa_out_format_changed(st_pa_out_t *o) { (void)o; return 0; }
+uint32_t st_pa_out_callbacks(st_pa_out_t *o) { (void)o; return 0; }
+void st_pa_out_lock(st_pa_out_t *o) { (void)o; }
+void st_pa_out_unlock(st_pa_out_t *o) { (void)o; }
+int st_pa_out_set_dsp(st_pa_out_t *o, uint32_t n, void *const *handles, const void *const *vtables) {
+  (void)o; (void)n; (void)handles; (void)vtables;
+  return -1;
+}
+#endif

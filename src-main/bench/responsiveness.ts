@@ -1,0 +1,336 @@
+// bench:responsiveness — StellaTune and mpv side by side in one run, same FLAC, same PulseAudio
+// null sink, every time measured from the sink's monitor (parec): time to first sound after
+// "play", seek to the new position's sound, pause to silence, a DSP change to the changed sound
+// (StellaTune only: mpv has no comparable EQ path), CPU seconds per minute of playback and RSS.
+// StellaTune runs as the browser shell (core + audio process) with one WebSocket client
+// subscribed to every event, standing in for the idle UI; mpv runs --idle with its JSON IPC.
+// Both are started and idle before anything is timed. Prints figures; it is not a test.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { repoRoot } from '../app-paths.js';
+import { SinkMonitor } from './sink-monitor.js';
+
+const REPS = Number(process.env.BENCH_REPS ?? 5);
+const CPU_SECONDS = Number(process.env.BENCH_CPU_SECONDS ?? 60);
+const QUIET = 0.2;
+const LOUD = 0.8;
+const TRACE = process.env.BENCH_TRACE === '1';
+
+execFileSync(path.join(repoRoot, 'scripts', 'ensure-pulse.sh'), { stdio: 'inherit' });
+// A null sink of our own: on a shared machine other players (tests) use the default one, and the
+// monitor must hear only the player being timed. Both players reach it through ALSA -> pulse,
+// which honours PULSE_SINK.
+const SINK = `stellatune_bench_${process.pid}`;
+const sinkModule = execFileSync('pactl', ['load-module', 'module-null-sink', `sink_name=${SINK}`, `sink_properties=device.description=StellaTuneBench`], { encoding: 'utf8' }).trim();
+process.env.PULSE_SINK = SINK;
+// Keep it in low-latency mode like a device (see scripts/ensure-pulse.sh).
+const keepalive = spawn('pacat', ['--playback', `--device=${SINK}`, '--latency-msec=30', '--raw', '--client-name=stellatune-bench-keepalive', '/dev/zero'], { stdio: 'ignore' });
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'stellatune-bench-resp-'));
+const flac = path.join(work, 'bench.flac');
+// 0-10 s quiet, 10-90 s loud: a seek into the loud part is heard as a level step.
+execFileSync('sox', ['-n', '-r', '44100', '-c', '2', '-b', '16', path.join(work, 'q.wav'), 'synth', '10', 'sine', '440', 'vol', String(QUIET)]);
+execFileSync('sox', ['-n', '-r', '44100', '-c', '2', '-b', '16', path.join(work, 'l.wav'), 'synth', '80', 'sine', '440', 'vol', String(LOUD)]);
+execFileSync('sox', [path.join(work, 'q.wav'), path.join(work, 'l.wav'), flac]);
+
+const monitor = new SinkMonitor(`${SINK}.monitor`);
+
+// Whatever happens, leave no player, keepalive or sink behind.
+const spawned: ChildProcess[] = [keepalive];
+let cleaned = false;
+function cleanup(): void {
+  if (cleaned) return;
+  cleaned = true;
+  for (const p of spawned) if (p.exitCode === null) p.kill('SIGKILL');
+  monitor.close();
+  try {
+    execFileSync('pactl', ['unload-module', sinkModule]);
+  } catch {
+    // already gone
+  }
+  fs.rmSync(work, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(1));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const now = (): number => SinkMonitor.now();
+
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      const text = fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+      if (text) out.push(...text.split(/\s+/).map(Number));
+    }
+  } catch {
+    // gone
+  }
+  return out;
+}
+
+interface Player {
+  name: string;
+  pids(): number[];
+  play(): Promise<void>;
+  stop(): Promise<void>;
+  seek(seconds: number): Promise<void>;
+  pause(on: boolean): Promise<void>;
+  dsp?(preampDb: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+// ---- StellaTune (browser shell over its WebSocket contract) -----------------------------------
+
+async function startStellaTune(): Promise<Player> {
+  const home = path.join(work, 'home');
+  const proc = spawn(process.execPath, [path.join(repoRoot, 'dist', 'src-main', 'shell', 'browser-main.js'), '--no-open'], {
+    env: { ...process.env, STELLATUNE_HOME: home, CI: '1' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  spawned.push(proc);
+  const url = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      text += d.toString();
+      const m = /running at (\S+)/.exec(text);
+      if (m) resolve(m[1] as string);
+    });
+    proc.once('exit', (c) => reject(new Error(`the browser shell exited (${c})`)));
+  });
+  const u = new URL(url);
+  const token = new URLSearchParams(u.hash.slice(1)).get('token') as string;
+  const ws = new WebSocket(`ws://${u.host}/rpc?token=${encodeURIComponent(token)}`, { origin: u.origin });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  let nextId = 1;
+  const pending = new Map<string, (m: { ok: boolean; value?: unknown; error?: unknown }) => void>();
+  ws.on('message', (data) => {
+    const m = JSON.parse(String(data)) as { t: string; id?: string; ok?: boolean; value?: unknown; error?: unknown };
+    if (m.t === 'reply' && m.id) pending.get(m.id)?.(m as { ok: boolean });
+  });
+  const call = (service: string, method: string, params?: unknown): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const id = String(nextId++);
+      pending.set(id, (m) => {
+        pending.delete(id);
+        if (m.ok) resolve(m.value);
+        else reject(new Error(`${service}.${method}: ${JSON.stringify(m.error)}`));
+      });
+      ws.send(JSON.stringify({ t: 'call', id, service, method, params }));
+    });
+  // Idle and ready: wait for the audio process to exist.
+  for (let i = 0; i < 200 && childrenOf(proc.pid as number).length === 0; i++) await sleep(25);
+  await sleep(1000);
+  return {
+    name: 'StellaTune',
+    pids: () => [proc.pid as number, ...childrenOf(proc.pid as number)],
+    play: async () => {
+      await call('queue', 'add', { tracks: [{ source: { kind: 'file', path: flac }, title: 'bench' }], play: true });
+    },
+    stop: async () => {
+      await call('player', 'stop');
+      await call('queue', 'clear');
+    },
+    seek: async (s) => void (await call('player', 'seek', { positionMs: s * 1000 })),
+    pause: async (on) => void (await call('player', on ? 'pause' : 'resume')),
+    dsp: async (db) => void (await call('output', 'applyDsp', { pluginId: 'dev.stellatune.eq', typeId: 'eq10', config: { bypass: false, preamp_db: db, bands: [] } })),
+    close: async () => {
+      ws.close();
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+    },
+  };
+}
+
+// ---- mpv (JSON IPC) -----------------------------------------------------------------------------
+
+async function startMpv(): Promise<Player | null> {
+  try {
+    execFileSync('mpv', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return null;
+  }
+  const sock = path.join(work, 'mpv.sock');
+  const proc: ChildProcess = spawn('mpv', ['--idle=yes', `--input-ipc-server=${sock}`, '--ao=alsa', '--no-video', '--no-terminal', '--no-config'], { stdio: 'ignore' });
+  spawned.push(proc);
+  // mpv creates the socket before it listens on it: retry the connect for a while.
+  let conn: net.Socket | null = null;
+  for (let i = 0; i < 200 && !conn; i++) {
+    conn = await new Promise<net.Socket | null>((resolve) => {
+      const c = net.createConnection(sock);
+      c.once('connect', () => resolve(c));
+      c.once('error', () => resolve(null));
+    });
+    if (!conn) await sleep(50);
+  }
+  if (!conn) throw new Error('mpv did not open its IPC socket');
+  let nextId = 1;
+  const pending = new Map<number, () => void>();
+  let buf = '';
+  conn.on('data', (d) => {
+    buf += d.toString();
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const m = JSON.parse(line) as { request_id?: number };
+      if (m.request_id !== undefined) pending.get(m.request_id)?.();
+    }
+  });
+  const cmd = (...command: unknown[]): Promise<void> =>
+    new Promise((resolve) => {
+      const id = nextId++;
+      pending.set(id, () => {
+        pending.delete(id);
+        resolve();
+      });
+      conn.write(`${JSON.stringify({ command, request_id: id })}\n`);
+    });
+  await sleep(1000);
+  return {
+    name: 'mpv',
+    pids: () => [proc.pid as number],
+    play: () => cmd('loadfile', flac),
+    stop: () => cmd('stop'),
+    seek: (s) => cmd('seek', s, 'absolute'),
+    pause: (on) => cmd('set_property', 'pause', on),
+    close: async () => {
+      conn.destroy();
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+    },
+  };
+}
+
+// ---- the measurements ----------------------------------------------------------------------------
+
+const median = (xs: number[]): number | null => {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return v.length ? (v[Math.floor((v.length - 1) / 2)] as number) : null;
+};
+
+interface Figures {
+  firstSound: number | null;
+  seek: number | null;
+  pause: number | null;
+  dsp: number | null;
+  cpuPerMin: number;
+  rss: number;
+}
+
+async function measure(p: Player): Promise<Figures> {
+  const first: number[] = [];
+  for (let i = 0; i < REPS; i++) {
+    await sleep(700);
+    const t = now();
+    await p.play();
+    const d = await monitor.sound(t);
+    if (d !== null) first.push(d);
+    await sleep(300);
+    await p.stop();
+  }
+  await sleep(500);
+  await p.play();
+  await sleep(1500);
+  const seek: number[] = [];
+  for (let i = 0; i < REPS; i++) {
+    await p.seek(2);
+    await sleep(700);
+    const t = now();
+    await p.seek(20 + i * 5);
+    const d = await monitor.firstWindow(t, (pk) => pk > (QUIET + LOUD) / 2);
+    if (TRACE) console.log(`seek ${d} ms`, (await monitor.envelope(t - 50, 300)).join(' '));
+    if (d !== null) seek.push(d);
+    await sleep(500);
+  }
+  const pause: number[] = [];
+  for (let i = 0; i < REPS; i++) {
+    await sleep(600);
+    const t = now();
+    await p.pause(true);
+    const d = await monitor.silence(t);
+    if (TRACE) console.log(`pause ${d} ms`, (await monitor.envelope(t - 50, 300)).join(' '));
+    if (d !== null) pause.push(d);
+    await sleep(300);
+    await p.pause(false);
+  }
+  const dsp: number[] = [];
+  if (p.dsp) {
+    for (let i = 0; i < REPS; i++) {
+      await sleep(700);
+      const t = now();
+      await p.dsp(-12); // 0.8 -> 0.2
+      const d = await monitor.firstWindow(t, (pk) => pk < (QUIET + LOUD) / 2, 5);
+      if (TRACE) console.log(`dsp ${d} ms`, (await monitor.envelope(t - 50, 300)).join(' '));
+      if (d !== null) dsp.push(d);
+      await sleep(500);
+      await p.dsp(0);
+    }
+  }
+  await sleep(1000);
+  const pids = p.pids();
+  const c0 = pids.reduce((a, pid) => a + cpuSeconds(pid), 0);
+  const t0 = Date.now();
+  await sleep(CPU_SECONDS * 1000);
+  const cpu = pids.reduce((a, pid) => a + cpuSeconds(pid), 0) - c0;
+  const rss = pids.reduce((a, pid) => a + rssMb(pid), 0);
+  await p.stop();
+  return { firstSound: median(first), seek: median(seek), pause: median(pause), dsp: median(dsp), cpuPerMin: cpu / ((Date.now() - t0) / 60_000), rss };
+}
+
+const st = await startStellaTune();
+const mpv = await startMpv();
+let stF: Figures;
+let mpvF: Figures | null = null;
+try {
+  stF = await measure(st);
+} finally {
+  await st.close();
+}
+if (mpv) {
+  try {
+    mpvF = await measure(mpv);
+  } finally {
+    await mpv.close();
+  }
+}
+cleanup();
+
+const fmt = (v: number | null | undefined, unit: string, digits = 0): string => (v === null || v === undefined ? '—' : `${v.toFixed(digits)} ${unit}`);
+const ratio = (a: number | null | undefined, b: number | null | undefined): string => (a == null || b == null || b === 0 ? '—' : `${(a / b).toFixed(2)}×`);
+const rows: [string, number | null, number | null, string, number][] = [
+  ['first sound after play', stF.firstSound, mpvF?.firstSound ?? null, 'ms', 0],
+  ['seek -> new sound', stF.seek, mpvF?.seek ?? null, 'ms', 0],
+  ['pause -> silence', stF.pause, mpvF?.pause ?? null, 'ms', 0],
+  ['DSP change -> changed sound', stF.dsp, null, 'ms', 0],
+  ['CPU per minute of playback', stF.cpuPerMin, mpvF?.cpuPerMin ?? null, 's', 2],
+  ['RSS', stF.rss, mpvF?.rss ?? null, 'MB', 0],
+];
+console.log(`bench:responsiveness — medians of ${REPS}, CPU over ${CPU_SECONDS} s, timed from the null sink's monitor${mpv ? '' : ' (mpv not installed)'}`);
+console.log(`| measure | StellaTune | mpv | ratio |`);
+console.log(`|---|---|---|---|`);
+for (const [name, a, b, unit, d] of rows) console.log(`| ${name} | ${fmt(a, unit, d)} | ${fmt(b, unit, d)} | ${ratio(a, b)} |`);
