@@ -119,6 +119,9 @@ function measure(): Record<string, unknown> {
 
 async function addFolder(dir: string): Promise<void> {
   await page.getByTestId('open-files').click();
+  // The browser opens on its last folder first; typing before that listing arrives would be undone.
+  await expect(page.getByTestId('fb-path')).not.toHaveValue('');
+  await expect(page.getByTestId('file-browser').locator('.fb-list')).toHaveAttribute('aria-busy', 'false');
   await page.getByTestId('fb-path').fill(dir);
   await page.getByTestId('fb-path').press('Enter');
   await expect(page.getByTestId('file-browser').getByTestId('fb-path')).toHaveValue(dir);
@@ -242,6 +245,8 @@ test('after a restart everything is back, and the old page says the player was r
   await page.getByTestId('queue-row').nth(0).dblclick();
   await expect(page.getByTestId('np-title')).toHaveText('Första ljuset');
   await expect(page.getByTestId('now-playing')).toHaveAttribute('data-state', 'playing', { timeout: 15_000 });
+  // The seek bar's range is the track's length: wait for it before moving the thumb.
+  await expect(page.getByTestId('duration-time')).toHaveText('0:40');
   await page.getByTestId('seek').fill('20000');
   await page.getByTestId('seek').dispatchEvent('change');
   await page.getByRole('button', { name: 'Repeat: off' }).click();
