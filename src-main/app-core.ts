@@ -10,9 +10,12 @@ import type { PlayerEngine } from './engine/player-engine.js';
 import { installCrashGuard } from './plugins/crash-guard.js';
 import type { PluginFolder } from './plugins/registry.js';
 import type { AppInfo } from '../src-shared/contract.js';
+import { type MprisService, startMpris } from './desktop/mpris.js';
 import { DiagnosticsHistory } from './diagnostics/history.js';
 import { stallMonitor } from './diagnostics/stall-monitor.js';
 import { DetachedEngine } from './services/detached-engine.js';
+import { QueueTags } from './services/queue-tags.js';
+import { SessionState } from './services/session-state.js';
 import { diagnosticsService } from './services/diagnostics-service.js';
 import { filesService } from './services/files-service.js';
 import { lyricsService } from './services/lyrics-service.js';
@@ -32,6 +35,14 @@ export interface AppCoreOptions {
   log?: (message: string) => void;
   /** Fast watcher settings (tests). */
   registry?: { stableMs?: number; pollMs?: number };
+  /** The MPRIS service (Linux; on by default in the real shells, off in 'test'). */
+  mpris?: false | { name?: string; busAddress?: string };
+  /** The session that survives restarts (on by default in the real shells, off in 'test'). */
+  session?: boolean | { positionEveryMs?: number };
+  /** Tags of queued files read on a worker (on by default in the real shells, off in 'test'). */
+  tags?: boolean;
+  /** The renderer's URL for a cached cover file (the shell serves it); none: no covers shown. */
+  coverUrl?: (coverFile: string) => string | undefined;
 }
 
 function packageVersion(): string {
@@ -48,6 +59,11 @@ export class AppCore {
   private engineInstance: PlayerEngine;
   private engineReason: string | null;
   private unrelay: () => void;
+  private mpris: MprisService | null = null;
+  private tags: QueueTags | null = null;
+  /** The persisted session; null when this core keeps none (tests). */
+  session: SessionState | null = null;
+  private memorySession = { ui: { view: null as string | null, volumeBeforeMute: null as number | null }, keepPlayingInBackground: false };
   readonly history: DiagnosticsHistory;
 
   private constructor(
@@ -76,6 +92,22 @@ export class AppCore {
       lyrics: lyricsService(control),
       plugins: pluginsService(control, eng, this.events),
       output: outputService(control, eng),
+      session: {
+        get: () => ({
+          ui: this.session?.uiState ?? { ...this.memorySession.ui },
+          keepPlayingInBackground: this.session?.settings.keepPlayingInBackground ?? this.memorySession.keepPlayingInBackground,
+          restored: (this.session?.saved.queue?.tracks.length ?? 0) > 0,
+        }),
+        setUi: (p) => {
+          const patch = { ...(p.view !== undefined ? { view: p.view } : {}), ...(p.volumeBeforeMute !== undefined ? { volumeBeforeMute: p.volumeBeforeMute } : {}) };
+          if (this.session) this.session.setUi(patch);
+          else this.memorySession.ui = { ...this.memorySession.ui, ...patch };
+        },
+        setKeepPlayingInBackground: (p) => {
+          if (this.session) this.session.setSettings({ keepPlayingInBackground: p.on });
+          else this.memorySession.keepPlayingInBackground = p.on;
+        },
+      },
       diagnostics: diagnosticsService({
         control,
         engine: eng,
@@ -114,6 +146,11 @@ export class AppCore {
         },
       },
     });
+    const realShell = opts.shell !== 'test';
+    const sessionOpts = opts.session ?? realShell;
+    const session = sessionOpts
+      ? new SessionState({ dir: path.join(paths.home, 'session'), ...(typeof sessionOpts === 'object' ? sessionOpts : {}), ...(opts.log ? { log: opts.log } : {}) })
+      : null;
     let engine: PlayerEngine;
     let reason: string | null = null;
     if (opts.engine === false) {
@@ -122,13 +159,35 @@ export class AppCore {
     } else {
       try {
         engine = await createPlayerEngine({ control, paths, ...opts.engine });
+        // The output of the last run, unless the caller names one; gone (a device unplugged, a
+        // plugin removed), the default stays.
+        const saved = session?.savedOutput;
+        if (saved && !opts.engine?.output) {
+          await engine.setOutput(saved).catch((err: Error) => opts.log?.(`the output of the last run is not available (${err.message}); using the default`));
+        }
       } catch (err) {
         reason = (err as Error).message;
         opts.log?.(`playback engine unavailable: ${reason}`);
         engine = new DetachedEngine(reason);
       }
     }
-    return new AppCore(control, engine, reason, opts, paths);
+    const core = new AppCore(control, engine, reason, opts, paths);
+    core.session = session;
+    if (opts.tags ?? realShell) {
+      core.tags = new QueueTags({ engine, coversDir: path.join(paths.home, 'covers'), ...(opts.coverUrl ? { coverUrl: opts.coverUrl } : {}), ...(opts.log ? { log: opts.log } : {}) });
+    }
+    session?.restoreInto(engine);
+    const mprisWanted = opts.mpris !== undefined ? opts.mpris !== false : opts.shell !== 'test';
+    if (mprisWanted && process.platform === 'linux') {
+      const m = opts.mpris || {};
+      core.mpris = await startMpris({
+        engine: () => core.engineInstance,
+        artUrl: (t) => core.tags?.artUrl(t) ?? (t.cover && /^(file|https?):/.test(t.cover) ? t.cover : undefined),
+        ...m,
+        ...(opts.log ? { log: opts.log } : {}),
+      });
+    }
+    return core;
   }
 
   get engine(): PlayerEngine {
@@ -154,7 +213,16 @@ export class AppCore {
     return [...exts];
   }
 
+  /** Resolves when the tags of every queued file have been read (tests). */
+  tagsIdle(): Promise<void> {
+    return this.tags?.idle() ?? Promise.resolve();
+  }
+
   async close(): Promise<void> {
+    // The session first: what is written now is what the next start finds.
+    await this.session?.close();
+    await this.mpris?.close();
+    await this.tags?.close();
     this.history.stop();
     this.unrelay();
     await this.engineInstance.close().catch(() => {});

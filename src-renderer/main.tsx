@@ -3,7 +3,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './components/App.js';
 import { connect } from './ipc/index.js';
-import { bindStore, refreshAll, useStore } from './store/index.js';
+import { bindStore, position, refreshAll, useStore } from './store/index.js';
 import type { Theme } from './store/slices.js';
 import './styles.css';
 
@@ -25,6 +25,8 @@ if ('error' in conn) {
   conn.transport.onState?.((state) => {
     const was = useStore.getState().connection;
     useStore.getState().setConnection(state);
+    // Without the core nothing plays: the clock stops where it was.
+    if (state !== 'open') position.update(position.current(), position.duration(), false);
     // After a reconnect, pick up whatever changed meanwhile.
     if (state === 'open' && was === 'closed') void refreshAll();
   });

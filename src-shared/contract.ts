@@ -13,6 +13,7 @@ import type {
   TrackInfo,
   TrackSource,
 } from './player-types.js';
+import { sessionContract } from './contract-session.js';
 import { diagnosticsHistory } from './diagnostics-contract.js';
 import { type Infer, type Schema, s } from './schema.js';
 
@@ -55,6 +56,7 @@ const trackFields = {
   artist: s.optional(s.string({ max: 1024 })),
   album: s.optional(s.string({ max: 1024 })),
   durationMs: s.optional(ms),
+  cover: s.optional(s.string({ max: 4096 })),
 };
 export const newTrack = s.object(trackFields);
 export const trackInfo = s.object({ id, ...trackFields });
@@ -388,6 +390,7 @@ export const contract = {
     },
     events: {},
   },
+  session: sessionContract,
   diagnostics: {
     methods: {
       info: method(none, appInfo),

@@ -14,6 +14,8 @@ export interface TrackInfo {
   artist?: string;
   album?: string;
   durationMs?: number;
+  /** A URL the renderer can show as the track's cover (set by whoever knows one, e.g. the library). */
+  cover?: string;
 }
 
 /** The format actually being played. */

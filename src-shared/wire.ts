@@ -22,6 +22,9 @@ export type ServerMessage =
 
 /** The path of the WebSocket endpoint; the per-launch token travels as ?token=. */
 export const RPC_PATH = '/rpc';
+/** The page asks this (its token in an X-StellaTune-Token header) when its connection drops: 204
+ * while its launch runs, 401 once the player was restarted with a new token. */
+export const LAUNCH_CHECK_PATH = '/launch-check';
 
 /** A call's outcome as the Electron preload hands it over (errors stay structured data). */
 export type CallReply = { ok: true; value: unknown } | { ok: false; error: RpcErrorData };

@@ -62,7 +62,7 @@ function prepareHome(): { home: string; plugins: string; media: string } {
   return { home, plugins, media };
 }
 
-async function startBrowserShell(env: NodeJS.ProcessEnv): Promise<{ url: string; proc: ChildProcess }> {
+export async function startBrowserShell(env: NodeJS.ProcessEnv): Promise<{ url: string; proc: ChildProcess }> {
   const proc = spawn(process.execPath, [path.join(repoRoot, 'dist', 'src-main', 'shell', 'browser-main.js'), '--no-open'], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

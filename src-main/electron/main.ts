@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, globalShortcut, ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, net, protocol, screen, session } from 'electron';
 import { AppCore } from '../app-core.js';
 import { appPaths, repoRoot } from '../app-paths.js';
+import { COVER_FILE_NAME, coverMime } from '../services/cover-files.js';
 import { rendererFile } from '../shell/renderer-files.js';
 import { utilityAudioProcess } from './audio-spawner.js';
 import { registerContractOnIpc } from './ipc-bridge.js';
@@ -57,10 +58,18 @@ function registerContract(): void {
   });
 }
 
+/** A file of the cover cache (only its content-hash names); only our window loads this scheme. */
+function serveCover(name: string): Response {
+  const file = path.join(paths.home, 'covers', name);
+  if (!COVER_FILE_NAME.test(name) || !fs.statSync(file, { throwIfNoEntry: false })?.isFile()) return new Response('not found', { status: 404 });
+  return new Response(fs.readFileSync(file), { headers: { 'Content-Type': coverMime(name), 'Cache-Control': 'private, max-age=31536000, immutable', 'X-Content-Type-Options': 'nosniff' } });
+}
+
 function serveRenderer(): void {
   protocol.handle(SCHEME, async (request) => {
     const url = new URL(request.url);
     if (url.host !== 'app') return new Response('not found', { status: 404 });
+    if (url.pathname.startsWith('/covers/')) return serveCover(url.pathname.slice('/covers/'.length));
     // A malformed path (bad percent-encoding, NUL) is a status, never a throw.
     const found = rendererFile(rendererDir, url.pathname);
     if (!found.ok) return new Response('not found', { status: found.status });
@@ -126,6 +135,10 @@ function createWindow(): BrowserWindow {
   return win;
 }
 
+// The core's own MPRIS service speaks for the player; Chromium's (built from navigator.mediaSession)
+// would list it twice.
+app.commandLine.appendSwitch('disable-features', 'MediaSessionService');
+
 app.on('second-instance', () => {
   if (mainWindow) {
     if (mainWindow.isMinimized()) mainWindow.restore();
@@ -148,7 +161,15 @@ async function start(): Promise<void> {
     .split(path.delimiter)
     .filter(Boolean)
     .map((dir) => ({ dir: path.resolve(dir), origin: 'user' as const, watch: false }));
-  core = await AppCore.start({ shell: 'electron', paths, extraFolders, engine: { spawnAudio: utilityAudioProcess }, log });
+  core = await AppCore.start({
+    shell: 'electron',
+    paths,
+    extraFolders,
+    engine: { spawnAudio: utilityAudioProcess },
+    // Relative: the window's own origin (SCHEME://app) serves them (serveCover).
+    coverUrl: (file) => (COVER_FILE_NAME.test(path.basename(file)) ? `/covers/${path.basename(file)}` : undefined),
+    log,
+  });
   registerContract();
   mainWindow = createWindow();
   mainWindow.on('closed', () => (mainWindow = null));

@@ -34,7 +34,7 @@ import { AudioHost, type AudioSpawner } from './audio-host.js';
 import { Command, Ctl32, Ctl64, PcmRing } from '../plugins/host-lib.js';
 import { sweepStaleRings } from '../plugins/stale-files.js';
 import { checkLocalTrackFile } from './local-file.js';
-import type { NewTrack, PlayerEngine, PlayerEngineEvents } from './player-engine.js';
+import type { NewTrack, PlayerEngine, PlayerEngineEvents, TrackUpdate } from './player-engine.js';
 import { PlayQueue } from './play-queue.js';
 import { runnableEntry } from './runnable.js';
 import type { DecoderRefMsg, FromWorker, GenRef, StartedInfo, ToWorker, WorkerTrack } from '../decode-worker/protocol.js';
@@ -109,6 +109,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   private idleAt: number | null = null;
   private loadSeq = 0;
   private positionMs = 0;
+  /** Where play() starts the current entry after cue() (a restored session). */
+  private cuedAtMs: number | null = null;
   private seekingTo: number | null = null;
   private lastErrorEntryId: string | null = null;
   private consecutiveErrors = 0;
@@ -280,9 +282,12 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
 
   async play(index?: number): Promise<void> {
     const i = index ?? (this.q.index >= 0 ? this.q.index : 0);
+    // A cued entry (a restored session) starts where it was left.
+    const from = this.cuedAtMs !== null && i === this.q.index ? this.cuedAtMs : 0;
+    this.cuedAtMs = null;
     // A track picked by hand starts a new shuffle round from it.
     this.q.select(i, index !== undefined);
-    await this.startEntry(i, 0);
+    await this.startEntry(i, from);
   }
 
   async pause(): Promise<void> {
@@ -303,6 +308,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   }
 
   async stop(): Promise<void> {
+    this.cuedAtMs = null;
     this.loadSeq++;
     this.sendCommand(Command.STOP, this.decodeToken ?? 0, 0);
     this.postWorker({ type: 'stop' });
@@ -393,6 +399,34 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   queueClear(): void {
     this.q.clear();
     this.queueChanged();
+  }
+
+  queueUpdate(updates: TrackUpdate[]): void {
+    let changed = false;
+    let currentChanged = false;
+    for (const u of updates) {
+      const i = this.q.indexOf(u.id);
+      const e = this.q.at(i);
+      if (!e) continue;
+      this.q.replace({ ...e, ...u.tags });
+      changed = true;
+      if (i === this.q.index) currentChanged = true;
+    }
+    if (!changed) return;
+    this.emitQueue();
+    if (currentChanged) {
+      if (this.durationMs === null) this.durationMs = this.q.current?.durationMs ?? null;
+      this.emitStatus();
+    }
+  }
+
+  cue(index: number, positionMs: number): void {
+    if (this.state !== 'stopped' || !this.q.at(index)) return;
+    this.q.select(index);
+    this.cuedAtMs = Math.max(0, positionMs);
+    this.positionMs = this.cuedAtMs;
+    this.durationMs = this.q.current?.durationMs ?? null;
+    this.emitStatus();
   }
 
   private queueChanged(): void {
@@ -559,6 +593,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   private async startEntry(i: number, startMs: number): Promise<void> {
     const entry = this.q.at(i);
     if (!entry) throw new Error(`no queue entry ${i}`);
+    this.cuedAtMs = null;
     const seq = ++this.loadSeq;
     if (entry.source.kind === 'plugin' && this.decodeToken !== null) {
       // Opening a plugin stream can take a while: silence the old track now rather than let it
@@ -815,8 +850,26 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
         streamPlugin: lease ? lease.pluginId : undefined,
       };
       this.durationMs = info.durationFrames !== null ? (info.durationFrames / info.sampleRate) * 1000 : (this.q.at(i)?.durationMs ?? null);
+      this.fillFromDecoder(t.entryId, info.metadata, this.durationMs);
     }
     this.emitStatus();
+  }
+
+  /** Tags only the decoder knows (a format the tag reader does not read, a plugin stream) fill in
+   * what the entry lacks; tags it has are kept. */
+  private fillFromDecoder(entryId: string, meta: Record<string, unknown>, durationMs: number | null): void {
+    const e = this.q.at(this.q.indexOf(entryId));
+    if (!e) return;
+    const str = (k: string): string | undefined => (typeof meta[k] === 'string' && (meta[k] as string).trim() !== '' ? (meta[k] as string).trim() : undefined);
+    const tags: TrackUpdate['tags'] = {};
+    const untagged = e.artist === undefined && e.album === undefined;
+    if (untagged && str('title')) tags.title = str('title');
+    if (e.artist === undefined && str('artist')) tags.artist = str('artist');
+    if (e.album === undefined && str('album')) tags.album = str('album');
+    if (e.durationMs === undefined && durationMs !== null) tags.durationMs = Math.round(durationMs);
+    if (Object.keys(tags).length === 0) return;
+    this.q.replace({ ...e, ...tags });
+    this.emitQueue();
   }
 
   private onTick(): void {

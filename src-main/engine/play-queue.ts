@@ -125,6 +125,14 @@ export class PlayQueue<T extends { id: string }> {
     return { removedCurrent };
   }
 
+  /** Puts `entry` in the place of the entry with the same id (new tags); false if there is none. */
+  replace(entry: T): boolean {
+    const i = this.indexOf(entry.id);
+    if (i < 0) return false;
+    this.items[i] = entry;
+    return true;
+  }
+
   /** Moves entry `id` to `toIndex` (clamped); the shuffled order is unchanged. */
   move(id: string, toIndex: number): void {
     const from = this.indexOf(id);

@@ -15,6 +15,12 @@ import type {
 
 export type NewTrack = Omit<TrackInfo, 'id'>;
 
+/** Tags of a queue entry learnt later (from its file, or from the decoder when it plays). */
+export interface TrackUpdate {
+  id: string;
+  tags: Partial<Pick<TrackInfo, 'title' | 'artist' | 'album' | 'durationMs' | 'cover'>>;
+}
+
 export interface PlayerEngineEvents {
   event: [PlayerEvent];
 }
@@ -42,6 +48,11 @@ export interface PlayerEngine extends EventEmitter<PlayerEngineEvents> {
   queueRemove(ids: string[]): void;
   queueMove(id: string, toIndex: number): void;
   queueClear(): void;
+  /** Fills in what became known about entries (tags read after they were added); one queue event. */
+  queueUpdate(updates: TrackUpdate[]): void;
+  /** Makes entry `index` current at `positionMs` without playing it (a restored session): play and
+   * resume start there. */
+  cue(index: number, positionMs: number): void;
 
   /** PortAudio host APIs and devices, asked of the audio process. */
   listDevices(): Promise<{ hostApis: string[]; devices: AudioDevice[] }>;

@@ -3,7 +3,7 @@
 // call answers `unavailable` with the reason instead of hanging.
 import { EventEmitter } from 'node:events';
 import { PlayQueue } from '../engine/play-queue.js';
-import type { NewTrack, PlayerEngine, PlayerEngineEvents } from '../engine/player-engine.js';
+import type { NewTrack, PlayerEngine, PlayerEngineEvents, TrackUpdate } from '../engine/player-engine.js';
 import type {
   AudioDevice,
   EngineMetrics,
@@ -121,6 +121,21 @@ export class DetachedEngine extends EventEmitter<PlayerEngineEvents> implements 
   queueClear(): void {
     this.q.clear();
     this.changedQueue();
+  }
+
+  queueUpdate(updates: TrackUpdate[]): void {
+    let changed = false;
+    for (const u of updates) {
+      const e = this.q.at(this.q.indexOf(u.id));
+      if (e) changed = this.q.replace({ ...e, ...u.tags }) || changed;
+    }
+    if (changed) this.changedQueue();
+  }
+
+  cue(index: number): void {
+    if (!this.q.at(index)) return;
+    this.q.select(index);
+    this.changedStatus();
   }
 
   async listDevices(): Promise<{ hostApis: string[]; devices: AudioDevice[] }> {

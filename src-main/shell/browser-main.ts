@@ -8,12 +8,13 @@
 // STELLATUNE_HOME moves the app's data; STELLATUNE_EXTRA_PLUGINS adds plugin folders (path-list);
 // STELLATUNE_BUILTIN_PLUGINS replaces the built-in folder; STELLATUNE_TEST_HOOKS=1 serves diagnostics.testBlock.
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { appPaths, repoRoot } from '../app-paths.js';
 import { AppCore } from '../app-core.js';
-import { startBrowserShell } from './browser-shell.js';
+import { coverUrlFor, startBrowserShell } from './browser-shell.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,9 +34,12 @@ const launchToken = process.env.STELLATUNE_LAUNCH_TOKEN;
 delete process.env.STELLATUNE_LAUNCH_TOKEN;
 const paths = appPaths();
 
+// The token is known before the core starts, so the core can hand out cover URLs tied to it.
+const token = launchToken ?? crypto.randomBytes(24).toString('base64url');
 const core = await AppCore.start({
   shell: 'browser',
   paths,
+  coverUrl: coverUrlFor(token),
   extraFolders: [...values.plugins, ...(process.env.STELLATUNE_EXTRA_PLUGINS ?? '').split(path.delimiter).filter(Boolean)].map((dir) => ({
     dir: path.resolve(dir),
     origin: 'user' as const,
@@ -44,13 +48,46 @@ const core = await AppCore.start({
   engine: values['no-audio'] ? false : {},
   log,
 });
-const shell = await startBrowserShell({
+// Without --port, the port of the last run when it is free: an address from before a restart then
+// reaches this core, which tells that page it was restarted (its token is stale) instead of
+// leaving it knocking on a dead port.
+const portFile = path.join(paths.home, 'browser-port');
+const lastPort = ((): number => {
+  try {
+    const n = Number(fs.readFileSync(portFile, 'utf8').trim());
+    return Number.isInteger(n) && n > 1024 && n < 65536 ? n : 0;
+  } catch {
+    return 0;
+  }
+})();
+const shellOptions = {
   core,
   rendererDir: path.join(repoRoot, 'dist', 'renderer'),
-  port: Number(values.port),
-  ...(launchToken ? { token: launchToken } : {}),
+  token,
+  coversDir: path.join(paths.home, 'covers'),
   log,
+  // Closing the player's window ends the player, unless the listener asked to keep it playing.
+  // STELLATUNE_WINDOW_GRACE_MS: how long a reload may take (tests shorten it).
+  idleGraceMs: Number(process.env.STELLATUNE_WINDOW_GRACE_MS) || 10_000,
+  onNoWindows: () => {
+    if (core.session?.settings.keepPlayingInBackground) {
+      log('the window closed; playing on in the background (open the address above to come back)');
+      return;
+    }
+    log('the window closed; stopping');
+    void shutdown();
+  },
+};
+const wanted = Number(values.port);
+const shell = await startBrowserShell({ ...shellOptions, port: wanted || lastPort }).catch((err: NodeJS.ErrnoException) => {
+  if (wanted || !lastPort || err.code !== 'EADDRINUSE') throw err;
+  return startBrowserShell({ ...shellOptions, port: 0 });
 });
+try {
+  fs.writeFileSync(portFile, String(shell.port));
+} catch {
+  // not remembered: the next run picks a free port
+}
 // Tests read this line; keep its shape.
 console.log(`StellaTune is running at ${shell.url}`);
 

@@ -13,8 +13,9 @@ import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { validate } from '../../src-shared/schema.js';
 import { rendererFile } from './renderer-files.js';
-import { clientMessage, RPC_PATH, type ServerMessage } from '../../src-shared/wire.js';
+import { clientMessage, LAUNCH_CHECK_PATH, RPC_PATH, type ServerMessage } from '../../src-shared/wire.js';
 import type { AppCore } from '../app-core.js';
+import { COVER_FILE_NAME, coverMime } from '../services/cover-files.js';
 
 export interface BrowserShellOptions {
   core: AppCore;
@@ -28,6 +29,27 @@ export interface BrowserShellOptions {
   /** How often silent connections are probed (ms). */
   heartbeatMs?: number;
   limits?: Partial<ConnectionLimits>;
+  /** The cover cache served under /covers/ (see coverUrlFor). */
+  coversDir?: string;
+  /** Called when the last window went away and none came back within `idleGraceMs` (a reload
+   * reconnects well within it). */
+  onNoWindows?: () => void;
+  idleGraceMs?: number;
+}
+
+
+/** A key tying a cover URL to this launch's token, so a cover URL works without the session
+ * cookie (the OS media widgets, MPRIS clients) and no other local page can make one up. */
+function coverKey(token: string, name: string): string {
+  return crypto.createHmac('sha256', token).update(name).digest('base64url').slice(0, 22);
+}
+
+/** The renderer's URL for a file in the cover cache, valid for the launch with `token`. */
+export function coverUrlFor(token: string): (coverFile: string) => string | undefined {
+  return (coverFile) => {
+    const name = path.basename(coverFile);
+    return COVER_FILE_NAME.test(name) ? `/covers/${name}?k=${coverKey(token, name)}` : undefined;
+  };
 }
 
 export interface ConnectionLimits {
@@ -78,7 +100,7 @@ export function contentSecurityPolicy(origin: string): string {
     "style-src 'self'",
     "img-src 'self' data:",
     "font-src 'self'",
-    `connect-src ${ws}`,
+    `connect-src 'self' ${ws}`,
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",
@@ -216,6 +238,15 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
       res.end();
       return;
     }
+    if (rawPath === LAUNCH_CHECK_PATH) {
+      // 401 tells a page from before a restart (its cookie holds the old token) to stop retrying.
+      res.writeHead(hasSession(req) ? 204 : 401, { 'Cache-Control': 'no-store' }).end();
+      return;
+    }
+    if (rawPath.startsWith('/covers/')) {
+      serveCover(rawPath.slice('/covers/'.length), new URLSearchParams(q < 0 ? '' : target.slice(q + 1)).get('k') ?? '', req, res);
+      return;
+    }
     const found = rendererFile(rendererDir, rawPath);
     if (!found.ok) {
       res.writeHead(found.status, { 'Content-Type': 'text/plain' }).end(http.STATUS_CODES[found.status]);
@@ -245,6 +276,29 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
     });
   };
 
+  const serveCover = (name: string, key: string, req: http.IncomingMessage, res: http.ServerResponse): void => {
+    if (!opts.coversDir || !COVER_FILE_NAME.test(name) || !sameToken(key, coverKey(token, name))) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+      return;
+    }
+    const file = path.join(opts.coversDir, name);
+    fs.stat(file, (err, st) => {
+      if (err || !st.isFile()) {
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+        return;
+      }
+      // Content-addressed: a name never changes its bytes.
+      res.writeHead(200, {
+        'Content-Type': coverMime(name),
+        'Content-Length': st.size,
+        'Cache-Control': 'private, max-age=31536000, immutable',
+        'X-Content-Type-Options': 'nosniff',
+      });
+      if (req.method === 'HEAD') res.end();
+      else fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
+    });
+  };
+
   const server = http.createServer((req, res) => {
     try {
       serve(req, res);
@@ -262,6 +316,23 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 8 << 20 });
   const sockets = new Set<WebSocket>();
+
+  // The last window closing starts the grace period; a connection within it (a reload) ends it.
+  let everConnected = false;
+  let idleTimer: NodeJS.Timeout | null = null;
+  const windowsChanged = (): void => {
+    if (sockets.size > 0) {
+      everConnected = true;
+      if (idleTimer) clearTimeout(idleTimer);
+      idleTimer = null;
+    } else if (everConnected && opts.onNoWindows && !idleTimer) {
+      idleTimer = setTimeout(() => {
+        idleTimer = null;
+        if (sockets.size === 0) opts.onNoWindows?.();
+      }, opts.idleGraceMs ?? 10_000);
+      idleTimer.unref();
+    }
+  };
 
   server.on('upgrade', (req, socket, head) => {
     const refuse = (code: number, why: string): void => {
@@ -313,6 +384,7 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
 
   const attach = (ws: WebSocket): void => {
     sockets.add(ws);
+    windowsChanged();
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
     const session = opts.core.router.openSession(`ws#${sockets.size}`);
@@ -349,6 +421,7 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
     ws.on('close', () => {
       sockets.delete(ws);
       session.close();
+      windowsChanged();
     });
     ws.on('error', () => ws.terminate());
   };
@@ -365,10 +438,19 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
   };
   opts.core.events.on('event', onEvent);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => resolve());
+    });
+  } catch (err) {
+    // The port is taken (the caller may try another): leave nothing behind.
+    opts.core.events.off('event', onEvent);
+    clearInterval(heartbeat);
+    refusals.close();
+    wss.close();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   origin = `http://${host}:${port}`;
   allowedHosts = new Set([`${host}:${port}`, ...(host === '127.0.0.1' ? [`localhost:${port}`] : [])]);
@@ -380,6 +462,7 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
     port,
     token,
     async close() {
+      if (idleTimer) clearTimeout(idleTimer);
       opts.core.events.off('event', onEvent);
       clearInterval(heartbeat);
       refusals.close();

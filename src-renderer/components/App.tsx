@@ -1,6 +1,7 @@
 // The window: navigation, the current screen, the now-playing bar, the file browser and toasts.
 // Also the keyboard shortcuts and the MediaSession (media keys, OS now-playing widgets).
 import { type JSX, useEffect } from 'react';
+import { windowTitle } from '../lib/track.js';
 import { useStore } from '../store/index.js';
 import { position } from '../store/position.js';
 import type { Screen } from '../store/slices.js';
@@ -48,6 +49,16 @@ function useShortcuts(): void {
   }, []);
 }
 
+/** An absolute URL for the OS media widgets (they resolve nothing against the page). */
+function absoluteUrl(src: string | undefined): string | undefined {
+  if (!src) return undefined;
+  try {
+    return new URL(src, location.href).href;
+  } catch {
+    return undefined;
+  }
+}
+
 function useMediaSession(): void {
   const track = useStore((s) => s.status?.current ?? null);
   const state = useStore((s) => s.status?.state);
@@ -55,18 +66,43 @@ function useMediaSession(): void {
     const ms = navigator.mediaSession;
     if (!ms) return;
     const s = useStore.getState;
-    ms.setActionHandler('play', () => void s().togglePlay());
-    ms.setActionHandler('pause', () => void s().togglePlay());
-    ms.setActionHandler('nexttrack', () => void s().next());
-    ms.setActionHandler('previoustrack', () => void s().previous());
-    ms.setActionHandler('seekto', (d) => d.seekTime !== undefined && void s().seek(d.seekTime * 1000));
+    const handlers: [MediaSessionAction, MediaSessionActionHandler][] = [
+      ['play', () => void s().togglePlay()],
+      ['pause', () => void s().togglePlay()],
+      ['stop', () => void s().stop()],
+      ['nexttrack', () => void s().next()],
+      ['previoustrack', () => void s().previous()],
+      ['seekto', (d) => d.seekTime !== undefined && void s().seek(d.seekTime * 1000)],
+      ['seekbackward', (d) => void s().seek(Math.max(0, position.current() - (d.seekOffset ?? 10) * 1000))],
+      ['seekforward', (d) => void s().seek(position.current() + (d.seekOffset ?? 10) * 1000)],
+    ];
+    for (const [action, handler] of handlers) {
+      try {
+        ms.setActionHandler(action, handler);
+      } catch {
+        // an action this browser does not know
+      }
+    }
+    // The OS widget's scrubber follows the position feed (at a low rate: it interpolates).
+    let last = 0;
+    return position.subscribe((pos, dur) => {
+      const now = Date.now();
+      if (!dur || now - last < 1000 || !ms.setPositionState) return;
+      last = now;
+      try {
+        ms.setPositionState({ duration: dur / 1000, position: Math.min(pos, dur) / 1000, playbackRate: 1 });
+      } catch {
+        // a position past the duration while a track changes
+      }
+    });
   }, []);
   useEffect(() => {
+    document.title = windowTitle(track);
     const ms = navigator.mediaSession;
     if (!ms || typeof MediaMetadata === 'undefined') return;
-    ms.metadata = track ? new MediaMetadata({ title: track.title, artist: track.artist ?? '', album: track.album ?? '' }) : null;
+    const art = absoluteUrl(track?.cover);
+    ms.metadata = track ? new MediaMetadata({ title: track.title, artist: track.artist ?? '', album: track.album ?? '', artwork: art ? [{ src: art, sizes: '512x512' }] : [] }) : null;
     ms.playbackState = state === 'playing' ? 'playing' : state === 'paused' ? 'paused' : 'none';
-    document.title = track ? `${track.title} — StellaTune` : 'StellaTune';
   }, [track, state]);
 }
 
@@ -77,7 +113,20 @@ function Toasts(): JSX.Element {
     <div className="toasts" aria-live="polite">
       {toasts.map((t) => (
         <div key={t.id} className={`toast ${t.kind}`} role={t.kind === 'error' ? 'alert' : 'status'} data-testid="toast">
-          <span>{t.text}</span>
+          <div className="toast-body">
+            <span data-testid="toast-text">{t.text}</span>
+            {t.details ? (
+              <details className="toast-details">
+                <summary>details</summary>
+                <span data-testid="toast-details">{t.details}</span>
+              </details>
+            ) : null}
+          </div>
+          {t.count > 1 ? (
+            <span className="toast-count" data-testid="toast-count" aria-label={`${t.count} times`}>
+              ×{t.count}
+            </span>
+          ) : null}
           <button className="icon-btn small" aria-label="Dismiss" onClick={() => dismiss(t.id)}>
             {Icon.x({ size: 14 })}
           </button>
@@ -131,6 +180,11 @@ export function App(): JSX.Element {
 
       <main className="content">
         {connection === 'closed' ? <div className="banner error">Lost the connection to the player core — reconnecting…</div> : null}
+        {connection === 'expired' ? (
+          <div className="banner error" role="alert" data-testid="expired-banner">
+            This player was restarted: open the new address it printed (this page’s address belonged to the old one).
+          </div>
+        ) : null}
         {info?.engineUnavailable ? (
           <div className="banner" data-testid="engine-banner">
             Audio is unavailable: {info.engineUnavailable}. Browsing, plugins and the queue still work.

@@ -2,6 +2,7 @@
 // bands/preamp/bypass): vertical gain sliders per band, preamp and bypass. Changes are applied
 // while dragging (throttled); the engine hot-applies them on the decode thread.
 import { type JSX, useEffect, useMemo, useRef, useState } from 'react';
+import { capabilityLabel } from '../lib/format.js';
 import { useStore } from '../store/index.js';
 
 interface Band {
@@ -41,7 +42,10 @@ export function EqPanel(): JSX.Element {
   const [status, setStatus] = useState<string>('');
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
-  useEffect(() => setEq(eqCap ? asEq(eqCap.config) : null), [eqCap]);
+  // Taken from the store when the panel mounts or the EQ plugin changes, not on every store update
+  // (that would pull a slider back while it is being dragged).
+  const eqKey = eqCap ? `${eqCap.pluginId}/${eqCap.typeId}` : null;
+  useEffect(() => setEq(eqCap ? asEq(eqCap.config) : null), [eqKey]);
 
   if (!eqCap || !eq) {
     return (
@@ -67,7 +71,7 @@ export function EqPanel(): JSX.Element {
     <div className={`card eq ${eq.bypass ? 'is-bypassed' : ''}`} data-testid="eq-panel">
       <header className="eq-head">
         <h2>Equalizer</h2>
-        <span className="muted small">{eqCap.displayName} · {eqCap.pluginName}</span>
+        <span className="muted small">{capabilityLabel(eqCap)}</span>
         <span className="spacer" />
         <select className="input select small" aria-label="Preset" defaultValue="" onChange={(e) => {
           const gains = PRESETS[e.currentTarget.value];

@@ -5,6 +5,7 @@ import { type JSX, useEffect, useRef } from 'react';
 import { activeLine } from '../../src-shared/lrc.js';
 import { formatTime } from '../lib/format.js';
 import { useStore } from '../store/index.js';
+import type { LyricsNote } from '../store/slices.js';
 import { position } from '../store/position.js';
 import { Icon, Spinner } from './Icons.js';
 
@@ -50,6 +51,23 @@ function SyncedLines({ lines }: { lines: { timeMs: number; text: string }[] }): 
   );
 }
 
+function QuietNotes({ notes }: { notes: LyricsNote[] }): JSX.Element {
+  return (
+    <ul className="quiet-notes" data-testid="lyrics-notes">
+      {notes.map((n, i) => (
+        <li key={i} className="quiet-note" data-testid="lyrics-note">
+          {Icon.globe({ size: 14 })}
+          <span>{n.text}</span>
+          <details>
+            <summary>details</summary>
+            <span className="muted small">{n.details}</span>
+          </details>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 export function LyricsView(): JSX.Element {
   const track = useStore((s) => s.status?.current ?? null);
   const providers = useStore((s) => s.lyricsProviders);
@@ -90,6 +108,7 @@ export function LyricsView(): JSX.Element {
         ) : null}
       </header>
 
+      {doc && lyrics.trackId === track?.id && lyrics.notes.length > 0 ? <QuietNotes notes={lyrics.notes} /> : null}
       {!track ? (
         <div className="empty">
           <div className="empty-icon">{Icon.lyrics({ size: 40 })}</div>
@@ -110,8 +129,15 @@ export function LyricsView(): JSX.Element {
           </button>
         </div>
       ) : lyrics.error && !doc ? (
-        <div className="error-box" role="alert" data-testid="lyrics-error">
+        <div className="center-pad muted" data-testid="lyrics-error">
           {lyrics.error}
+        </div>
+      ) : !doc && (lyrics.empty || lyrics.notes.length > 0) ? (
+        <div className="empty" data-testid="lyrics-empty">
+          <div className="empty-icon">{Icon.lyrics({ size: 40 })}</div>
+          <h2>No lyrics found</h2>
+          <p className="muted">{lyrics.notes.length > 0 ? 'Some providers could not be asked; try again later.' : 'None of the lyrics providers knows this track.'}</p>
+          {lyrics.notes.length > 0 ? <QuietNotes notes={lyrics.notes} /> : null}
         </div>
       ) : doc?.instrumental ? (
         <div className="center-pad muted">Instrumental</div>

@@ -3,8 +3,10 @@
 // the position feed (refs), never through React state.
 import { type JSX, useEffect, useRef } from 'react';
 import { formatChannels, formatRate, formatTime } from '../lib/format.js';
+import { trackByline } from '../lib/track.js';
 import { useStore } from '../store/index.js';
 import { position } from '../store/position.js';
+import { Cover } from './Cover.js';
 import { Icon } from './Icons.js';
 
 function SeekBar(): JSX.Element {
@@ -72,19 +74,10 @@ function SeekBar(): JSX.Element {
 function Volume(): JSX.Element {
   const volume = useStore((s) => s.status?.volume ?? 1);
   const setVolume = useStore((s) => s.setVolume);
-  const before = useRef(1);
+  const toggleMute = useStore((s) => s.toggleMute);
   return (
     <div className="volume">
-      <button
-        className="icon-btn"
-        aria-label={volume === 0 ? 'Unmute' : 'Mute'}
-        onClick={() => {
-          if (volume > 0) {
-            before.current = volume;
-            void setVolume(0);
-          } else void setVolume(before.current || 1);
-        }}
-      >
+      <button className="icon-btn" aria-label={volume === 0 ? 'Unmute' : 'Mute'} data-testid="mute" onClick={() => void toggleMute()}>
         {volume === 0 ? Icon.mute() : Icon.volume()}
       </button>
       <input
@@ -116,19 +109,17 @@ export function NowPlayingBar(): JSX.Element {
   return (
     <footer className="now-playing" aria-label="Now playing" data-testid="now-playing" data-state={status?.state ?? 'stopped'}>
       <div className="np-track">
-        <div className={`np-art ${playing ? 'is-playing' : ''}`} aria-hidden>
-          {Icon.music({ size: 22 })}
-        </div>
+        <Cover track={track} size={56} className={`np-art ${playing ? 'is-playing' : ''}`} />
         <div className="np-meta">
           <div className="np-title" data-testid="np-title" title={track?.title}>
             {track?.title ?? 'Nothing playing'}
           </div>
-          <div className="np-sub">
-            {track?.artist ?? (track ? (track.source.kind === 'file' ? track.source.path : track.source.pluginId) : 'Add music to the queue to start')}
+          <div className="np-sub" data-testid="np-sub" title={track ? trackByline(track) : undefined}>
+            {track ? trackByline(track) : 'Add music to the queue to start'}
           </div>
           <div className="np-badges">
             {fmt ? (
-              <span className="badge" data-testid="format-badge">
+              <span className="badge" data-testid="format-badge" title={`${fmt.codec.toUpperCase()} · ${formatRate(fmt.sampleRate)} · ${formatChannels(fmt.channels)}${fmt.bitsPerSample ? ` · ${fmt.bitsPerSample}-bit` : ''} · ${fmt.decoder}`}>
                 {fmt.codec.toUpperCase()} · {formatRate(fmt.sampleRate)} · {formatChannels(fmt.channels)}
                 {fmt.bitsPerSample ? ` · ${fmt.bitsPerSample}-bit` : ''}
               </span>

@@ -25,6 +25,9 @@ export function OutputView(): JSX.Element {
   const [deviceId, setDeviceId] = useState<number | null>(null);
   const [buffer, setBuffer] = useState<number>(DEFAULT_BUFFER_FRAMES);
   const [bitPerfect, setBitPerfect] = useState(false);
+  const shell = useStore((s) => s.info?.shell);
+  const keepPlaying = useStore((s) => s.keepPlayingInBackground);
+  const setKeepPlaying = useStore((s) => s.setKeepPlayingInBackground);
 
   useEffect(() => void refresh(), [refresh]);
   useEffect(() => {
@@ -112,7 +115,7 @@ export function OutputView(): JSX.Element {
               <div key={key} className="sink">
                 <div className="cap-row">
                   <span className="cap-name">{sink.displayName}</span>
-                  <span className="muted small">{sink.pluginName}</span>
+                  {sink.pluginName && sink.pluginName !== sink.displayName ? <span className="muted small">{sink.pluginName}</span> : null}
                   <span className="spacer" />
                   <button className="btn small" onClick={() => void loadTargets(sink.pluginId, sink.typeId)}>List targets</button>
                 </div>
@@ -137,6 +140,20 @@ export function OutputView(): JSX.Element {
       </div>
 
       <EqPanel />
+
+      {shell === 'browser' ? (
+        <div className="card">
+          <h2>When the window closes</h2>
+          <label className="switch-label">
+            <span className="switch">
+              <input type="checkbox" checked={keepPlaying} onChange={(e) => void setKeepPlaying(e.currentTarget.checked)} data-testid="keep-playing" />
+              <span className="switch-track" />
+            </span>
+            <span>Keep playing in the background</span>
+          </label>
+          <p className="muted small">Otherwise closing the player’s window stops the player. Open its address again to come back.</p>
+        </div>
+      ) : null}
     </section>
   );
 }

@@ -3,11 +3,21 @@
 import { type JSX, useState } from 'react';
 import type { TrackInfo } from '../../src-shared/player-types.js';
 import { formatTime } from '../lib/format.js';
+import { trackByline } from '../lib/track.js';
 import { useStore } from '../store/index.js';
+import { Cover } from './Cover.js';
 import { Icon } from './Icons.js';
 
-function sourceLabel(t: TrackInfo): string {
-  return t.source.kind === 'file' ? t.source.path : `${t.source.pluginId} · ${t.source.typeId}`;
+/** The queue's total length; `unknown` counts entries whose length is not known yet. */
+function totalOf(tracks: TrackInfo[], currentId: string | null, currentDuration: number | null): { ms: number; unknown: number } {
+  let ms = 0;
+  let unknown = 0;
+  for (const t of tracks) {
+    const d = t.durationMs ?? (t.id === currentId ? currentDuration : null);
+    if (d === null || d === undefined) unknown++;
+    else ms += d;
+  }
+  return { ms, unknown };
 }
 
 export function QueueView(): JSX.Element {
@@ -39,7 +49,15 @@ export function QueueView(): JSX.Element {
       <header className="screen-head">
         <div>
           <h1 id="queue-title">Queue</h1>
-          <p className="muted">{queue.tracks.length === 0 ? 'Empty' : `${queue.tracks.length} track${queue.tracks.length === 1 ? '' : 's'}`}</p>
+          <p className="muted" data-testid="queue-summary">
+            {queue.tracks.length === 0
+              ? 'Empty'
+              : (() => {
+                  const total = totalOf(queue.tracks, currentId, currentDuration);
+                  const n = `${queue.tracks.length} track${queue.tracks.length === 1 ? '' : 's'}`;
+                  return total.unknown === queue.tracks.length ? n : `${n} · ${total.unknown > 0 ? 'at least ' : ''}${formatTime(total.ms)}`;
+                })()}
+          </p>
         </div>
         <div className="head-actions">
           <button className="btn btn-primary" onClick={() => void openBrowser()} data-testid="open-files">
@@ -103,12 +121,13 @@ export function QueueView(): JSX.Element {
                   {Icon.grip({ size: 16 })}
                 </span>
                 <span className="track-index">{current && state === 'playing' ? <span className="eq-anim" aria-label="Playing"><i /><i /><i /></span> : i + 1}</span>
+                <Cover track={t} size={36} />
                 <span className="track-main">
-                  <span className="track-title" data-testid="queue-title">{t.title}</span>
-                  <span className="track-sub">{t.artist ?? sourceLabel(t)}</span>
+                  <span className="track-title" data-testid="queue-title" title={t.title}>{t.title}</span>
+                  <span className="track-sub" data-testid="queue-byline" title={trackByline(t)}>{trackByline(t)}</span>
                 </span>
                 {t.source.kind === 'plugin' ? <span className="badge badge-accent small">{Icon.plug({ size: 11 })} {t.source.pluginId.split('.').pop()}</span> : null}
-                <span className="track-time">{(() => {
+                <span className="track-time" data-testid="queue-duration">{(() => {
                   const d = t.durationMs ?? (current ? currentDuration : null);
                   return d === null ? '' : formatTime(d);
                 })()}</span>

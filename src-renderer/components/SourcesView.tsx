@@ -2,7 +2,7 @@
 // Cancel while the plugin works, readable errors, and play or enqueue items.
 import { type JSX, useState } from 'react';
 import type { SourceItem } from '../../src-shared/contract.js';
-import { formatTime } from '../lib/format.js';
+import { capabilityLabel, formatTime } from '../lib/format.js';
 import { catalogKeyOf } from '../store/slices.js';
 import { useStore } from '../store/index.js';
 import { Icon, Spinner } from './Icons.js';
@@ -35,7 +35,7 @@ export function SourcesView(): JSX.Element {
           <select className="input select" aria-label="Catalog" value={key ?? ''} onChange={(e) => select(e.currentTarget.value)}>
             {catalogs.map((c) => (
               <option key={catalogKeyOf(c)} value={catalogKeyOf(c)}>
-                {c.displayName} — {c.pluginName}
+                {capabilityLabel(c, ' — ')}
               </option>
             ))}
           </select>

@@ -6,7 +6,9 @@ import { contract, type ContractClient, type CallOptions, listenerKey, normalise
 import { RpcError } from '../../src-shared/rpc-error.js';
 import { validate } from '../../src-shared/schema.js';
 
-export type ConnectionState = 'connecting' | 'open' | 'closed';
+/** `expired`: the core behind this page was restarted (a new launch token); reconnecting is
+ * pointless, the listener must open the new address. */
+export type ConnectionState = 'connecting' | 'open' | 'closed' | 'expired';
 
 /** What a shell provides: the Electron preload API or the WebSocket. */
 export interface Transport {

@@ -3,8 +3,18 @@
 // backoff; calls pending when the socket drops fail with `disconnected` (the server aborts them on
 // its side too).
 import { RpcError, type RpcErrorData } from '../../src-shared/rpc-error.js';
-import { RPC_PATH, type ServerMessage } from '../../src-shared/wire.js';
+import { LAUNCH_CHECK_PATH, RPC_PATH, type ServerMessage } from '../../src-shared/wire.js';
 import type { ConnectionState, Transport } from './client.js';
+
+/** True when the server is up and says our session cookie is not its launch's (see LAUNCH_CHECK_PATH). */
+async function launchExpired(): Promise<boolean> {
+  try {
+    const r = await fetch(LAUNCH_CHECK_PATH, { cache: 'no-store' });
+    return r.status === 401;
+  } catch {
+    return false; // not up (yet): keep trying
+  }
+}
 
 export function createWsTransport(): Transport {
   const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
@@ -18,6 +28,13 @@ export function createWsTransport(): Transport {
   const setState = (s: ConnectionState): void => {
     state = s;
     for (const l of stateListeners) l(s);
+  };
+
+  const rejectPending = (): void => {
+    for (const [id, p] of pending) {
+      pending.delete(id);
+      p.reject(new RpcError({ code: 'disconnected', message: 'the connection to the player core closed' }));
+    }
   };
 
   const connect = (): void => {
@@ -48,13 +65,19 @@ export function createWsTransport(): Transport {
     };
     sock.onclose = () => {
       ws = null;
-      for (const [id, p] of pending) {
-        pending.delete(id);
-        p.reject(new RpcError({ code: 'disconnected', message: 'the connection to the player core closed' }));
-      }
+      rejectPending();
       setState('closed');
-      setTimeout(connect, backoff);
-      backoff = Math.min(backoff * 2, 5000);
+      // A server that answers but refuses our session is a newer launch: stop knocking.
+      void launchExpired().then((expired) => {
+        if (expired) {
+          outbox.length = 0;
+          rejectPending();
+          setState('expired');
+          return;
+        }
+        setTimeout(connect, backoff);
+        backoff = Math.min(backoff * 2, 5000);
+      });
     };
   };
   connect();
@@ -68,6 +91,10 @@ export function createWsTransport(): Transport {
   return {
     call(id, service, method, params) {
       return new Promise((resolve, reject) => {
+        if (state === 'expired') {
+          reject(new RpcError({ code: 'disconnected', message: 'this player was restarted; open its new address' }));
+          return;
+        }
         pending.set(id, { resolve, reject });
         send({ t: 'call', id, service, method, params });
       });

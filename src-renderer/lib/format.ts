@@ -21,3 +21,9 @@ export function formatBytes(n: number): string {
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KB`;
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
+
+/** A capability as "Display name · Plugin name", without repeating a plugin named like its capability. */
+export function capabilityLabel(c: { displayName: string; pluginName: string }, sep = ' · '): string {
+  const same = c.displayName.trim().toLowerCase() === c.pluginName.trim().toLowerCase();
+  return same || !c.pluginName ? c.displayName : `${c.displayName}${sep}${c.pluginName}`;
+}

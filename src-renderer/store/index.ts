@@ -14,6 +14,7 @@ import {
   createQueueSlice,
   createSourcesSlice,
   createUiSlice,
+  trackFailureText,
 } from './slices.js';
 
 export const createAppStore = () =>
@@ -39,7 +40,10 @@ export async function bindStore(client: ContractClient, store: AppStore = useSto
   const offs = [
     client.player.onDidChangeStatus((st) => s().applyStatus(st)),
     client.player.onDidChangePosition((p) => position.update(p.positionMs, p.durationMs)),
-    client.player.onDidFailTrack((e) => s().notify('error', `Cannot play “${e.track.title}”: ${e.message}`)),
+    client.player.onDidFailTrack((e) => {
+      const f = trackFailureText(e.track, e.code, e.message);
+      s().notify('error', f.text, f.details);
+    }),
     client.queue.onDidChange((q) => s().applyQueue(q)),
     client.plugins.onDidChangeList((list) => {
       s().applyPlugins(list);
@@ -58,6 +62,7 @@ export async function refreshAll(store: AppStore = useStore): Promise<void> {
   const s = store.getState;
   await Promise.allSettled([
     s().loadInfo(),
+    s().loadSession(),
     s().refreshStatus(),
     s().refreshQueue(),
     s().refreshPlugins(),

@@ -15,6 +15,7 @@ import type {
 } from '../../src-shared/contract.js';
 import type { AudioDevice, OutputChoice, PlayerStatus, QueueSnapshot, RepeatMode, TrackInfo } from '../../src-shared/player-types.js';
 import { describeError, RpcError } from '../../src-shared/rpc-error.js';
+import type { ConnectionState } from '../ipc/client.js';
 import { api } from './api.js';
 import { position } from './position.js';
 
@@ -25,6 +26,10 @@ export interface Toast {
   id: number;
   kind: 'info' | 'error';
   text: string;
+  /** Technical words (a decoder's message) behind a "details" disclosure. */
+  details?: string;
+  /** How many identical toasts this one stands for. */
+  count: number;
 }
 
 export type AppState = UiSlice & PlaybackSlice & QueueSlice & LibrarySlice & PluginsSlice & SourcesSlice & LyricsSlice & OutputSlice & DiagnosticsSlice;
@@ -32,38 +37,87 @@ type Slice<T> = StateCreator<AppState, [], [], T>;
 
 // ---- ui --------------------------------------------------------------------------------------------
 
+export const SCREENS: readonly Screen[] = ['queue', 'sources', 'lyrics', 'plugins', 'output', 'diagnostics'];
+
 export interface UiSlice {
   screen: Screen;
   theme: Theme;
-  connection: 'connecting' | 'open' | 'closed';
+  connection: ConnectionState;
+  /** Closing the browser shell's window leaves the player playing. */
+  keepPlayingInBackground: boolean;
   info: AppInfo | null;
   toasts: Toast[];
   setScreen(screen: Screen): void;
   setTheme(theme: Theme): void;
   setConnection(state: UiSlice['connection']): void;
-  notify(kind: Toast['kind'], text: string): void;
+  /** Shows a toast; one identical to a visible toast bumps its count instead. */
+  notify(kind: Toast['kind'], text: string, details?: string): void;
   dismiss(id: number): void;
   loadInfo(): Promise<void>;
+  /** The last run's screen and the listener's settings, from the core's session. */
+  loadSession(): Promise<void>;
+  setKeepPlayingInBackground(on: boolean): Promise<void>;
 }
 
 let nextToast = 1;
+const toastTimers = new Map<number, ReturnType<typeof setTimeout>>();
+
+/** What a listener is told when a track cannot be played; the engine's words go to `details`. */
+export function trackFailureText(track: TrackInfo, code: string, message: string): { text: string; details: string } {
+  const name = track.source.kind === 'file' ? (track.source.path.split(/[\\/]/).pop() ?? track.title) : track.title;
+  const why =
+    code === 'decode'
+      ? /no decoder handles/.test(message)
+        ? 'no decoder plugin reads this kind of file'
+        : 'the file is damaged'
+      : code === 'io' || code === 'not_found'
+        ? 'the file cannot be read'
+        : code === 'network' || code === 'timeout'
+          ? 'the source could not be reached'
+          : 'it failed to open';
+  return { text: `Could not play ‘${name}’: ${why}`, details: message };
+}
 
 export const createUiSlice: Slice<UiSlice> = (set, get) => ({
   screen: 'queue',
   theme: 'dark',
   connection: 'connecting',
+  keepPlayingInBackground: false,
   info: null,
   toasts: [],
-  setScreen: (screen) => set({ screen }),
+  setScreen: (screen) => {
+    set({ screen });
+    // Remembered by the core for the next start; losing it is harmless.
+    void api()
+      .session.setUi({ view: screen })
+      .catch(() => {});
+  },
   setTheme: (theme) => set({ theme }),
   setConnection: (connection) => set({ connection }),
-  notify: (kind, text) => {
-    const id = nextToast++;
-    set((s) => ({ toasts: [...s.toasts.slice(-3), { id, kind, text }] }));
-    setTimeout(() => get().dismiss(id), kind === 'error' ? 8000 : 4000);
+  notify: (kind, text, details) => {
+    const same = get().toasts.find((t) => t.kind === kind && t.text === text && t.details === details);
+    const id = same ? same.id : nextToast++;
+    if (same) set((s) => ({ toasts: s.toasts.map((t) => (t.id === id ? { ...t, count: t.count + 1 } : t)) }));
+    else set((s) => ({ toasts: [...s.toasts.slice(-3), { id, kind, text, count: 1, ...(details ? { details } : {}) }] }));
+    // Each repeat keeps the toast up for the full time again.
+    clearTimeout(toastTimers.get(id));
+    toastTimers.set(id, setTimeout(() => get().dismiss(id), kind === 'error' ? 8000 : 4000));
   },
-  dismiss: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),
+  dismiss: (id) => {
+    clearTimeout(toastTimers.get(id));
+    toastTimers.delete(id);
+    set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) }));
+  },
   loadInfo: async () => set({ info: await api().diagnostics.info() }),
+  loadSession: async () => {
+    const sv = await api().session.get();
+    const view = SCREENS.find((x) => x === sv.ui.view);
+    set({ keepPlayingInBackground: sv.keepPlayingInBackground, volumeBeforeMute: sv.ui.volumeBeforeMute, ...(view ? { screen: view } : {}) });
+  },
+  setKeepPlayingInBackground: async (on) => {
+    set({ keepPlayingInBackground: on });
+    await attempt(get, 'Settings', () => api().session.setKeepPlayingInBackground({ on }));
+  },
 });
 
 /** Runs an action; a failure becomes an error toast (cancellations stay quiet). */
@@ -84,10 +138,14 @@ export interface PlaybackSlice {
   applyStatus(status: PlayerStatus): void;
   refreshStatus(): Promise<void>;
   togglePlay(): Promise<void>;
+  stop(): Promise<void>;
   next(): Promise<void>;
   previous(): Promise<void>;
   seek(positionMs: number): Promise<void>;
   setVolume(volume: number): Promise<void>;
+  /** The volume "unmute" returns to (kept by the core across restarts); null when not muted. */
+  volumeBeforeMute: number | null;
+  toggleMute(): Promise<void>;
   cycleRepeat(): Promise<void>;
   toggleShuffle(): Promise<void>;
 }
@@ -109,6 +167,7 @@ export const createPlaybackSlice: Slice<PlaybackSlice> = (set, get) => ({
       else await api().player.play(st && st.index >= 0 ? { index: st.index } : {});
     });
   },
+  stop: async () => void (await attempt(get, 'Stop', () => api().player.stop())),
   next: async () => void (await attempt(get, 'Next', () => api().player.next())),
   previous: async () => void (await attempt(get, 'Previous', () => api().player.previous())),
   seek: async (positionMs) => {
@@ -119,6 +178,24 @@ export const createPlaybackSlice: Slice<PlaybackSlice> = (set, get) => ({
     const st = get().status;
     if (st) set({ status: { ...st, volume } });
     await attempt(get, 'Volume', () => api().player.setVolume({ volume }));
+  },
+  volumeBeforeMute: null,
+  toggleMute: async () => {
+    const volume = get().status?.volume ?? 1;
+    if (volume > 0) {
+      set({ volumeBeforeMute: volume });
+      void api()
+        .session.setUi({ volumeBeforeMute: volume })
+        .catch(() => {});
+      await get().setVolume(0);
+    } else {
+      const back = get().volumeBeforeMute ?? 1;
+      set({ volumeBeforeMute: null });
+      void api()
+        .session.setUi({ volumeBeforeMute: null })
+        .catch(() => {});
+      await get().setVolume(back > 0 ? back : 1);
+    }
   },
   cycleRepeat: async () => {
     const cur = get().status?.repeat ?? 'off';
@@ -383,7 +460,11 @@ export interface LyricsSlice {
     chosen: number;
     doc: LyricsDoc | null;
     pending: boolean;
+    /** Searched everywhere, found nothing (an empty state, not an error). */
+    empty: boolean;
     error: string | null;
+    /** Providers that failed (offline, timed out…): quiet notes, the plugin's words as details. */
+    notes: LyricsNote[];
   };
   refreshLyricsProviders(): Promise<void>;
   /** Searches every provider for the track, then fetches the best candidate. */
@@ -391,6 +472,20 @@ export interface LyricsSlice {
   /** Fetches candidate `index`; `auto` marks the store's own pick (a user's pick is kept). */
   chooseCandidate(index: number, opts?: { auto?: boolean }): Promise<void>;
   cancelLyrics(): void;
+}
+
+export interface LyricsNote {
+  provider: string;
+  text: string;
+  details: string;
+}
+
+/** A provider's failure in a listener's words; the plugin's own text stays in `details`. */
+export function lyricsNoteOf(provider: CapabilityRefView, err: unknown): LyricsNote {
+  const e = RpcError.from(err);
+  const name = provider.displayName || provider.pluginName;
+  const network = e.code === 'timeout' || e.status === 'network' || e.status === 'timeout' || /\b(resolve|connect|refused|reset|unreachable|TLS|SSL)\b/i.test(e.message);
+  return { provider: name, text: network ? `${name} could not be reached.` : `${name} could not search.`, details: describeError(err) };
 }
 
 let searchController: AbortController | null = null;
@@ -417,7 +512,7 @@ function rankOf(track: TrackInfo): (c: RankedCandidate) => number {
 
 export const createLyricsSlice: Slice<LyricsSlice> = (set, get) => ({
   lyricsProviders: [],
-  lyrics: { trackId: null, candidates: [], chosen: -1, doc: null, pending: false, error: null },
+  lyrics: { trackId: null, candidates: [], chosen: -1, doc: null, pending: false, empty: false, error: null, notes: [] },
   refreshLyricsProviders: async () => set({ lyricsProviders: await api().lyrics.providers() }),
   lyricsForTrack: async (track, opts = {}) => {
     if (!opts.force && get().lyrics.trackId === track.id && (get().lyrics.doc || get().lyrics.pending)) return;
@@ -426,7 +521,7 @@ export const createLyricsSlice: Slice<LyricsSlice> = (set, get) => ({
     const controller = new AbortController();
     searchController = controller;
     userPicked = false;
-    set({ lyrics: { trackId: track.id, candidates: [], chosen: -1, doc: null, pending: true, error: null } });
+    set({ lyrics: { trackId: track.id, candidates: [], chosen: -1, doc: null, pending: true, empty: false, error: null, notes: [] } });
     const query = lyricsQueryOf(track);
     const providers = get().lyricsProviders;
     const rank = rankOf(track);
@@ -447,6 +542,11 @@ export const createLyricsSlice: Slice<LyricsSlice> = (set, get) => ({
           if (!chosen || (!userPicked && rank(candidates[0]!) > rank(chosen))) await get().chooseCandidate(0, { auto: true });
         } catch (err) {
           failures.push(err);
+          const e = RpcError.from(err);
+          // "Not found" is an answer, not a failure; a cancel is the user's.
+          if (searchController === controller && e.code !== 'cancelled' && e.status !== 'not_found') {
+            set((s) => ({ lyrics: { ...s.lyrics, notes: [...s.lyrics.notes, lyricsNoteOf(provider, err)] } }));
+          }
         }
       }),
     );
@@ -458,7 +558,8 @@ export const createLyricsSlice: Slice<LyricsSlice> = (set, get) => ({
       lyrics: {
         ...s.lyrics,
         pending: false,
-        error: cancelled ? 'Cancelled.' : failures[0] ? describeError(failures[0]) : providers.length === 0 ? 'No lyrics provider is loaded.' : 'No lyrics found for this track.',
+        empty: !cancelled && providers.length > 0,
+        error: cancelled ? 'Cancelled.' : providers.length === 0 ? 'No lyrics provider is loaded.' : null,
       },
     }));
   },
@@ -476,7 +577,10 @@ export const createLyricsSlice: Slice<LyricsSlice> = (set, get) => ({
       set((s) => ({ lyrics: { ...s.lyrics, doc, pending: false } }));
     } catch (err) {
       if (fetchController !== controller) return;
-      set((s) => ({ lyrics: { ...s.lyrics, pending: false, error: describeError(err) } }));
+      const cancelled = RpcError.from(err).code === 'cancelled';
+      set((s) => ({
+        lyrics: { ...s.lyrics, pending: false, error: cancelled ? 'Cancelled.' : null, notes: cancelled ? s.lyrics.notes : [...s.lyrics.notes, lyricsNoteOf(c.provider, err)] },
+      }));
     } finally {
       if (fetchController === controller) fetchController = null;
     }
@@ -531,7 +635,12 @@ export const createOutputSlice: Slice<OutputSlice> = (set, get) => ({
     if (done) get().notify('info', 'Output changed.');
   },
   refreshDsps: async () => set({ dsps: await api().output.dsps() }),
-  applyDsp: async (pluginId, typeId, config) => (await attempt(get, 'Equalizer', () => api().output.applyDsp({ pluginId, typeId, config }))) ?? null,
+  applyDsp: async (pluginId, typeId, config) => {
+    const r = (await attempt(get, 'Equalizer', () => api().output.applyDsp({ pluginId, typeId, config }))) ?? null;
+    // The core persisted it: the store holds it too, so the panel shows it when it mounts again.
+    if (r && r.outcome !== 'rejected') set((s) => ({ dsps: s.dsps.map((d) => (d.pluginId === pluginId && d.typeId === typeId ? { ...d, config } : d)) }));
+    return r;
+  },
 });
 
 // ---- diagnostics ---------------------------------------------------------------------------------------
