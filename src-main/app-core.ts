@@ -18,6 +18,11 @@ import { playerService, queueService, relayEngineEvents } from './services/playe
 import { pluginsService } from './services/plugins-service.js';
 import { type ContractHandlers, ContractRouter, CoreEvents } from './services/router.js';
 import { sourcesService } from './services/sources-service.js';
+import { Library, type PluginDecoders } from './library/library.js';
+import { PlayHistory } from './library/play-history.js';
+import { Playlists } from './library/playlists.js';
+import { libraryService, playlistsService, relayLibraryEvents } from './services/library-service.js';
+import type { PluginGeneration } from './plugins/library.js';
 
 export interface AppCoreOptions {
   shell: AppInfo['shell'];
@@ -29,6 +34,8 @@ export interface AppCoreOptions {
   log?: (message: string) => void;
   /** Fast watcher settings (tests). */
   registry?: { stableMs?: number; pollMs?: number };
+  /** Library settings (tests shorten the watcher's quiet time). */
+  library?: { watchDebounceMs?: number; watch?: boolean };
 }
 
 function packageVersion(): string {
@@ -45,6 +52,10 @@ export class AppCore {
   private engineInstance: PlayerEngine;
   private engineReason: string | null;
   private unrelay: () => void;
+  private readonly unrelayLibrary: () => void;
+  private readonly history: PlayHistory;
+  private readonly onHistoryEvent: (e: Parameters<PlayHistory['onEvent']>[0]) => void;
+  readonly playlists: Playlists;
 
   private constructor(
     readonly control: ControlPlane,
@@ -52,10 +63,16 @@ export class AppCore {
     engineReason: string | null,
     private readonly opts: AppCoreOptions,
     readonly paths: AppPaths,
+    readonly library: Library,
   ) {
     this.engineInstance = engine;
     this.engineReason = engineReason;
     this.unrelay = relayEngineEvents(engine, this.events);
+    this.unrelayLibrary = relayLibraryEvents(library, this.events);
+    this.playlists = new Playlists(library);
+    this.history = new PlayHistory(library);
+    this.onHistoryEvent = (e) => this.history.onEvent(e);
+    engine.on('event', this.onHistoryEvent);
     const eng = (): PlayerEngine => this.engineInstance;
     const handlers: ContractHandlers = {
       player: playerService(eng),
@@ -72,6 +89,8 @@ export class AppCore {
         transport: () => ({ connections: this.router.connections, pendingCalls: this.router.pendingCalls }),
         info: () => this.info(),
       }),
+      library: libraryService(() => this.library),
+      playlists: playlistsService(() => this.playlists, this.events),
     };
     this.router = new ContractRouter(handlers, {
       onContractViolation: (where, message) => opts.log?.(`contract violation in ${where}: ${message}`),
@@ -106,7 +125,8 @@ export class AppCore {
         engine = new DetachedEngine(reason);
       }
     }
-    return new AppCore(control, engine, reason, opts, paths);
+    const library = new Library({ home: paths.home, decoders: pluginDecoders(control), ...opts.library, ...(opts.log ? { log: opts.log } : {}) });
+    return new AppCore(control, engine, reason, opts, paths, library);
   }
 
   get engine(): PlayerEngine {
@@ -134,7 +154,51 @@ export class AppCore {
 
   async close(): Promise<void> {
     this.unrelay();
+    this.unrelayLibrary();
+    this.engineInstance.off('event', this.onHistoryEvent);
+    await this.library.close().catch(() => {});
     await this.engineInstance.close().catch(() => {});
     await this.control.close();
   }
+}
+
+/** The decoder plugins as the library scanner sees them: extensions, and retained generations
+ * for a scan's plugin-only files (released as the scan worker lets each go). */
+function pluginDecoders(control: ControlPlane): PluginDecoders {
+  const retained = new Map<number, PluginGeneration>();
+  return {
+    extensions: () => {
+      const exts = new Set<string>();
+      for (const gen of control.registry.loaded()) {
+        for (const cap of gen.capabilities) if (cap.kind === 'decoder') for (const e of cap.extensions) if (e.score > 0 && e.ext !== '*') exts.add(e.ext.replace(/^\./, '').toLowerCase());
+      }
+      return [...exts];
+    },
+    forScan: (exts) => {
+      const out: ReturnType<PluginDecoders['forScan']> = {};
+      for (const ext of exts) {
+        const cands: { gen: PluginGeneration; typeId: string; score: number }[] = [];
+        for (const gen of control.registry.loaded()) {
+          for (const cap of gen.capabilities) {
+            if (cap.kind !== 'decoder') continue;
+            const score = cap.extensions.find((e) => e.ext.replace(/^\./, '').toLowerCase() === ext)?.score ?? 0;
+            if (score > 0) cands.push({ gen, typeId: cap.typeId, score });
+          }
+        }
+        cands.sort((a, b) => b.score - a.score);
+        out[ext] = cands.map((c) => {
+          c.gen.retain();
+          retained.set(c.gen.leaseId, c.gen);
+          const config = control.settings.config(c.gen.pluginId, 'decoder', c.typeId) ?? c.gen.capability('decoder', c.typeId)?.defaultConfig ?? {};
+          return {
+            gen: { pluginId: c.gen.pluginId, leaseId: c.gen.leaseId, shadowPath: c.gen.shadowPath, sourcePath: c.gen.sourcePath, modulePointer: c.gen.modulePointer },
+            typeId: c.typeId,
+            configJson: JSON.stringify(config),
+          };
+        });
+      }
+      return out;
+    },
+    release: (leaseId) => retained.get(leaseId)?.release(),
+  };
 }

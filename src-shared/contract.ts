@@ -13,6 +13,7 @@ import type {
   TrackInfo,
   TrackSource,
 } from './player-types.js';
+import { libraryService, playlistsService } from './contract-library.js';
 import { type Infer, type Schema, s } from './schema.js';
 
 // ---- building blocks ------------------------------------------------------------------------------
@@ -377,6 +378,8 @@ export const contract = {
     },
     events: {},
   },
+  library: libraryService,
+  playlists: playlistsService,
 } as const satisfies Record<string, ServiceSpec>;
 
 // ---- derived types --------------------------------------------------------------------------------------
