@@ -9,6 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, globalShortcut, ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, net, protocol, screen, session } from 'electron';
 import { AppCore } from '../app-core.js';
 import { appPaths, repoRoot } from '../app-paths.js';
+import { COVER_PATH } from '../shell/cover-route.js';
+import type { CoverSize } from '../library/covers.js';
 import { registerContractOnIpc } from './ipc-bridge.js';
 import { loadWindowState, MIN_SIZE, saveWindowState } from './window-state.js';
 
@@ -59,6 +61,14 @@ function serveRenderer(): void {
   protocol.handle(SCHEME, async (request) => {
     const url = new URL(request.url);
     if (url.host !== 'app') return new Response('not found', { status: 404 });
+    // Cover thumbnails: stellatune://app/covers/<id>/<size>, named by content, cached for good.
+    const cover = COVER_PATH.exec(url.pathname);
+    if (cover && core) {
+      const thumb = await core.library.covers.file(cover[1]!, Number(cover[2]) as CoverSize).catch(() => null);
+      if (!thumb) return new Response('no cover', { status: 404, headers: { 'Cache-Control': 'no-cache' } });
+      const img = await net.fetch(pathToFileURL(thumb).toString());
+      return new Response(img.body, { status: 200, headers: { 'Content-Type': 'image/webp', 'Cache-Control': 'private, max-age=31536000, immutable' } });
+    }
     const rel = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
     const file = path.resolve(rendererDir, `.${rel}`);
     if (!file.startsWith(rendererDir + path.sep) || !fs.existsSync(file)) return new Response('not found', { status: 404 });

@@ -23,7 +23,7 @@ export class CoverCache {
 
   /** The thumbnail file of cover `id` at `size` px (made if needed), or null if there is none. */
   async file(id: string, size: CoverSize): Promise<string | null> {
-    if (!COVER_ID.test(id)) return null;
+    if (!COVER_ID.test(id) || !COVER_SIZES.includes(size)) return null;
     const out = path.join(this.dir, `${id}-${size}.webp`);
     if (fs.existsSync(out)) return out;
     const key = `${id}-${size}`;

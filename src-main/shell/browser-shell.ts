@@ -12,6 +12,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { validate } from '../../src-shared/schema.js';
 import { clientMessage, RPC_PATH, type ServerMessage } from '../../src-shared/wire.js';
 import type { AppCore } from '../app-core.js';
+import { serveCover } from './cover-route.js';
 
 export interface BrowserShellOptions {
   core: AppCore;
@@ -90,6 +91,7 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
       return;
     }
     const url = new URL(req.url ?? '/', origin);
+    if (serveCover(opts.core.library, url, req, res, (t) => sameToken(t, token))) return;
     let rel = decodeURIComponent(url.pathname);
     if (rel === '/' || rel === '') rel = '/index.html';
     const file = path.resolve(rendererDir, `.${rel}`);
