@@ -16,9 +16,10 @@ import type {
 import type { AudioDevice, OutputChoice, PlayerStatus, QueueSnapshot, RepeatMode, TrackInfo } from '../../src-shared/player-types.js';
 import { describeError, RpcError } from '../../src-shared/rpc-error.js';
 import { api } from './api.js';
+import type { MusicLibrarySlice } from './library.js';
 import { position } from './position.js';
 
-export type Screen = 'queue' | 'sources' | 'lyrics' | 'plugins' | 'output' | 'diagnostics';
+export type Screen = 'library' | 'queue' | 'sources' | 'lyrics' | 'plugins' | 'output' | 'diagnostics';
 export type Theme = 'light' | 'dark';
 
 export interface Toast {
@@ -27,7 +28,7 @@ export interface Toast {
   text: string;
 }
 
-export type AppState = UiSlice & PlaybackSlice & QueueSlice & LibrarySlice & PluginsSlice & SourcesSlice & LyricsSlice & OutputSlice & DiagnosticsSlice;
+export type AppState = UiSlice & PlaybackSlice & QueueSlice & LibrarySlice & MusicLibrarySlice & PluginsSlice & SourcesSlice & LyricsSlice & OutputSlice & DiagnosticsSlice;
 type Slice<T> = StateCreator<AppState, [], [], T>;
 
 // ---- ui --------------------------------------------------------------------------------------------
@@ -49,7 +50,7 @@ export interface UiSlice {
 let nextToast = 1;
 
 export const createUiSlice: Slice<UiSlice> = (set, get) => ({
-  screen: 'queue',
+  screen: 'library',
   theme: 'dark',
   connection: 'connecting',
   info: null,
