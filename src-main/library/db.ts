@@ -69,8 +69,14 @@ export function rebuildAlbums(db: Db, keys: Iterable<string>): void {
   const anyArtist = db.prepare(`SELECT album_artist FROM tracks WHERE album_key = ? AND missing = 0 AND album_artist IS NOT NULL LIMIT 1`);
   const anyCover = db.prepare(`SELECT cover_id FROM tracks WHERE album_key = ? AND missing = 0 AND cover_id IS NOT NULL ORDER BY coalesce(disc_no, 1), coalesce(track_no, 0) LIMIT 1`);
   const ins = db.prepare('INSERT INTO albums(key, title, album_artist, year, compilation, cover_id, track_count, duration_ms, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const rowidOf = db.prepare('SELECT rowid FROM albums WHERE key = ?').pluck();
+  const ftsDel = db.prepare('DELETE FROM albums_fts WHERE rowid = ?');
+  const ftsIns = db.prepare('INSERT INTO albums_fts(rowid, title, album_artist, artists, genre, cjk) VALUES (?, ?, ?, ?, ?, ?)');
+  const trackNames = db.prepare(`SELECT group_concat(DISTINCT artists) AS artists, group_concat(DISTINCT genres) AS genres FROM tracks WHERE album_key = ? AND missing = 0`);
   const insArtist = db.prepare('INSERT OR IGNORE INTO album_artists(name, album_key) VALUES (?, ?)');
   for (const key of new Set(keys)) {
+    const old = rowidOf.get(key) as number | undefined;
+    if (old !== undefined) ftsDel.run(old);
     del.run(key);
     const a = agg.get(key) as { n: number; dur: number; added: number; year: number | null; comp: number; title: string | null };
     if (!a || a.n === 0) continue;
@@ -79,7 +85,12 @@ export function rebuildAlbums(db: Db, keys: Iterable<string>): void {
     const compilation = a.comp === 1 || key.startsWith('va\u0000');
     const albumArtist = compilation ? VARIOUS_ARTISTS : (tagged ?? first.artists.split('\u001f')[0] ?? '') || 'Unknown artist';
     const cover = first.cover_id ?? (anyCover.get(key) as { cover_id: string } | undefined)?.cover_id ?? null;
-    ins.run(key, a.title ?? 'Unknown album', albumArtist, a.year, compilation ? 1 : 0, cover, a.n, a.dur, a.added);
+    const rowid = Number(ins.run(key, a.title ?? 'Unknown album', albumArtist, a.year, compilation ? 1 : 0, cover, a.n, a.dur, a.added).lastInsertRowid);
+    const names = trackNames.get(key) as { artists: string | null; genres: string | null };
+    const artists = (names.artists ?? '').replaceAll('\u001f', ' ; ').replaceAll(',', ' ; ');
+    const genres = (names.genres ?? '').replaceAll('\u001f', ' ; ');
+    const title = a.title ?? '';
+    ftsIns.run(rowid, title, albumArtist, artists, genres, cjkGrams([title, albumArtist, artists, genres]));
     if (compilation) insArtist.run(VARIOUS_ARTISTS, key);
     else for (const name of splitNames(albumArtist)) insArtist.run(name, key);
   }

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
 import type {
   AlbumSort,
   LibraryAlbum,
@@ -24,7 +25,7 @@ import type { CapabilityRefMsg } from '../engine/worker-protocol.js';
 import { CoverCache } from './covers.js';
 import { type Db, ftsStatements, LIBRARY_DB_FILE, openLibraryDb, rebuildAlbums } from './db.js';
 import type { FromScanner, ToScanner } from './scan-worker.js';
-import { matchExpression } from './search-text.js';
+import { hasCjk, matchExpression } from './search-text.js';
 import { TAG_READER_EXTENSIONS } from './tags.js';
 
 export interface PluginDecoders {
@@ -190,6 +191,7 @@ export class Library extends EventEmitter<LibraryEvents> {
   private readonly watchTimers = new Map<number, NodeJS.Timeout>();
   private readonly scanWaiters: (() => void)[] = [];
   private closed = false;
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(private readonly opts: LibraryOptions) {
     super();
@@ -199,14 +201,24 @@ export class Library extends EventEmitter<LibraryEvents> {
     if (opts.watch !== false) for (const r of this.rootRows()) this.watch(r.id, r.path);
   }
 
+  /** A prepared statement, made once per SQL text (reads run on every keystroke). */
+  private q(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   // ---- roots and scans --------------------------------------------------------------------------------
 
   private rootRows(): { id: number; path: string }[] {
-    return this.db.prepare('SELECT id, path FROM roots ORDER BY path').all() as { id: number; path: string }[];
+    return this.q('SELECT id, path FROM roots ORDER BY path').all() as { id: number; path: string }[];
   }
 
   roots(): LibraryRoot[] {
-    const counts = this.db.prepare('SELECT count(*) AS n, coalesce(sum(missing), 0) AS m FROM tracks WHERE root_id = ?');
+    const counts = this.q('SELECT count(*) AS n, coalesce(sum(missing), 0) AS m FROM tracks WHERE root_id = ?');
     return this.rootRows().map((r) => {
       const c = counts.get(r.id) as { n: number; m: number };
       return { id: r.id, path: r.path, trackCount: c.n - c.m, missingCount: c.m, watching: this.watchers.has(r.id) };
@@ -224,13 +236,13 @@ export class Library extends EventEmitter<LibraryEvents> {
     if (!st.isDirectory()) throw new RpcError({ code: 'invalid_argument', message: `${abs} is not a folder` });
     const nested = this.rootRows().find((r) => abs === r.path || abs.startsWith(r.path + path.sep));
     if (nested) throw new RpcError({ code: 'invalid_argument', message: `${abs} is already in the library (under ${nested.path})` });
-    const id = Number(this.db.prepare('INSERT INTO roots(path, added_at) VALUES (?, ?)').run(abs, Date.now()).lastInsertRowid);
+    const id = Number(this.q('INSERT INTO roots(path, added_at) VALUES (?, ?)').run(abs, Date.now()).lastInsertRowid);
     // A new root that contains older roots absorbs them (their tracks keep their ids).
     for (const r of this.rootRows()) {
       if (r.id !== id && r.path.startsWith(abs + path.sep)) {
-        this.db.prepare('UPDATE tracks SET root_id = ? WHERE root_id = ?').run(id, r.id);
+        this.q('UPDATE tracks SET root_id = ? WHERE root_id = ?').run(id, r.id);
         this.unwatch(r.id);
-        this.db.prepare('DELETE FROM roots WHERE id = ?').run(r.id);
+        this.q('DELETE FROM roots WHERE id = ?').run(r.id);
       }
     }
     if (this.opts.watch !== false) this.watch(id, abs);
@@ -240,19 +252,19 @@ export class Library extends EventEmitter<LibraryEvents> {
   }
 
   removeRoot(id: number): void {
-    const row = this.db.prepare('SELECT path FROM roots WHERE id = ?').get(id) as { path: string } | undefined;
+    const row = this.q('SELECT path FROM roots WHERE id = ?').get(id) as { path: string } | undefined;
     if (!row) throw new RpcError({ code: 'not_found', message: `no library folder ${id}` });
     this.unwatch(id);
     const fts = ftsStatements(this.db);
     this.db.transaction(() => {
-      const keys = (this.db.prepare('SELECT DISTINCT album_key FROM tracks WHERE root_id = ?').all(id) as { album_key: string }[]).map((r) => r.album_key);
+      const keys = (this.q('SELECT DISTINCT album_key FROM tracks WHERE root_id = ?').all(id) as { album_key: string }[]).map((r) => r.album_key);
       // Playlist entries keep the path and title, so they show as missing instead of vanishing.
-      this.db.prepare(`UPDATE playlist_entries SET path = (SELECT path FROM tracks WHERE tracks.id = playlist_entries.track_id),
+      this.q(`UPDATE playlist_entries SET path = (SELECT path FROM tracks WHERE tracks.id = playlist_entries.track_id),
         title = coalesce(title, (SELECT title FROM tracks WHERE tracks.id = playlist_entries.track_id))
         WHERE track_id IN (SELECT id FROM tracks WHERE root_id = ?)`).run(id);
-      for (const { id: tid } of this.db.prepare('SELECT id FROM tracks WHERE root_id = ?').all(id) as { id: number }[]) fts.drop(tid);
-      this.db.prepare('DELETE FROM tracks WHERE root_id = ?').run(id);
-      this.db.prepare('DELETE FROM roots WHERE id = ?').run(id);
+      for (const { id: tid } of this.q('SELECT id FROM tracks WHERE root_id = ?').all(id) as { id: number }[]) fts.drop(tid);
+      this.q('DELETE FROM tracks WHERE root_id = ?').run(id);
+      this.q('DELETE FROM roots WHERE id = ?').run(id);
       rebuildAlbums(this.db, keys);
     })();
     this.changed(['roots', 'tracks', 'albums', 'problems']);
@@ -303,9 +315,10 @@ export class Library extends EventEmitter<LibraryEvents> {
         this.worker = null;
         this.finishScan({ ...(this.lastProgress ?? emptyProgress()), phase: 'failed' });
       });
-      w.unref();
       this.worker = w;
     }
+    // Held while a scan runs (someone may be awaiting it), let go when idle.
+    if (msg.type === 'scan') this.worker.ref();
     this.worker.postMessage(msg);
   }
 
@@ -332,6 +345,7 @@ export class Library extends EventEmitter<LibraryEvents> {
 
   private finishScan(result: ScanProgressView): void {
     this.scanning = false;
+    this.worker?.unref();
     this.lastProgress = result;
     this.emit('progress', result);
     const wrote = result.added + result.updated + result.moved + result.removed + result.problems > 0;
@@ -378,8 +392,8 @@ export class Library extends EventEmitter<LibraryEvents> {
   // ---- reads --------------------------------------------------------------------------------------------
 
   problems(offset = 0, limit = 200): { items: LibraryProblem[]; total: number } {
-    const total = (this.db.prepare('SELECT count(*) AS n FROM problems').get() as { n: number }).n;
-    const items = this.db.prepare('SELECT path, reason, at FROM problems ORDER BY path LIMIT ? OFFSET ?').all(limit, offset) as LibraryProblem[];
+    const total = (this.q('SELECT count(*) AS n FROM problems').get() as { n: number }).n;
+    const items = this.q('SELECT path, reason, at FROM problems ORDER BY path LIMIT ? OFFSET ?').all(limit, offset) as LibraryProblem[];
     return { items, total };
   }
 
@@ -407,31 +421,31 @@ export class Library extends EventEmitter<LibraryEvents> {
   tracks(q: TrackQuery): { items: LibraryTrack[]; total: number } {
     const { sql, args } = this.trackWhere(q);
     const order = `${TRACK_ORDER[q.sort ?? 'artist']} ${q.descending ? 'DESC' : 'ASC'}, t.id`;
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM tracks t ${sql}`).get(...args) as { n: number }).n;
-    const rows = this.db.prepare(`SELECT ${TRACK_COLS} FROM tracks t ${sql} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...args, q.limit ?? 500, q.offset ?? 0) as TrackRow[];
+    const total = (this.q(`SELECT count(*) AS n FROM tracks t ${sql}`).get(...args) as { n: number }).n;
+    const rows = this.q(`SELECT ${TRACK_COLS} FROM tracks t ${sql} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...args, q.limit ?? 500, q.offset ?? 0) as TrackRow[];
     return { items: rows.map(trackOf), total };
   }
 
   trackIds(q: TrackQuery): number[] {
     const { sql, args } = this.trackWhere(q);
     const order = `${TRACK_ORDER[q.sort ?? 'artist']} ${q.descending ? 'DESC' : 'ASC'}, t.id`;
-    return (this.db.prepare(`SELECT t.id FROM tracks t ${sql} ORDER BY ${order}`).pluck().all(...args) as number[]);
+    return (this.q(`SELECT t.id FROM tracks t ${sql} ORDER BY ${order}`).pluck().all(...args) as number[]);
   }
 
   tracksById(ids: number[]): LibraryTrack[] {
     if (ids.length === 0) return [];
-    const rows = this.db.prepare(`SELECT ${TRACK_COLS} FROM tracks t WHERE t.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as TrackRow[];
+    const rows = this.q(`SELECT ${TRACK_COLS} FROM tracks t WHERE t.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as TrackRow[];
     const byId = new Map(rows.map((r) => [r.id, trackOf(r)]));
     return ids.map((id) => byId.get(id)).filter((t): t is LibraryTrack => t !== undefined);
   }
 
   trackByPath(p: string): LibraryTrack | null {
-    const r = this.db.prepare(`SELECT ${TRACK_COLS} FROM tracks t WHERE t.path = ?`).get(p) as TrackRow | undefined;
+    const r = this.q(`SELECT ${TRACK_COLS} FROM tracks t WHERE t.path = ?`).get(p) as TrackRow | undefined;
     return r ? trackOf(r) : null;
   }
 
   track(id: number): TrackDetails {
-    const r = this.db.prepare('SELECT * FROM tracks WHERE id = ?').get(id) as (TrackRow & Record<string, unknown> & { tags_json: string }) | undefined;
+    const r = this.q('SELECT * FROM tracks WHERE id = ?').get(id) as (TrackRow & Record<string, unknown> & { tags_json: string }) | undefined;
     if (!r) throw new RpcError({ code: 'not_found', message: `no track ${id} in the library` });
     let tags: Record<string, string> = {};
     try {
@@ -447,24 +461,24 @@ export class Library extends EventEmitter<LibraryEvents> {
   albums(q: { offset?: number; limit?: number; sort?: AlbumSort; descending?: boolean; artist?: string }): { items: LibraryAlbum[]; total: number } {
     const where = q.artist !== undefined ? 'WHERE a.key IN (SELECT album_key FROM album_artists WHERE name = ?)' : '';
     const args = q.artist !== undefined ? [q.artist] : [];
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM albums a ${where}`).get(...args) as { n: number }).n;
+    const total = (this.q(`SELECT count(*) AS n FROM albums a ${where}`).get(...args) as { n: number }).n;
     const dir = q.descending ? 'DESC' : 'ASC';
     const order = ALBUM_ORDER[q.sort ?? 'albumArtist'].split(', ').map((c) => `${c} ${dir}`).join(', ');
-    const rows = this.db.prepare(`SELECT * FROM albums a ${where} ORDER BY ${order}, a.key LIMIT ? OFFSET ?`).all(...args, q.limit ?? 200, q.offset ?? 0) as AlbumRow[];
+    const rows = this.q(`SELECT * FROM albums a ${where} ORDER BY ${order}, a.key LIMIT ? OFFSET ?`).all(...args, q.limit ?? 200, q.offset ?? 0) as AlbumRow[];
     return { items: rows.map(albumOf), total };
   }
 
   album(key: string): { album: LibraryAlbum; tracks: LibraryTrack[] } {
-    const a = this.db.prepare('SELECT * FROM albums WHERE key = ?').get(key) as AlbumRow | undefined;
+    const a = this.q('SELECT * FROM albums WHERE key = ?').get(key) as AlbumRow | undefined;
     if (!a) throw new RpcError({ code: 'not_found', message: 'no such album in the library' });
-    const rows = this.db.prepare(`SELECT ${TRACK_COLS} FROM tracks t WHERE t.album_key = ? AND t.missing = 0
+    const rows = this.q(`SELECT ${TRACK_COLS} FROM tracks t WHERE t.album_key = ? AND t.missing = 0
       ORDER BY coalesce(t.disc_no, 1), coalesce(t.track_no, 0), t.path LIMIT 5000`).all(key) as TrackRow[];
     return { album: albumOf(a), tracks: rows.map(trackOf) };
   }
 
   artists(offset = 0, limit = 500): { items: LibraryArtist[]; total: number } {
-    const total = (this.db.prepare('SELECT count(DISTINCT name) AS n FROM album_artists').get() as { n: number }).n;
-    const items = this.db.prepare(`SELECT name, count(*) AS albumCount FROM album_artists GROUP BY name
+    const total = (this.q('SELECT count(DISTINCT name) AS n FROM album_artists').get() as { n: number }).n;
+    const items = this.q(`SELECT name, count(*) AS albumCount FROM album_artists GROUP BY name
       ORDER BY (name = 'Various Artists'), name COLLATE NOCASE LIMIT ? OFFSET ?`).all(limit, offset) as LibraryArtist[];
     return { items, total };
   }
@@ -472,7 +486,7 @@ export class Library extends EventEmitter<LibraryEvents> {
   genres(offset = 0, limit = 500): { items: LibraryGenre[]; total: number } {
     // Genres are few; count them from the distinct genre strings.
     const counts = new Map<string, number>();
-    for (const r of this.db.prepare("SELECT genres, count(*) AS n FROM tracks WHERE missing = 0 AND genres <> '' GROUP BY genres").all() as { genres: string; n: number }[]) {
+    for (const r of this.q("SELECT genres, count(*) AS n FROM tracks WHERE missing = 0 AND genres <> '' GROUP BY genres").all() as { genres: string; n: number }[]) {
       for (const g of list(r.genres)) counts.set(g, (counts.get(g) ?? 0) + r.n);
     }
     const all = [...counts].map(([name, trackCount]) => ({ name, trackCount })).sort((a, b) => a.name.localeCompare(b.name));
@@ -485,29 +499,29 @@ export class Library extends EventEmitter<LibraryEvents> {
     const all = matchExpression(query);
     if (!all) return { artists: [], albums: [], tracks: [], tookMs: 0 };
     const byArtist = matchExpression(query, ['artists', 'album_artist']);
-    const byAlbum = matchExpression(query, ['album', 'album_artist', 'artists']);
     // FTS hits are capped before the join: a one-letter query matches most of a large library,
-    // and the first hundreds are what a list of results can show anyway.
-    const rows = this.db.prepare(`SELECT ${TRACK_COLS} FROM (SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ? LIMIT ?) f
-      JOIN tracks t ON t.id = f.rowid WHERE t.missing = 0 ORDER BY t.play_count DESC, t.title COLLATE NOCASE LIMIT ?`).all(all, limit * 8, limit) as TrackRow[];
-    const albumRows = this.db.prepare(`SELECT a.* FROM albums a WHERE a.key IN (
-        SELECT t.album_key FROM (SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ? LIMIT 2000) f JOIN tracks t ON t.id = f.rowid)
-      ORDER BY a.album_artist COLLATE NOCASE, a.year LIMIT ?`).all(byAlbum ?? all, Math.min(limit, 24)) as AlbumRow[];
-    const artists = this.db.prepare(`SELECT name, count(*) AS albumCount FROM album_artists WHERE album_key IN (
-        SELECT t.album_key FROM (SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ? LIMIT 2000) f JOIN tracks t ON t.id = f.rowid)
-      GROUP BY name ORDER BY name COLLATE NOCASE LIMIT ?`).all(byArtist ?? all, Math.min(limit, 24)) as LibraryArtist[];
-    // Album artists only: an artist matched only as a track artist still shows through its tracks.
-    const words = query.toLowerCase();
-    const fold = (s: string): string => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
-    const wanted = fold(words).split(/\s+/).filter(Boolean);
-    const artistHits = artists.filter((a) => wanted.every((w) => fold(a.name).split(/[^\p{L}\p{N}]+/u).some((x) => x.startsWith(w)) || /[\u3040-\u9fff\uac00-\ud7af]/u.test(w)));
+    // and the first few hundred are what a list of results can show anyway.
+    const rows = this.q(`SELECT ${TRACK_COLS} FROM (SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ? LIMIT ?) f
+      JOIN tracks t ON t.id = f.rowid WHERE t.missing = 0 ORDER BY t.play_count DESC, t.title COLLATE NOCASE LIMIT ?`).all(all, limit * 4, limit) as TrackRow[];
+    const albumRows = this.q(`SELECT a.* FROM (SELECT rowid FROM albums_fts WHERE albums_fts MATCH ? LIMIT 200) f
+      JOIN albums a ON a.rowid = f.rowid ORDER BY a.album_artist COLLATE NOCASE, a.year LIMIT ?`).all(all, Math.min(limit, 24)) as AlbumRow[];
+    const artists = this.q(`SELECT name, count(*) AS albumCount FROM album_artists WHERE album_key IN (
+        SELECT a.key FROM (SELECT rowid FROM albums_fts WHERE albums_fts MATCH ? LIMIT 200) f JOIN albums a ON a.rowid = f.rowid)
+      GROUP BY name ORDER BY name COLLATE NOCASE LIMIT 100`).all(byArtist ?? all) as LibraryArtist[];
+    // An album matched through a track artist of a compilation brings "Various Artists": keep the
+    // names the query itself matches.
+    const fold = (x: string): string => x.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+    const wanted = fold(query).split(/\s+/).filter(Boolean);
+    const artistHits = artists
+      .filter((a) => wanted.every((w) => hasCjk(w) ? a.name.includes(w) || [...w].every((c) => a.name.includes(c)) : fold(a.name).split(/[^\p{L}\p{N}]+/u).some((x) => x.startsWith(w))))
+      .slice(0, Math.min(limit, 24));
     return { artists: artistHits, albums: albumRows.map(albumOf), tracks: rows.map(trackOf), tookMs: performance.now() - t0 };
   }
 
   // ---- user data ------------------------------------------------------------------------------------------
 
   setRating(id: number, rating: number): void {
-    const r = this.db.prepare('UPDATE tracks SET rating = ? WHERE id = ?').run(rating, id);
+    const r = this.q('UPDATE tracks SET rating = ? WHERE id = ?').run(rating, id);
     if (r.changes === 0) throw new RpcError({ code: 'not_found', message: `no track ${id} in the library` });
     this.changed(['history']);
   }
@@ -516,8 +530,8 @@ export class Library extends EventEmitter<LibraryEvents> {
   recordListen(p: string, kind: 'play' | 'skip', at = Date.now()): boolean {
     const r =
       kind === 'play'
-        ? this.db.prepare('UPDATE tracks SET play_count = play_count + 1, last_played = ? WHERE path = ?').run(at, p)
-        : this.db.prepare('UPDATE tracks SET skip_count = skip_count + 1 WHERE path = ?').run(p);
+        ? this.q('UPDATE tracks SET play_count = play_count + 1, last_played = ? WHERE path = ?').run(at, p)
+        : this.q('UPDATE tracks SET skip_count = skip_count + 1 WHERE path = ?').run(p);
     if (r.changes > 0) this.changed(['history']);
     return r.changes > 0;
   }
@@ -526,10 +540,10 @@ export class Library extends EventEmitter<LibraryEvents> {
     const fts = ftsStatements(this.db);
     return this.db.transaction(() => {
       const rows = (ids
-        ? this.db.prepare('SELECT id, album_key, path, title FROM tracks WHERE missing = 1 AND id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids))
-        : this.db.prepare('SELECT id, album_key, path, title FROM tracks WHERE missing = 1').all()) as { id: number; album_key: string; path: string; title: string | null }[];
-      const keep = this.db.prepare('UPDATE playlist_entries SET path = ?, title = coalesce(title, ?) WHERE track_id = ?');
-      const del = this.db.prepare('DELETE FROM tracks WHERE id = ?');
+        ? this.q('SELECT id, album_key, path, title FROM tracks WHERE missing = 1 AND id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids))
+        : this.q('SELECT id, album_key, path, title FROM tracks WHERE missing = 1').all()) as { id: number; album_key: string; path: string; title: string | null }[];
+      const keep = this.q('UPDATE playlist_entries SET path = ?, title = coalesce(title, ?) WHERE track_id = ?');
+      const del = this.q('DELETE FROM tracks WHERE id = ?');
       for (const r of rows) {
         keep.run(r.path, r.title, r.id);
         fts.drop(r.id);

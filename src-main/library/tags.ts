@@ -4,7 +4,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseFile, type IAudioMetadata, type IPicture } from 'music-metadata';
+import { parseFromTokenizer, type IAudioMetadata, type IPicture } from 'music-metadata';
+import { SyncFileTokenizer } from './sync-file-tokenizer.js';
 
 /** Extensions music-metadata reads; anything else needs a decoder plugin's metadata. */
 export const TAG_READER_EXTENSIONS = new Set([
@@ -182,7 +183,13 @@ export function tagsFromPluginJson(doc: Record<string, unknown>, source: string,
 }
 
 export async function readTags(file: string): Promise<{ tags: TrackTags; picture: EmbeddedPicture | null }> {
-  const meta = await parseFile(file, { duration: false, skipPostHeaders: true });
+  const tokenizer = SyncFileTokenizer.open(file);
+  let meta: IAudioMetadata;
+  try {
+    meta = await parseFromTokenizer(tokenizer, { duration: false });
+  } finally {
+    await tokenizer.close();
+  }
   // A parser that found no stream properties at all read something that is not audio.
   if (!meta.format.codec && !meta.format.sampleRate) throw new Error('not an audio file (no audio stream found)');
   return tagsFromMetadata(meta);
