@@ -157,17 +157,20 @@ async function scrollTable(home: string): Promise<void> {
     await scroller.hover();
     await page.evaluate(`(() => { window.__frames = []; let last = performance.now(); const f = (t) => { window.__frames.push(t - last); last = t; if (window.__frames.length < 100000) requestAnimationFrame(f); }; requestAnimationFrame(f); })()`);
     const traceFile = path.join(work, 'scroll-trace.json');
-    await browser.startTracing(page, { path: traceFile, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline.frame'] });
+    await browser.startTracing(page, { path: traceFile, categories: ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline.frame'] });
     const s0 = Date.now();
     // Scroll down through the table in wheel steps, then jump far and keep going (as a fling).
     for (let i = 0; i < 300; i++) await page.mouse.wheel(0, 640);
-    await scroller.evaluate('(el) => { el.scrollTop = el.scrollHeight / 2; }');
+    await scroller.evaluate((el: unknown) => {
+      const e = el as { scrollTop: number; scrollHeight: number };
+      e.scrollTop = e.scrollHeight / 2;
+    });
     for (let i = 0; i < 150; i++) await page.mouse.wheel(0, 960);
     const scrolledMs = Date.now() - s0;
     await browser.stopTracing();
     const frames = (await page.evaluate('window.__frames')) as number[];
     const rowsShown = await page.evaluate(`document.querySelectorAll('[data-testid=track-row]').length`);
-    const top = await scroller.evaluate('(el) => el.scrollTop');
+    const top = await scroller.evaluate((el: unknown) => (el as { scrollTop: number }).scrollTop);
     // From the trace: renderer main-thread frames (the work that makes one frame) and their length.
     const trace = JSON.parse(fs.readFileSync(traceFile, 'utf8')) as { traceEvents: { name: string; ph: string; dur?: number; args?: Record<string, unknown> }[] };
     const mainFrames = trace.traceEvents.filter((e) => e.ph === 'X' && e.name === 'ThreadControllerImpl::RunTask' && (e.dur ?? 0) > 0);

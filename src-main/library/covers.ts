@@ -40,7 +40,7 @@ export class CoverCache {
     if (!row) return null;
     if (row.kind === 'file') return fs.promises.readFile(row.path).catch(() => null);
     // The track that embedded it may have moved since: any present track with this cover will do.
-    const paths = [row.path, ...(this.db.prepare('SELECT path FROM tracks WHERE cover_id = ? AND missing = 0 LIMIT 3').all(id) as { path: string }[]).map((r) => r.path)];
+    const paths = [row.path, ...(this.db.prepare('SELECT path FROM tracks WHERE cover_id = ? AND +missing = 0 LIMIT 3').all(id) as { path: string }[]).map((r) => r.path)];
     for (const p of paths) {
       try {
         const meta = await parseFile(p, { duration: false });

@@ -62,17 +62,17 @@ export function rebuildAlbums(db: Db, keys: Iterable<string>): void {
   const agg = db.prepare(`
     SELECT album_key AS key, count(*) AS n, sum(coalesce(duration_ms, 0)) AS dur, min(added_at) AS added, max(year) AS year,
            max(compilation) AS comp, max(album) AS title
-    FROM tracks WHERE album_key = ? AND missing = 0`);
+    FROM tracks WHERE album_key = ? AND +missing = 0`);
   const firstTrack = db.prepare(`
-    SELECT album_artist, artists, cover_id FROM tracks WHERE album_key = ? AND missing = 0
+    SELECT album_artist, artists, cover_id FROM tracks WHERE album_key = ? AND +missing = 0
     ORDER BY coalesce(disc_no, 1), coalesce(track_no, 0), path LIMIT 1`);
-  const anyArtist = db.prepare(`SELECT album_artist FROM tracks WHERE album_key = ? AND missing = 0 AND album_artist IS NOT NULL LIMIT 1`);
-  const anyCover = db.prepare(`SELECT cover_id FROM tracks WHERE album_key = ? AND missing = 0 AND cover_id IS NOT NULL ORDER BY coalesce(disc_no, 1), coalesce(track_no, 0) LIMIT 1`);
+  const anyArtist = db.prepare(`SELECT album_artist FROM tracks WHERE album_key = ? AND +missing = 0 AND album_artist IS NOT NULL LIMIT 1`);
+  const anyCover = db.prepare(`SELECT cover_id FROM tracks WHERE album_key = ? AND +missing = 0 AND cover_id IS NOT NULL ORDER BY coalesce(disc_no, 1), coalesce(track_no, 0) LIMIT 1`);
   const ins = db.prepare('INSERT INTO albums(key, title, album_artist, year, compilation, cover_id, track_count, duration_ms, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
   const rowidOf = db.prepare('SELECT rowid FROM albums WHERE key = ?').pluck();
   const ftsDel = db.prepare('DELETE FROM albums_fts WHERE rowid = ?');
   const ftsIns = db.prepare('INSERT INTO albums_fts(rowid, title, album_artist, artists, genre, cjk) VALUES (?, ?, ?, ?, ?, ?)');
-  const trackNames = db.prepare(`SELECT group_concat(DISTINCT artists) AS artists, group_concat(DISTINCT genres) AS genres FROM tracks WHERE album_key = ? AND missing = 0`);
+  const trackNames = db.prepare(`SELECT group_concat(DISTINCT artists) AS artists, group_concat(DISTINCT genres) AS genres FROM tracks WHERE album_key = ? AND +missing = 0`);
   const insArtist = db.prepare('INSERT OR IGNORE INTO album_artists(name, album_key) VALUES (?, ?)');
   for (const key of new Set(keys)) {
     const old = rowidOf.get(key) as number | undefined;

@@ -400,7 +400,10 @@ export class Library extends EventEmitter<LibraryEvents> {
   private trackWhere(q: TrackQuery): { sql: string; args: unknown[] } {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (!q.includeMissing) where.push('t.missing = 0');
+    // A filtered list is found through its filter's index; only a plain list reads the order's
+    // covering index (led by `missing`), so the unary + keeps `missing` from picking it then.
+    const filtered = q.albumKey !== undefined || q.artist !== undefined;
+    if (!q.includeMissing) where.push(filtered ? '+t.missing = 0' : 't.missing = 0');
     if (q.albumKey !== undefined) {
       where.push('t.album_key = ?');
       args.push(q.albumKey);
@@ -420,7 +423,8 @@ export class Library extends EventEmitter<LibraryEvents> {
 
   tracks(q: TrackQuery): { items: LibraryTrack[]; total: number } {
     const { sql, args } = this.trackWhere(q);
-    const order = `${TRACK_ORDER[q.sort ?? 'artist']} ${q.descending ? 'DESC' : 'ASC'}, t.id`;
+    const dir = q.descending ? 'DESC' : 'ASC';
+    const order = `${TRACK_ORDER[q.sort ?? 'artist'].split(', ').map((c) => `${c} ${dir}`).join(', ')}, t.id ${dir}`;
     const total = (this.q(`SELECT count(*) AS n FROM tracks t ${sql}`).get(...args) as { n: number }).n;
     const rows = this.q(`SELECT ${TRACK_COLS} FROM tracks t ${sql} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...args, q.limit ?? 500, q.offset ?? 0) as TrackRow[];
     return { items: rows.map(trackOf), total };
@@ -428,7 +432,8 @@ export class Library extends EventEmitter<LibraryEvents> {
 
   trackIds(q: TrackQuery): number[] {
     const { sql, args } = this.trackWhere(q);
-    const order = `${TRACK_ORDER[q.sort ?? 'artist']} ${q.descending ? 'DESC' : 'ASC'}, t.id`;
+    const dir = q.descending ? 'DESC' : 'ASC';
+    const order = `${TRACK_ORDER[q.sort ?? 'artist'].split(', ').map((c) => `${c} ${dir}`).join(', ')}, t.id ${dir}`;
     return (this.q(`SELECT t.id FROM tracks t ${sql} ORDER BY ${order}`).pluck().all(...args) as number[]);
   }
 
@@ -471,7 +476,7 @@ export class Library extends EventEmitter<LibraryEvents> {
   album(key: string): { album: LibraryAlbum; tracks: LibraryTrack[] } {
     const a = this.q('SELECT * FROM albums WHERE key = ?').get(key) as AlbumRow | undefined;
     if (!a) throw new RpcError({ code: 'not_found', message: 'no such album in the library' });
-    const rows = this.q(`SELECT ${TRACK_COLS} FROM tracks t WHERE t.album_key = ? AND t.missing = 0
+    const rows = this.q(`SELECT ${TRACK_COLS} FROM tracks t WHERE t.album_key = ? AND +t.missing = 0
       ORDER BY coalesce(t.disc_no, 1), coalesce(t.track_no, 0), t.path LIMIT 5000`).all(key) as TrackRow[];
     return { album: albumOf(a), tracks: rows.map(trackOf) };
   }
@@ -502,7 +507,7 @@ export class Library extends EventEmitter<LibraryEvents> {
     // FTS hits are capped before the join: a one-letter query matches most of a large library,
     // and the first few hundred are what a list of results can show anyway.
     const rows = this.q(`SELECT ${TRACK_COLS} FROM (SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ? LIMIT ?) f
-      JOIN tracks t ON t.id = f.rowid WHERE t.missing = 0 ORDER BY t.play_count DESC, t.title COLLATE NOCASE LIMIT ?`).all(all, limit * 4, limit) as TrackRow[];
+      JOIN tracks t ON t.id = f.rowid WHERE +t.missing = 0 ORDER BY t.play_count DESC, t.title COLLATE NOCASE LIMIT ?`).all(all, limit * 4, limit) as TrackRow[];
     const albumRows = this.q(`SELECT a.* FROM (SELECT rowid FROM albums_fts WHERE albums_fts MATCH ? LIMIT 200) f
       JOIN albums a ON a.rowid = f.rowid ORDER BY a.album_artist COLLATE NOCASE, a.year LIMIT ?`).all(all, Math.min(limit, 24)) as AlbumRow[];
     const artists = this.q(`SELECT name, count(*) AS albumCount FROM album_artists WHERE album_key IN (

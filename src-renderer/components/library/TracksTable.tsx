@@ -92,7 +92,9 @@ export function TracksTable({ ids, sort, descending, onSort, empty, testId }: Tr
       .then((got) => {
         if (!live) return;
         setRows((prev) => {
-          const next = new Map(prev);
+          // Keep the rows near the view only: far-away pages are fetched again if scrolled back to.
+          const keep = prev.size > 3000 ? new Set(list.slice(Math.max(0, from - 1000), to + 1000)) : null;
+          const next = keep ? new Map([...prev].filter(([id]) => keep.has(id))) : new Map(prev);
           for (const t of got) next.set(t.id, t);
           return next;
         });
