@@ -16,6 +16,35 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', module: 'writable' } },
   },
   {
+    // Fences between the layers: koffi and raw pointers only in the plugin runtime, Electron
+    // only in the Electron shell (the core also runs as plain Node). Tests may probe the ABI.
+    files: ['src-main/**/*.ts', 'src-shared/**/*.ts'],
+    ignores: ['src-main/plugins/**', 'src-main/electron/**', 'src-main/test/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'koffi', message: 'Only the plugin runtime (src-main/plugins/) uses koffi.' },
+            { name: 'electron', message: 'Only the Electron shell (src-main/electron/) imports electron.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src-main/plugins/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Only the Electron shell (src-main/electron/) imports electron.' }] }],
+    },
+  },
+  {
+    files: ['src-main/electron/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'koffi', message: 'Only the plugin runtime (src-main/plugins/) uses koffi.' }] }],
+    },
+  },
+  {
     // The renderer runs sandboxed: it talks to the core only through the contract client.
     files: ['src-renderer/**/*.ts', 'src-renderer/**/*.tsx'],
     rules: {

@@ -19,7 +19,8 @@ export default defineConfig({
   workers: 1,
   fullyParallel: false,
   retries: process.env.CI ? 1 : 0,
-  reporter: [['list']],
+  // The HTML report links each QA scenario's qa-report/index.html (attached to the test).
+  reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
   use: {
     viewport: { width: 1200, height: 800 },
     screenshot: 'only-on-failure',
@@ -27,8 +28,12 @@ export default defineConfig({
     actionTimeout: 10_000,
   },
   projects: [
-    { name: 'browser', use: chromium },
+    { name: 'browser', use: chromium, testIgnore: 'scenarios/**' },
+    // The seed's scenarios A–D (npm run qa; QA_DURATION sets each one's seconds, 15 by default). No
+    // retry: a threshold that fails is reported with its stalls, not run again.
+    { name: 'scenarios-setup', testDir: 'e2e/scenarios', testMatch: /qa\.setup\.ts/ },
+    { name: 'scenarios', use: chromium, testDir: 'e2e/scenarios', testMatch: /scenarios\.spec\.ts/, timeout: 300_000, dependencies: ['scenarios-setup'], retries: 0 },
     // The specs' `browser` fixture still exists there (unused), so it must not try to download one.
-    ...(electron ? [{ name: 'electron', use: chromium, metadata: { electron } }] : []),
+    ...(electron ? [{ name: 'electron', use: chromium, metadata: { electron }, testIgnore: 'scenarios/**' }] : []),
   ],
 });

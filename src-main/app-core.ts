@@ -5,10 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type AppPaths, appPaths, repoRoot } from './app-paths.js';
 import { ControlPlane } from './control/control-plane.js';
-import { createPlayerEngine, type PlayerEngineOptions } from './engine/index.js';
+import { createPlayerEngine, type EngineOptions } from './engine/index.js';
 import type { PlayerEngine } from './engine/player-engine.js';
+import { installCrashGuard } from './plugins/crash-guard.js';
 import type { PluginFolder } from './plugins/registry.js';
 import type { AppInfo } from '../src-shared/contract.js';
+import { DiagnosticsHistory } from './diagnostics/history.js';
+import { stallMonitor } from './diagnostics/stall-monitor.js';
 import { DetachedEngine } from './services/detached-engine.js';
 import { diagnosticsService } from './services/diagnostics-service.js';
 import { filesService } from './services/files-service.js';
@@ -23,6 +26,8 @@ import { PlayHistory } from './library/play-history.js';
 import { Playlists } from './library/playlists.js';
 import { libraryService, playlistsService, relayLibraryEvents } from './services/library-service.js';
 import type { PluginGeneration } from './plugins/library.js';
+import { configInForce } from './plugins/capability-host.js';
+import { decoderCandidates } from './plugins/decoder-choice.js';
 
 export interface AppCoreOptions {
   shell: AppInfo['shell'];
@@ -30,7 +35,7 @@ export interface AppCoreOptions {
   /** More plugin folders (tests add the fixture folder). */
   extraFolders?: PluginFolder[];
   /** false: run without audio (unit tests); otherwise engine options. */
-  engine?: false | Partial<Omit<PlayerEngineOptions, 'control' | 'paths'>>;
+  engine?: false | Partial<Omit<EngineOptions, 'control' | 'paths'>>;
   log?: (message: string) => void;
   /** Fast watcher settings (tests). */
   registry?: { stableMs?: number; pollMs?: number };
@@ -53,9 +58,10 @@ export class AppCore {
   private engineReason: string | null;
   private unrelay: () => void;
   private readonly unrelayLibrary: () => void;
-  private readonly history: PlayHistory;
+  private readonly playHistory: PlayHistory;
   private readonly onHistoryEvent: (e: Parameters<PlayHistory['onEvent']>[0]) => void;
   readonly playlists: Playlists;
+  readonly history: DiagnosticsHistory;
 
   private constructor(
     readonly control: ControlPlane,
@@ -70,10 +76,17 @@ export class AppCore {
     this.unrelay = relayEngineEvents(engine, this.events);
     this.unrelayLibrary = relayLibraryEvents(library, this.events);
     this.playlists = new Playlists(library);
-    this.history = new PlayHistory(library);
-    this.onHistoryEvent = (e) => this.history.onEvent(e);
+    this.playHistory = new PlayHistory(library);
+    this.onHistoryEvent = (e) => this.playHistory.onEvent(e);
     engine.on('event', this.onHistoryEvent);
     const eng = (): PlayerEngine => this.engineInstance;
+    this.history = new DiagnosticsHistory({
+      ops: () => control.counters.snapshot(),
+      live: () => control.live(),
+      engine: () => (this.engineReason === null ? this.engineInstance.metrics() : null),
+      stalls: () => stallMonitor.count,
+    });
+    this.history.start();
     const handlers: ContractHandlers = {
       player: playerService(eng),
       queue: queueService(eng),
@@ -88,6 +101,9 @@ export class AppCore {
         engineRunning: () => this.engineReason === null,
         transport: () => ({ connections: this.router.connections, pendingCalls: this.router.pendingCalls }),
         info: () => this.info(),
+        stalls: stallMonitor,
+        history: this.history,
+        testHooks: process.env.STELLATUNE_TEST_HOOKS === '1',
       }),
       library: libraryService(() => this.library),
       playlists: playlistsService(() => this.playlists, this.events),
@@ -99,7 +115,15 @@ export class AppCore {
   }
 
   static async start(opts: AppCoreOptions): Promise<AppCore> {
+    // Before anything loads, so that start-up stalls are recorded too. STELLATUNE_STALL_MS lowers
+    // the threshold when hunting smaller blocks.
+    if (process.env.STELLATUNE_STALL_MS) stallMonitor.thresholdMs = Number(process.env.STELLATUNE_STALL_MS);
+    if (process.env.STELLATUNE_STALL_PROFILE_COOLDOWN_MS) stallMonitor.profileCooldownMs = Number(process.env.STELLATUNE_STALL_PROFILE_COOLDOWN_MS);
+    stallMonitor.start();
     const paths = opts.paths ?? appPaths();
+    // Before any plugin loads: a plugin that crashes this process (or the audio process, which
+    // inherits the folder through the environment) leaves a record the next start acts on.
+    if (installCrashGuard(paths.crashes, 'main')) process.env.STELLATUNE_CRASH_DIR = paths.crashes;
     const control = await ControlPlane.start({
       paths,
       ...(opts.extraFolders ? { extraFolders: opts.extraFolders } : {}),
@@ -153,6 +177,7 @@ export class AppCore {
   }
 
   async close(): Promise<void> {
+    this.history.stop();
     this.unrelay();
     this.unrelayLibrary();
     this.engineInstance.off('event', this.onHistoryEvent);
@@ -176,20 +201,16 @@ function pluginDecoders(control: ControlPlane): PluginDecoders {
     },
     forScan: (exts) => {
       const out: ReturnType<PluginDecoders['forScan']> = {};
+      const held = new Set<number>();
       for (const ext of exts) {
-        const cands: { gen: PluginGeneration; typeId: string; score: number }[] = [];
-        for (const gen of control.registry.loaded()) {
-          for (const cap of gen.capabilities) {
-            if (cap.kind !== 'decoder') continue;
-            const score = cap.extensions.find((e) => e.ext.replace(/^\./, '').toLowerCase() === ext)?.score ?? 0;
-            if (score > 0) cands.push({ gen, typeId: cap.typeId, score });
-          }
-        }
-        cands.sort((a, b) => b.score - a.score);
+        const cands = decoderCandidates(control.registry.loaded(), ext).filter((c) => c.extScore > 0);
         out[ext] = cands.map((c) => {
-          c.gen.retain();
-          retained.set(c.gen.leaseId, c.gen);
-          const config = control.settings.config(c.gen.pluginId, 'decoder', c.typeId) ?? c.gen.capability('decoder', c.typeId)?.defaultConfig ?? {};
+          if (!held.has(c.gen.leaseId)) {
+            held.add(c.gen.leaseId);
+            c.gen.retain();
+            retained.set(c.gen.leaseId, c.gen);
+          }
+          const config = configInForce(control.settings.config(c.gen.pluginId, 'decoder', c.typeId), c.gen.capability('decoder', c.typeId));
           return {
             gen: { pluginId: c.gen.pluginId, leaseId: c.gen.leaseId, shadowPath: c.gen.shadowPath, sourcePath: c.gen.sourcePath, modulePointer: c.gen.modulePointer },
             typeId: c.typeId,

@@ -16,6 +16,8 @@ export interface AppPaths {
   shadow: string;
   /** Persisted settings (plugin configs, enabled state, ...). */
   settings: string;
+  /** Crash records the crash guard writes (read and cleared at the next start). */
+  crashes: string;
   /** Built-in plugins shipped with the app. */
   builtinPlugins: string;
 }
@@ -46,6 +48,8 @@ export function appPaths(home = process.env.STELLATUNE_HOME ?? defaultHome()): A
     pluginData: path.join(home, 'plugin-data'),
     shadow: path.join(home, 'shadow'),
     settings: path.join(home, 'settings'),
-    builtinPlugins: packaged ?? path.join(repoRoot, 'native-plugins', 'build', 'plugins'),
+    crashes: path.join(home, 'crashes'),
+    // STELLATUNE_BUILTIN_PLUGINS: another built-in folder (the QA suite replaces built-in files).
+    builtinPlugins: process.env.STELLATUNE_BUILTIN_PLUGINS || (packaged ?? path.join(repoRoot, 'native-plugins', 'build', 'plugins')),
   };
 }

@@ -14,6 +14,7 @@ import type {
   TrackSource,
 } from './player-types.js';
 import { libraryService, playlistsService } from './contract-library.js';
+import { diagnosticsHistory } from './diagnostics-contract.js';
 import { type Infer, type Schema, s } from './schema.js';
 
 // ---- building blocks ------------------------------------------------------------------------------
@@ -136,7 +137,7 @@ export const capabilityView = s.object({
 export const pluginView = s.object({
   path: s.string(),
   origin: s.enum(['builtin', 'user']),
-  status: s.enum(['loaded', 'disabled', 'failed', 'removed']),
+  status: s.enum(['loaded', 'disabled', 'failed', 'removed', 'quarantined']),
   pluginId: s.nullable(s.string()),
   metadata: s.nullable(
     s.object({
@@ -153,6 +154,10 @@ export const pluginView = s.object({
   error: s.nullable(s.object({ code: s.string(), message: s.string() })),
   leaseId: s.nullable(s.int()),
   retiredGenerations: count,
+  /** Set when this build crashed the player and is kept out until "Enable anyway". */
+  quarantine: s.nullable(
+    s.object({ fingerprint: s.string(), signal: s.string(), step: s.nullable(s.string()), thread: s.string(), process: s.string(), atMs: s.number(), crashes: count }),
+  ),
 });
 
 export const configOutcome = s.object({
@@ -259,6 +264,8 @@ export const diagnosticsSnapshot = s.object({
   plugins: s.object({ libraries: count, loaded: count, failed: count, disabled: count, generations: count }),
   engine: s.nullable(engineMetrics),
   transport: s.object({ connections: count, pendingCalls: count }),
+  /** Main-loop blocks over the stall threshold seen since start (diagnostics.history lists them). */
+  stalls: count,
 });
 
 export const appInfo = s.object({
@@ -355,6 +362,8 @@ export const contract = {
       enable: method(s.object({ pluginId }), pluginView),
       disable: method(s.object({ pluginId }), pluginView),
       reload: method(s.object({ pluginId }), pluginView),
+      /** Loads a quarantined build (it crashed the player) anyway; by library path. */
+      enableAnyway: method(s.object({ path: s.string({ min: 1, max: 4096 }) }), pluginView),
       applyConfig: method(s.object({ pluginId, kind: capabilityKind, typeId, config: s.jsonObject() }), configOutcome),
     },
     events: { didChangeList: s.array(pluginView) },
@@ -375,6 +384,11 @@ export const contract = {
     methods: {
       info: method(none, appInfo),
       snapshot: method(none, diagnosticsSnapshot),
+      /** The core's history (one sample a second, the last hour) and its stall records. */
+      history: method(s.object({ sinceMs: s.optional(s.number({ min: 0 })) }), diagnosticsHistory),
+      /** Test hook: blocks the main loop for `ms`. Answers unknown_method unless the core was
+       * started with STELLATUNE_TEST_HOOKS=1 (the stall monitor's test uses it). */
+      testBlock: method(s.object({ ms: s.int({ min: 1, max: 2000 }) }), none),
     },
     events: {},
   },

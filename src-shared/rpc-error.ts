@@ -18,6 +18,7 @@ export type RpcErrorCode =
   // from the transports and services
   | 'unknown_method'
   | 'unavailable' // the service cannot do this now (e.g. no audio engine)
+  | 'failed_precondition' // a valid call the current state does not allow (e.g. play with an empty queue)
   | 'unauthorized'
   | 'disconnected' // the transport went away while the call was pending
   | 'io' // a file-system operation failed
@@ -36,7 +37,7 @@ export interface RpcErrorData {
 
 const CODES: ReadonlySet<string> = new Set<RpcErrorCode>([
   'timeout', 'cancelled', 'busy', 'frozen', 'disabled', 'not_found', 'plugin_error', 'malformed_result',
-  'result_too_large', 'invalid_argument', 'unknown_method', 'unavailable', 'unauthorized', 'disconnected',
+  'result_too_large', 'invalid_argument', 'unknown_method', 'unavailable', 'failed_precondition', 'unauthorized', 'disconnected',
   'io', 'internal',
 ]);
 

@@ -10,6 +10,7 @@ export interface SchemaIssue {
 }
 
 export interface CheckContext {
+  /** At most MAX_ISSUES; the rest are only counted (`more`). */
   issues: SchemaIssue[];
   /** Unknown object keys: an issue (arguments), or dropped (results, so additions on the
    * serving side do not break older callers). */
@@ -50,14 +51,45 @@ export function parse<T>(schema: Schema<T>, value: unknown, opts: { path?: strin
   return r.value;
 }
 
+/** A reply lists this many issues at most, then how many more there were: a call with 400k bad
+ * keys must not turn into a 33 MB error. */
+export const MAX_ISSUES = 20;
+
+/** Collects issues up to MAX_ISSUES and counts the rest. */
+class IssueList extends Array<SchemaIssue> {
+  more = 0;
+
+  static override get [Symbol.species](): ArrayConstructor {
+    return Array;
+  }
+
+  override push(...items: SchemaIssue[]): number {
+    for (const item of items) {
+      // A path holds caller-chosen keys: keep a 1 MB key name out of the reply.
+      if (this.length < MAX_ISSUES) super.push(item.path.length > 256 ? { ...item, path: `${item.path.slice(0, 256)}…` } : item);
+      else this.more++;
+    }
+    return this.length;
+  }
+}
+
 export function validate<T>(
   schema: Schema<T>,
   value: unknown,
   opts: { path?: string; unknownKeys?: 'reject' | 'strip' } = {},
 ): { ok: true; value: T } | { ok: false; issues: SchemaIssue[] } {
-  const ctx: CheckContext = { issues: [], unknownKeys: opts.unknownKeys ?? 'reject' };
+  const issues = new IssueList();
+  const ctx: CheckContext = { issues, unknownKeys: opts.unknownKeys ?? 'reject' };
   const out = schema.check(value, opts.path ?? '', ctx);
-  return ctx.issues.length > 0 ? { ok: false, issues: ctx.issues } : { ok: true, value: out };
+  if (issues.length === 0) return { ok: true, value: out };
+  const list: SchemaIssue[] = [...issues];
+  if (issues.more > 0) list.push({ path: opts.path ?? '', message: `and ${issues.more} more issues` });
+  return { ok: false, issues: list };
+}
+
+/** Keys that would reach an object's prototype rather than the object (JSON.parse makes them own keys). */
+function isPrototypeKey(key: string): boolean {
+  return key === '__proto__';
 }
 
 function describe(value: unknown): string {
@@ -162,10 +194,17 @@ export const s = {
         return v as InferShape<S>;
       }
       const input = v as Record<string, unknown>;
-      const out: Record<string, unknown> = opts.open ? { ...input } : {};
+      const out: Record<string, unknown> = {};
+      if (opts.open) {
+        for (const [key, x] of Object.entries(input)) {
+          if (isPrototypeKey(key)) ctx.issues.push({ path: path ? `${path}.${key}` : key, message: 'is not allowed' });
+          else out[key] = x;
+        }
+      }
       for (const [key, field] of Object.entries(shape)) {
         const sub = path ? `${path}.${key}` : key;
-        if (!(key in input) || input[key] === undefined) {
+        // Own keys only: `key in input` would see Object.prototype (toString, constructor, …).
+        if (!Object.hasOwn(input, key) || input[key] === undefined) {
           if (!field.optional) ctx.issues.push({ path: sub, message: `is required (${field.label})` });
           continue;
         }
@@ -173,7 +212,7 @@ export const s = {
       }
       if (!opts.open && ctx.unknownKeys === 'reject') {
         for (const key of Object.keys(input)) {
-          if (!(key in shape)) ctx.issues.push({ path: path ? `${path}.${key}` : key, message: 'is not allowed' });
+          if (!Object.hasOwn(shape, key)) ctx.issues.push({ path: path ? `${path}.${key}` : key, message: 'is not allowed' });
         }
       }
       return out as InferShape<S>;
@@ -189,7 +228,10 @@ export const s = {
         return v as Record<string, T>;
       }
       const out: Record<string, T> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = value.check(x, `${path}.${k}`, ctx);
+      for (const [k, x] of Object.entries(v)) {
+        if (isPrototypeKey(k)) ctx.issues.push({ path: `${path}.${k}`, message: 'is not allowed' });
+        else out[k] = value.check(x, `${path}.${k}`, ctx);
+      }
       return out;
     });
   },
@@ -212,7 +254,11 @@ export const s = {
         return;
       }
       if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
-        for (const [k, x] of Object.entries(v)) walk(x, depth + 1, `${path}.${k}`, ctx);
+        for (const [k, x] of Object.entries(v)) {
+          // Stored configs are spread and merged later; a __proto__ key there would reach a prototype.
+          if (isPrototypeKey(k)) ctx.issues.push({ path: `${path}.${k}`, message: 'is not allowed' });
+          else walk(x, depth + 1, `${path}.${k}`, ctx);
+        }
         return;
       }
       ctx.issues.push({ path, message: `not a JSON value (${describe(v)})` });

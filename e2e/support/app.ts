@@ -13,6 +13,8 @@ export const screenshotDir = path.join(repoRoot, 'test-results', 'screens');
 
 export interface App {
   page: Page;
+  /** The browser shell's address with its token (empty for Electron). */
+  url: string;
   home: string;
   /** A folder of generated audio files. */
   media: string;
@@ -83,10 +85,20 @@ async function startBrowserShell(env: NodeJS.ProcessEnv): Promise<{ url: string;
   return { url, proc };
 }
 
+export interface LaunchOptions {
+  /** More environment for the app (e.g. STELLATUNE_TEST_HOOKS, STELLATUNE_BUILTIN_PLUGINS). */
+  env?: NodeJS.ProcessEnv;
+  /** Called with the new home before the app starts (to seed plugins or settings). */
+  prepare?: (home: string) => void;
+  /** Environment that depends on the home. */
+  envFromHome?: (home: string) => NodeJS.ProcessEnv;
+}
+
 /** Launches the app for the calling spec file's project. */
-export async function launchApp(browser: Browser, testInfo: TestInfo): Promise<App> {
+export async function launchApp(browser: Browser, testInfo: TestInfo, opts: LaunchOptions = {}): Promise<App> {
   const { home, plugins, media } = prepareHome();
-  const env = { ...process.env, STELLATUNE_HOME: home, STELLATUNE_EXTRA_PLUGINS: plugins, CI: process.env.CI ?? '1' };
+  opts.prepare?.(home);
+  const env = { ...process.env, STELLATUNE_HOME: home, STELLATUNE_EXTRA_PLUGINS: plugins, CI: process.env.CI ?? '1', ...opts.env, ...opts.envFromHome?.(home) };
   const electronPath = testInfo.project.metadata?.electron as string | undefined;
   const cleanup = (): void => fs.rmSync(home, { recursive: true, force: true });
 
@@ -95,7 +107,7 @@ export async function launchApp(browser: Browser, testInfo: TestInfo): Promise<A
     const page = await app.firstWindow();
     await page.setViewportSize({ width: 1200, height: 800 });
     await page.getByTestId('nav-queue').waitFor();
-    return { page, home, media, close: async () => (await app.close(), cleanup()) };
+    return { page, url: '', home, media, close: async () => (await app.close(), cleanup()) };
   }
 
   const { url, proc } = await startBrowserShell(env);
@@ -106,6 +118,7 @@ export async function launchApp(browser: Browser, testInfo: TestInfo): Promise<A
   await page.getByTestId('nav-queue').waitFor();
   return {
     page,
+    url,
     home,
     media,
     close: async () => {

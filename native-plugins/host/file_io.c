@@ -1,12 +1,39 @@
-/* file_io.c — local files as st_io_vtable_t streams (buffered stdio, 64-bit offsets). */
+/* file_io.c — local files as st_io_vtable_t streams (buffered stdio, 64-bit offsets).
+ * Only regular files are opened: a FIFO queued as a track would park the decode thread in open()
+ * forever (no writer ever comes), and a socket or device node is no audio file either. The path is
+ * checked first, opened with O_NONBLOCK (which never waits on a FIFO), and checked again on the
+ * descriptor, so a file swapped for a FIFO in between is refused too. */
 #define _FILE_OFFSET_BITS 64
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#else
+#include <fcntl.h>
+#include <unistd.h>
+#endif
 
 #include "st_host.h"
+
+/* Paths are UTF-8; Windows' fopen reads them in the ANSI code page, so convert to UTF-16. */
+#ifdef _WIN32
+static FILE *open_utf8(const char *path) {
+  int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, NULL, 0);
+  wchar_t *wide = n > 0 ? malloc((size_t)n * sizeof *wide) : NULL;
+  if (!wide || MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, wide, n) != n) {
+    free(wide);
+    errno = EINVAL;
+    return NULL;
+  }
+  FILE *fp = _wfopen(wide, L"rb");
+  free(wide);
+  return fp;
+}
+#endif
 
 typedef struct st_host_file {
   FILE *fp;
@@ -66,13 +93,33 @@ st_status_t st_host_file_open(const char *path, st_stream_t *out_stream) {
   if (!path || !out_stream) return ST_ERR_INVALID_ARG;
   out_stream->handle = NULL;
   out_stream->io = NULL;
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return errno == ENOENT ? ST_ERR_NOT_FOUND : ST_ERR_IO;
   struct stat st;
-  if (fstat(fileno(fp), &st) != 0 || S_ISDIR(st.st_mode)) {
+#ifdef _WIN32
+  /* No FIFOs to wait on: the descriptor's check is the whole check. */
+  FILE *fp = open_utf8(path);
+  if (!fp) return errno == ENOENT ? ST_ERR_NOT_FOUND : ST_ERR_IO;
+  if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
     fclose(fp);
+    return ST_ERR_UNSUPPORTED;
+  }
+#else
+  if (stat(path, &st) != 0) return errno == ENOENT ? ST_ERR_NOT_FOUND : ST_ERR_IO;
+  if (!S_ISREG(st.st_mode)) return ST_ERR_UNSUPPORTED;
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? ST_ERR_NOT_FOUND : ST_ERR_IO;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return ST_ERR_UNSUPPORTED;
+  }
+  /* Regular files ignore O_NONBLOCK; clear it anyway so reads stay plain blocking reads. */
+  int flags = fcntl(fd, F_GETFL);
+  if (flags >= 0) (void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  FILE *fp = fdopen(fd, "rb");
+  if (!fp) {
+    close(fd);
     return ST_ERR_IO;
   }
+#endif
   st_host_file_t *f = malloc(sizeof *f);
   if (!f) {
     fclose(fp);

@@ -1,15 +1,21 @@
 /* pcm_ring.c — the shared-memory SPSC PCM ring (see st_host.h). */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#else
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
+#endif
 #ifdef __linux__
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -44,10 +50,18 @@ typedef struct ring_shared {
   _Atomic uint64_t ctl64[ST_PCM_RING_CTL64];
 } ring_shared_t;
 
+/* Windows: one named auto-reset event per word a side can sleep on (write_seq, read_seq, each
+ * ctl32 word), because WaitOnAddress only wakes threads of the same process. */
+#define RING_EVENTS (2 + ST_PCM_RING_CTL32)
+
 struct st_pcm_ring {
   ring_shared_t *shared;
   float *data;
   size_t map_bytes;
+#ifdef _WIN32
+  HANDLE mapping;
+  HANDLE events[RING_EVENTS];
+#endif
 };
 
 static size_t header_size(void) {
@@ -55,7 +69,147 @@ static size_t header_size(void) {
   return (h + 63u) & ~(size_t)63u;
 }
 
-static void futex_wait(_Atomic uint32_t *word, uint32_t expected, uint32_t timeout_ms) {
+#ifdef _WIN32
+static HANDLE word_event(st_pcm_ring_t *ring, _Atomic uint32_t *word) {
+  ring_shared_t *s = ring->shared;
+  if (word == &s->write_seq) return ring->events[0];
+  if (word == &s->read_seq) return ring->events[1];
+  return ring->events[2 + (word - s->ctl32)];
+}
+
+/* Sleeps while *word == expected, up to timeout_ms. An auto-reset event keeps a wake that lands
+ * between the check and the wait, so none is lost; a stale one only costs a re-check. */
+static void futex_wait(st_pcm_ring_t *ring, _Atomic uint32_t *word, uint32_t expected,
+                       uint32_t timeout_ms) {
+  HANDLE ev = word_event(ring, word);
+  ULONGLONG deadline = GetTickCount64() + timeout_ms;
+  while (atomic_load(word) == expected) {
+    ULONGLONG now = GetTickCount64();
+    if (now >= deadline) return;
+    WaitForSingleObject(ev, (DWORD)(deadline - now));
+  }
+}
+
+static void futex_wake(st_pcm_ring_t *ring, _Atomic uint32_t *word) {
+  SetEvent(word_event(ring, word));
+}
+
+/* "/stellatune-…" -> "Local\\stellatune-…" (+ suffix): session-local kernel object names. */
+static void object_name(char *out, size_t cap, const char *name, const char *suffix) {
+  snprintf(out, cap, "Local\\%s%s", name[0] == '/' ? name + 1 : name, suffix);
+}
+
+static void close_handles(st_pcm_ring_t *r) {
+  for (int i = 0; i < RING_EVENTS; i++) {
+    if (r->events[i] != NULL) CloseHandle(r->events[i]);
+  }
+  if (r->shared != NULL) UnmapViewOfFile(r->shared);
+  if (r->mapping != NULL) CloseHandle(r->mapping);
+  free(r);
+}
+
+/* Maps the whole object and opens (or creates) its events. */
+static st_pcm_ring_t *map_ring(HANDLE mapping, const char *name) {
+  st_pcm_ring_t *r = calloc(1, sizeof *r);
+  if (!r) {
+    CloseHandle(mapping);
+    errno = ENOMEM;
+    return NULL;
+  }
+  r->mapping = mapping;
+  r->shared = MapViewOfFile(mapping, FILE_MAP_ALL_ACCESS, 0, 0, 0);
+  MEMORY_BASIC_INFORMATION info;
+  if (r->shared == NULL || VirtualQuery(r->shared, &info, sizeof info) == 0) {
+    close_handles(r);
+    errno = ENOMEM;
+    return NULL;
+  }
+  r->map_bytes = info.RegionSize;
+  r->data = (float *)((uint8_t *)r->shared + header_size());
+  for (int i = 0; i < RING_EVENTS; i++) {
+    char ev_name[300], suffix[16];
+    snprintf(suffix, sizeof suffix, ".ev%d", i);
+    object_name(ev_name, sizeof ev_name, name, suffix);
+    r->events[i] = CreateEventA(NULL, FALSE, FALSE, ev_name);
+    if (r->events[i] == NULL) {
+      close_handles(r);
+      errno = EIO;
+      return NULL;
+    }
+  }
+  return r;
+}
+
+static int name_ok(const char *name) {
+  return name != NULL && strlen(name) < 200 && strchr(name + 1, '\\') == NULL;
+}
+
+st_pcm_ring_t *st_pcm_ring_create(const char *name, uint32_t capacity_samples) {
+  if (!name_ok(name) || capacity_samples < 64 || capacity_samples > (1u << 28)) {
+    errno = EINVAL;
+    return NULL;
+  }
+  char map_name[300];
+  object_name(map_name, sizeof map_name, name, "");
+  uint64_t bytes = header_size() + (uint64_t)capacity_samples * sizeof(float);
+  HANDLE h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, (DWORD)(bytes >> 32),
+                                (DWORD)bytes, map_name);
+  if (h == NULL) {
+    errno = EIO;
+    return NULL;
+  }
+  if (GetLastError() == ERROR_ALREADY_EXISTS) { /* as O_EXCL */
+    CloseHandle(h);
+    errno = EEXIST;
+    return NULL;
+  }
+  st_pcm_ring_t *r = map_ring(h, name);
+  if (!r) return NULL;
+  ring_shared_t *s = r->shared;
+  memset(s, 0, header_size()); /* a fresh mapping is zero-filled; be explicit for the header */
+  s->capacity = capacity_samples;
+  s->header_bytes = (uint32_t)header_size();
+  s->version = RING_VERSION;
+  atomic_thread_fence(memory_order_release);
+  s->magic = RING_MAGIC;
+  return r;
+}
+
+st_pcm_ring_t *st_pcm_ring_open(const char *name) {
+  if (!name_ok(name)) {
+    errno = EINVAL;
+    return NULL;
+  }
+  char map_name[300];
+  object_name(map_name, sizeof map_name, name, "");
+  HANDLE h = OpenFileMappingA(FILE_MAP_ALL_ACCESS, FALSE, map_name);
+  if (h == NULL) {
+    errno = ENOENT;
+    return NULL;
+  }
+  st_pcm_ring_t *r = map_ring(h, name);
+  if (!r) return NULL;
+  ring_shared_t *s = r->shared;
+  if (r->map_bytes < header_size() || s->magic != RING_MAGIC || s->version != RING_VERSION ||
+      header_size() + (size_t)s->capacity * sizeof(float) > r->map_bytes) {
+    close_handles(r);
+    errno = EINVAL;
+    return NULL;
+  }
+  return r;
+}
+
+void st_pcm_ring_close(st_pcm_ring_t *ring) {
+  if (ring) close_handles(ring);
+}
+
+/* Windows names a mapping only while a handle to it is open: the last close removes it. */
+int st_pcm_ring_unlink(const char *name) { return name ? 0 : -1; }
+
+#else
+static void futex_wait(st_pcm_ring_t *ring, _Atomic uint32_t *word, uint32_t expected,
+                       uint32_t timeout_ms) {
+  (void)ring;
 #ifdef __linux__
   struct timespec ts = {.tv_sec = timeout_ms / 1000u, .tv_nsec = (long)(timeout_ms % 1000u) * 1000000L};
   syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, expected, &ts, NULL, 0);
@@ -67,7 +221,8 @@ static void futex_wait(_Atomic uint32_t *word, uint32_t expected, uint32_t timeo
 #endif
 }
 
-static void futex_wake(_Atomic uint32_t *word) {
+static void futex_wake(st_pcm_ring_t *ring, _Atomic uint32_t *word) {
+  (void)ring;
 #ifdef __linux__
   syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 #else
@@ -155,6 +310,8 @@ void st_pcm_ring_close(st_pcm_ring_t *ring) {
 
 int st_pcm_ring_unlink(const char *name) { return name ? shm_unlink(name) : -1; }
 
+#endif
+
 uint32_t st_pcm_ring_capacity(const st_pcm_ring_t *ring) { return ring->shared->capacity; }
 
 uint64_t st_pcm_ring_write_index(const st_pcm_ring_t *ring) {
@@ -190,7 +347,7 @@ uint32_t st_pcm_ring_write(st_pcm_ring_t *ring, const float *src, uint32_t sampl
   if (n > first) memcpy(ring->data, src + first, (size_t)(n - first) * sizeof(float));
   atomic_store_explicit(&s->write_index, w + n, memory_order_release);
   atomic_fetch_add_explicit(&s->write_seq, 1, memory_order_release);
-  if (atomic_load_explicit(&s->consumer_waiting, memory_order_acquire)) futex_wake(&s->write_seq);
+  if (atomic_load_explicit(&s->consumer_waiting, memory_order_acquire)) futex_wake(ring, &s->write_seq);
   return n;
 }
 
@@ -209,7 +366,7 @@ uint32_t st_pcm_ring_read(st_pcm_ring_t *ring, float *dst, uint32_t samples, flo
   }
   atomic_store_explicit(&s->read_index, r + n, memory_order_release);
   atomic_fetch_add_explicit(&s->read_seq, 1, memory_order_release);
-  if (atomic_load_explicit(&s->producer_waiting, memory_order_acquire)) futex_wake(&s->read_seq);
+  if (atomic_load_explicit(&s->producer_waiting, memory_order_acquire)) futex_wake(ring, &s->read_seq);
   return n;
 }
 
@@ -234,7 +391,7 @@ int st_pcm_ring_wait_space(st_pcm_ring_t *ring, uint32_t samples, uint32_t timeo
       atomic_store_explicit(&s->producer_waiting, 0, memory_order_relaxed);
       return 1;
     }
-    futex_wait(&s->read_seq, seq, (uint32_t)(left + 1));
+    futex_wait(ring, &s->read_seq, seq, (uint32_t)(left + 1));
     atomic_store_explicit(&s->producer_waiting, 0, memory_order_relaxed);
   }
 }
@@ -253,7 +410,7 @@ int st_pcm_ring_wait_data(st_pcm_ring_t *ring, uint32_t samples, uint32_t timeou
       atomic_store_explicit(&s->consumer_waiting, 0, memory_order_relaxed);
       return 1;
     }
-    futex_wait(&s->write_seq, seq, (uint32_t)(left + 1));
+    futex_wait(ring, &s->write_seq, seq, (uint32_t)(left + 1));
     atomic_store_explicit(&s->consumer_waiting, 0, memory_order_relaxed);
   }
 }
@@ -265,7 +422,7 @@ uint64_t st_pcm_ring_producer_flush(st_pcm_ring_t *ring) {
   atomic_fetch_add_explicit(&s->epoch, 1, memory_order_acq_rel);
   /* Wake a consumer sleeping for data so it notices the flush at once. */
   atomic_fetch_add_explicit(&s->write_seq, 1, memory_order_release);
-  futex_wake(&s->write_seq);
+  futex_wake(ring, &s->write_seq);
   return w;
 }
 
@@ -278,7 +435,7 @@ int st_pcm_ring_consumer_sync(st_pcm_ring_t *ring, uint32_t *last_epoch) {
   if (until > r) {
     atomic_store_explicit(&s->read_index, until, memory_order_release);
     atomic_fetch_add_explicit(&s->read_seq, 1, memory_order_release);
-    futex_wake(&s->read_seq);
+    futex_wake(ring, &s->read_seq);
   }
   *last_epoch = e;
   return 1;
@@ -295,13 +452,13 @@ uint32_t st_pcm_ring_get32(const st_pcm_ring_t *ring, uint32_t slot) {
 void st_pcm_ring_set32(st_pcm_ring_t *ring, uint32_t slot, uint32_t value) {
   if (slot >= ST_PCM_RING_CTL32) return;
   atomic_store(&ring->shared->ctl32[slot], value);
-  futex_wake(&ring->shared->ctl32[slot]);
+  futex_wake(ring, &ring->shared->ctl32[slot]);
 }
 
 uint32_t st_pcm_ring_add32(st_pcm_ring_t *ring, uint32_t slot, uint32_t delta) {
   if (slot >= ST_PCM_RING_CTL32) return 0;
   uint32_t v = atomic_fetch_add(&ring->shared->ctl32[slot], delta) + delta;
-  futex_wake(&ring->shared->ctl32[slot]);
+  futex_wake(ring, &ring->shared->ctl32[slot]);
   return v;
 }
 
@@ -316,7 +473,7 @@ void st_pcm_ring_set64(st_pcm_ring_t *ring, uint32_t slot, uint64_t value) {
 int st_pcm_ring_wait32(st_pcm_ring_t *ring, uint32_t slot, uint32_t expected, uint32_t timeout_ms) {
   if (slot >= ST_PCM_RING_CTL32) return 0;
   if (atomic_load(&ring->shared->ctl32[slot]) != expected) return 1;
-  futex_wait(&ring->shared->ctl32[slot], expected, timeout_ms);
+  futex_wait(ring, &ring->shared->ctl32[slot], expected, timeout_ms);
   return atomic_load(&ring->shared->ctl32[slot]) != expected;
 }
 

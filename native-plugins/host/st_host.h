@@ -6,18 +6,25 @@
  *    table as plugin streams (stream.h), so one decoder serves both.
  *
  * 2. PcmRing: a single-producer single-consumer ring of interleaved float32 samples in POSIX
- *    shared memory, between the decode worker (producer, in the main process) and the audio
+ *    shared memory (Windows: a named file mapping), between the decode worker (producer, in the main process) and the audio
  *    process (consumer). JavaScript cannot share memory across processes and Electron forbids
  *    ArrayBuffers over external memory, so every transfer is a memcpy between the mapping and a
  *    JS-owned Float32Array passed as a pointer. Indices count samples and only grow; the producer
  *    owns write_index, the consumer read_index. A flush (seek, stop, track change) is the producer
  *    raising `discard_until` to its write index and bumping `epoch`; the consumer, on seeing a
- *    new epoch, skips to discard_until. Waiting uses futexes on sequence words (Linux), so either
- *    side sleeps without polling and the other wakes it only when it actually sleeps.
+ *    new epoch, skips to discard_until. Waiting uses futexes on sequence words (Linux; named events on
+ *    Windows, whose WaitOnAddress does not cross processes), so either side sleeps without
+ *    polling and the other wakes it only when it actually sleeps.
  *    The header also carries control words (ctl32/ctl64) whose meaning the host's TypeScript
  *    defines: commands from the main thread to the decode worker (seek, stop), transport state
  *    for the audio process (pause, volume) and counters the audio process publishes (played
  *    index, underruns). They are plain atomics; ctl32 words can also be waited on.
+ *
+ * 3. The crash guard: handlers for SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGABRT (on an alternate
+ *    stack) that write one JSON crash record naming the plugin library the fault came from, then
+ *    chain to the handler installed before them (V8's WebAssembly trap handler must keep working)
+ *    and let the process die as it would have. The registry reads the records at the next start
+ *    and quarantines that library build. POSIX only; on Windows install returns -1.
  *
  * Threads.  All functions are thread-safe in the SPSC sense: one producer thread calls write /
  * wait_space / producer_flush, one consumer thread calls read / wait_data / consumer_sync; any
@@ -35,7 +42,11 @@
 extern "C" {
 #endif
 
+#ifdef _WIN32
+#define ST_HOST_EXPORT __declspec(dllexport)
+#else
 #define ST_HOST_EXPORT __attribute__((visibility("default")))
+#endif
 
 /* ---- Local files as streams ----------------------------------------------------------------- */
 
@@ -108,6 +119,24 @@ ST_HOST_EXPORT int st_pcm_ring_wait32(st_pcm_ring_t *ring, uint32_t slot, uint32
 /* Float convenience for ctl32 words holding IEEE-754 bits (volume). */
 ST_HOST_EXPORT float st_pcm_ring_getf(const st_pcm_ring_t *ring, uint32_t slot);
 ST_HOST_EXPORT void st_pcm_ring_setf(st_pcm_ring_t *ring, uint32_t slot, float value);
+
+/* ---- Crash guard ----------------------------------------------------------------------------- */
+
+/* Installs the handlers once per process (later calls only update the folder). `record_dir`
+ * must exist; records are written there as crash-<ms>-<pid>.json. `process_role` names the
+ * process in the record ("main", "audio", "checker"). 0 on success. */
+ST_HOST_EXPORT int st_host_crash_guard_install(const char *record_dir, const char *process_role);
+/* Names a loaded library: `mapped_path` exactly as given to dlopen (the shadow copy), the plugin
+ * id and the build's fingerprint, copied into a fixed table the handler reads. Returns the slot
+ * or -1 when the table is full. */
+ST_HOST_EXPORT int st_host_crash_guard_add_library(const char *mapped_path, const char *plugin_id,
+                                                  const char *fingerprint);
+/* Forgets a library before it is unloaded. */
+ST_HOST_EXPORT void st_host_crash_guard_remove_library(const char *mapped_path);
+/* Records what the calling thread is doing ("list_items", "process_f32"): the step a crash
+ * record names. `thread_role` ("control", "decode-worker", "output") is kept when NULL. The
+ * first call from a thread also gives it an alternate signal stack. */
+ST_HOST_EXPORT void st_host_crash_guard_set_step(const char *thread_role, const char *step);
 
 #ifdef __cplusplus
 }

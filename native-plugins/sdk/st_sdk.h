@@ -255,8 +255,15 @@ bool st_sdk_op_sleep_ms(st_sdk_op_t *op, uint32_t ms);
 
 /* A file descriptor that becomes readable when the op is cancelled, for poll()/select() loops
  * (e.g. curl_multi_wait's extra_fds). Owned by the op: do not close or read it. -1 if it could
- * not be created. [op-worker] */
+ * not be created, and always on Windows (see st_sdk_op_cancel_event). [op-worker] */
 int st_sdk_op_cancel_fd(st_sdk_op_t *op);
+
+#ifdef _WIN32
+/* Windows: a manual-reset event HANDLE that is signalled once the op is cancelled, for
+ * WaitForSingleObject/WaitForMultipleObjects loops. Owned by the op: do not close or reset it.
+ * NULL if it could not be created. [op-worker] */
+void *st_sdk_op_cancel_event(st_sdk_op_t *op);
+#endif
 
 /* Completes a JSON op READY with a copy of `len` bytes of `json`. Returns false if the result was
  * discarded (the op was cancelled or destroyed, or already completed). [op-worker] */

@@ -6,17 +6,31 @@
  *
  * Lifetime.  An op has two references: the host's (dropped by destroy) and the worker's (dropped
  * when the work has returned and ctx_free ran). Whoever drops the last frees it. */
+/* POSIX.1-2008 (clock_gettime, CLOCK_MONOTONIC, pthread_condattr_setclock, sigset_t): a strict
+ * -std=c11 build declares none of them otherwise. Before any system header. */
+#if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
+#undef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+#if defined(__APPLE__) && !defined(_DARWIN_C_SOURCE)
+#define _DARWIN_C_SOURCE 1
+#endif
 #include "st_sdk.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#else
+#include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
+#endif
 
 struct st_sdk_op {
   pthread_mutex_t mu;
@@ -33,7 +47,11 @@ struct st_sdk_op {
   bool taken;
   st_op_notify_fn notify;
   void *notify_data;
+#ifdef _WIN32
+  HANDLE cancel_event; /* manual-reset, set on cancel; created on first st_sdk_op_cancel_event */
+#else
   int cancel_pipe[2];
+#endif
   /* The result: READY json / stream metadata, or the FAILED message. */
   st_status_t code;
   char *text;
@@ -81,10 +99,15 @@ static struct {
 
 /* ---- Time ----------------------------------------------------------------------------------- */
 
-#if defined(__APPLE__)
-#define ST_SDK_CLOCK CLOCK_REALTIME /* macOS condvars only time out against the wall clock */
+/* Condvar deadlines count on the monotonic clock where pthread_condattr_setclock supports it. macOS
+ * condvars only time out against the wall clock; winpthreads refuses CLOCK_MONOTONIC and always
+ * reads deadlines as wall-clock time, so a monotonic deadline there lies in the past and every
+ * timed wait returns at once. */
+#if defined(__APPLE__) || defined(_WIN32)
+#define ST_SDK_CLOCK CLOCK_REALTIME
 #else
 #define ST_SDK_CLOCK CLOCK_MONOTONIC
+#define ST_SDK_COND_SETCLOCK 1
 #endif
 
 static struct timespec deadline_after_ms(uint32_t ms) {
@@ -102,8 +125,8 @@ static struct timespec deadline_after_ms(uint32_t ms) {
 static void init_cond(pthread_cond_t *cv) {
   pthread_condattr_t attr;
   pthread_condattr_init(&attr);
-#if !defined(__APPLE__)
-  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+#ifdef ST_SDK_COND_SETCLOCK
+  pthread_condattr_setclock(&attr, ST_SDK_CLOCK);
 #endif
   pthread_cond_init(cv, &attr);
   pthread_condattr_destroy(&attr);
@@ -121,8 +144,12 @@ static void op_free(st_sdk_op_t *op) {
   /* destroy closes an untaken stream; this only catches a result that raced in afterwards. */
   if (op->has_stream && op->close_fn != NULL) op->close_fn(op->stream.handle);
   free(op->text);
+#ifdef _WIN32
+  if (op->cancel_event != NULL) CloseHandle(op->cancel_event);
+#else
   if (op->cancel_pipe[0] >= 0) close(op->cancel_pipe[0]);
   if (op->cancel_pipe[1] >= 0) close(op->cancel_pipe[1]);
+#endif
   pthread_cond_destroy(&op->cv);
   pthread_mutex_destroy(&op->mu);
   free(op);
@@ -144,11 +171,15 @@ static void op_cancel_locked(st_sdk_op_t *op, bool force) {
     op->state = ST_OP_CANCELLED;
     atomic_fetch_add(&g_stats.ops_cancelled, 1);
   }
+#ifdef _WIN32
+  if (op->cancel_event != NULL) SetEvent(op->cancel_event);
+#else
   if (op->cancel_pipe[1] >= 0) {
     char byte = 1;
     ssize_t ignored = write(op->cancel_pipe[1], &byte, 1);
     (void)ignored; /* a full pipe is already readable */
   }
+#endif
   pthread_cond_broadcast(&op->cv);
 }
 
@@ -356,14 +387,25 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-/* Starts one more worker; called with the pool lock held. Workers block every signal so the
- * host's signal handling stays on its own threads. */
+/* Starts one more worker; called with the pool lock held. Workers block the asynchronous signals
+ * so the host's signal handling stays on its own threads, but never the fault signals: a fault
+ * with its signal blocked kills the process before the host's crash handler can record it
+ * (Windows has no thread signal masks). */
 static bool spawn_worker_locked(void) {
+#ifdef _WIN32
+  int rc = pthread_create(&g_pool.threads[g_pool.thread_count], NULL, worker_main, NULL);
+#else
   sigset_t all, old;
   sigfillset(&all);
+  sigdelset(&all, SIGSEGV);
+  sigdelset(&all, SIGBUS);
+  sigdelset(&all, SIGILL);
+  sigdelset(&all, SIGFPE);
+  sigdelset(&all, SIGABRT);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   int rc = pthread_create(&g_pool.threads[g_pool.thread_count], NULL, worker_main, NULL);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
+#endif
   if (rc != 0) return false;
   g_pool.thread_count++;
   return true;
@@ -391,7 +433,9 @@ st_status_t st_sdk_op_begin(st_op_kind_t kind, st_sdk_op_flags_t flags, st_sdk_w
   atomic_init(&op->cancel_requested, false);
   op->state = ST_OP_PENDING;
   op->refs = 2; /* the host's and the worker's */
+#ifndef _WIN32
   op->cancel_pipe[0] = op->cancel_pipe[1] = -1;
+#endif
   op->work = work;
   op->ctx = ctx;
   op->ctx_free = ctx_free;
@@ -459,6 +503,24 @@ bool st_sdk_op_sleep_ms(st_sdk_op_t *op, uint32_t ms) {
   return cancelled;
 }
 
+#ifdef _WIN32
+/* Windows has no pollable descriptor to offer (curl_multi_poll's extra fds must be sockets there):
+ * callers fall back to short waits, or wait on st_sdk_op_cancel_event. */
+int st_sdk_op_cancel_fd(st_sdk_op_t *op) {
+  (void)op;
+  return -1;
+}
+
+void *st_sdk_op_cancel_event(st_sdk_op_t *op) {
+  pthread_mutex_lock(&op->mu);
+  if (op->cancel_event == NULL) {
+    op->cancel_event = CreateEventW(NULL, TRUE, atomic_load(&op->cancel_requested), NULL);
+  }
+  HANDLE event = op->cancel_event;
+  pthread_mutex_unlock(&op->mu);
+  return event;
+}
+#else
 static bool set_fd_flags(int fd) {
   int fl = fcntl(fd, F_GETFL);
   int fdfl = fcntl(fd, F_GETFD);
@@ -489,6 +551,7 @@ int st_sdk_op_cancel_fd(st_sdk_op_t *op) {
   pthread_mutex_unlock(&op->mu);
   return fd;
 }
+#endif
 
 static bool fail_wrong_kind(st_sdk_op_t *op, const char *what) {
   return st_sdk_op_fail(op, ST_ERR_INTERNAL, "plugin bug: %s on an op of another kind", what);

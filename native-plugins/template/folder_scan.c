@@ -4,13 +4,18 @@
 #include "folder_scan.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#else
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#endif
 
 char *scan_join(const char *a, const char *b) {
   size_t la = strlen(a), lb = strlen(b);
@@ -57,6 +62,60 @@ void scan_list_free(scan_list_t *list) {
   list->count = 0;
 }
 
+/* Appends one entry to *out; false when out of memory. */
+static bool add_entry(scan_list_t *out, size_t *cap, const char *name, bool is_folder,
+                      bool is_link, uint64_t size) {
+  if (out->count == *cap) {
+    size_t next = *cap == 0 ? 32 : *cap * 2;
+    scan_entry_t *grown = realloc(out->entries, next * sizeof *grown);
+    if (grown == NULL) return false;
+    out->entries = grown;
+    *cap = next;
+  }
+  char *copy = strdup(name);
+  if (copy == NULL) return false;
+  out->entries[out->count++] = (scan_entry_t){copy, is_folder, is_link, is_folder ? 0u : size};
+  return true;
+}
+
+#ifdef _WIN32
+/* Windows: the W API, so names are UTF-8 both ways (the A API would use the ANSI code page). A
+ * reparse point (symbolic link, junction) counts as a link; attributes come with the listing. */
+int scan_folder(st_sdk_op_t *op, const char *dir, const char *extensions, scan_list_t *out) {
+  out->entries = NULL;
+  out->count = 0;
+  char *pattern = scan_join(dir, "*");
+  int n = pattern != NULL ? MultiByteToWideChar(CP_UTF8, 0, pattern, -1, NULL, 0) : 0;
+  wchar_t *wide = n > 0 ? malloc((size_t)n * sizeof *wide) : NULL;
+  if (wide != NULL) MultiByteToWideChar(CP_UTF8, 0, pattern, -1, wide, n);
+  free(pattern);
+  if (wide == NULL) return ENOMEM;
+  WIN32_FIND_DATAW e;
+  HANDLE find = FindFirstFileW(wide, &e);
+  free(wide);
+  if (find == INVALID_HANDLE_VALUE) return GetLastError() == ERROR_ACCESS_DENIED ? EACCES : ENOENT;
+  size_t cap = 0;
+  int rc = 0;
+  do {
+    if (st_sdk_op_cancelled(op)) {
+      rc = ECANCELED;
+      break;
+    }
+    char name[MAX_PATH * 4];
+    if (WideCharToMultiByte(CP_UTF8, 0, e.cFileName, -1, name, sizeof name, NULL, NULL) == 0)
+      continue;
+    if (name[0] == '.') continue; /* ".", ".." and hidden entries */
+    bool is_folder = (e.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
+    if (!is_folder && !extension_wanted(name, extensions)) continue;
+    if (!add_entry(out, &cap, name, is_folder,
+                   (e.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0,
+                   ((uint64_t)e.nFileSizeHigh << 32) | e.nFileSizeLow)) {
+      rc = ENOMEM;
+      break;
+    }
+  } while (FindNextFileW(find, &e));
+  FindClose(find);
+#else
 int scan_folder(st_sdk_op_t *op, const char *dir, const char *extensions, scan_list_t *out) {
   out->entries = NULL;
   out->count = 0;
@@ -77,25 +136,14 @@ int scan_folder(st_sdk_op_t *op, const char *dir, const char *extensions, scan_l
       continue; /* vanished meanwhile, or a dangling link */
     bool is_folder = S_ISDIR(st.st_mode);
     if (!is_folder && (!S_ISREG(st.st_mode) || !extension_wanted(e->d_name, extensions))) continue;
-    if (out->count == cap) {
-      size_t next = cap == 0 ? 32 : cap * 2;
-      scan_entry_t *grown = realloc(out->entries, next * sizeof *grown);
-      if (grown == NULL) {
-        rc = ENOMEM;
-        break;
-      }
-      out->entries = grown;
-      cap = next;
-    }
-    char *name = strdup(e->d_name);
-    if (name == NULL) {
+    if (!add_entry(out, &cap, e->d_name, is_folder, S_ISLNK(link_st.st_mode),
+                   (uint64_t)st.st_size)) {
       rc = ENOMEM;
       break;
     }
-    out->entries[out->count++] = (scan_entry_t){name, is_folder, S_ISLNK(link_st.st_mode),
-                                                is_folder ? 0u : (uint64_t)st.st_size};
   }
   closedir(d);
+#endif
   if (rc != 0) {
     scan_list_free(out);
     return rc;

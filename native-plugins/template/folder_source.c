@@ -38,6 +38,15 @@
 #include "st_sdk.h"
 
 #define TYPE_ID "folder" /* RENAME */
+
+/* strndup, which not every C library has (Windows' does not). */
+static char *dup_range(const char *s, size_t n) {
+  char *out = malloc(n + 1);
+  if (out == NULL) return NULL;
+  memcpy(out, s, n);
+  out[n] = '\0';
+  return out;
+}
 #define DEFAULT_LIMIT 50
 #define MAX_LIMIT 500
 
@@ -255,7 +264,7 @@ static cJSON *item_json(const char *id, const scan_entry_t *e) {
     if (slash != NULL) {
       const char *start = slash;
       while (start > id && start[-1] != '/') start--;
-      char *album = strndup(start, (size_t)(slash - start));
+      char *album = dup_range(start, (size_t)(slash - start));
       if (album != NULL) cJSON_AddStringToObject(item, "album", album);
       free(album);
     }

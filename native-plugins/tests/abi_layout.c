@@ -93,7 +93,11 @@ static void structs(void) {
   F(st_decoder_info_t, encoder_delay_frames); F(st_decoder_info_t, encoder_padding_frames); E();
   S(st_decoder_vtable_t); F(st_decoder_vtable_t, base); F(st_decoder_vtable_t, open);
   F(st_decoder_vtable_t, get_info); F(st_decoder_vtable_t, get_metadata_json);
-  F(st_decoder_vtable_t, read_f32); F(st_decoder_vtable_t, seek_ms); E();
+  F(st_decoder_vtable_t, read_f32); F(st_decoder_vtable_t, seek_ms);
+  F(st_decoder_vtable_t, probe); E();
+  S(st_decoder_probe_args_t); F(st_decoder_probe_args_t, struct_size);
+  F(st_decoder_probe_args_t, reserved); F(st_decoder_probe_args_t, head);
+  F(st_decoder_probe_args_t, head_len); F(st_decoder_probe_args_t, ext); E();
 
   S(st_dsp_vtable_t); F(st_dsp_vtable_t, base); F(st_dsp_vtable_t, process_f32);
   F(st_dsp_vtable_t, reset); F(st_dsp_vtable_t, latency_frames); E();
@@ -123,6 +127,8 @@ static void constants(void) {
   C(ST_OP_PENDING); C(ST_OP_READY); C(ST_OP_FAILED); C(ST_OP_CANCELLED);
   C(ST_OP_KIND_JSON); C(ST_OP_KIND_STREAM);
   C(ST_DECODER_SEEKABLE); C(ST_DECODER_HAS_DURATION); C(ST_DECODER_LOSSLESS);
+  C(ST_DECODER_PROBE_BYTES); C(ST_DECODER_PROBE_CERTAIN); C(ST_DECODER_PROBE_NEUTRAL);
+  C(ST_DECODER_VTABLE_SIZE_WITH_PROBE);
   C(ST_NEGOTIATE_EXACT); C(ST_NEGOTIATE_CHANGED_RATE); C(ST_NEGOTIATE_CHANGED_CHANNELS);
 }
 

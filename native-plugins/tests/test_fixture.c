@@ -1,15 +1,13 @@
-/* test_fixture.c — loads st-fixture.so, the bad fixtures and lrc-sidecar.so with dlopen, as the
+/* test_fixture.c — loads st-fixture, the bad fixtures and lrc-sidecar with dlopen, as the
  * host does, and runs every capability through its vtable (async ops via wait()).
  * Usage: test_fixture <fixture plugin dir> <built-in plugin dir> */
 #define _GNU_SOURCE
 #include <cjson/cJSON.h>
-#include <dlfcn.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "stellatune.h"
 #include "test_util.h"
@@ -701,11 +699,9 @@ static void test_counters_and_events(void) {
   double gen = counter(&g_fx, "generation");
 
   /* A second copy (another shadow file) is another generation with its own state. */
-  char *src = path_in(g_fixture_dir, "st-fixture.so");
-  char *copy = path_in(g_data_dir, "shadow-st-fixture.so");
-  char cmd[1024];
-  snprintf(cmd, sizeof cmd, "cp '%s' '%s'", src, copy);
-  CHECK(system(cmd) == 0);
+  char *src = path_in(g_fixture_dir, "st-fixture" ST_LIB_SUFFIX);
+  char *copy = path_in(g_data_dir, "shadow-st-fixture" ST_LIB_SUFFIX);
+  CHECK(st_copy_file(src, copy) == 0);
   plugin_t second;
   CHECK(load(copy, &second));
   CHECK(second.module != g_fx.module);
@@ -749,28 +745,28 @@ static void test_bad_fixtures(void) {
   plugin_t p;
   char *path;
 
-  path = path_in(dir, "abi-v8.so");
+  path = path_in(dir, "abi-v8" ST_LIB_SUFFIX);
   CHECK(load(path, &p) && p.module->abi_version == 8);
   dlclose(p.lib);
   free(path);
 
-  path = path_in(dir, "entry-null.so");
+  path = path_in(dir, "entry-null" ST_LIB_SUFFIX);
   CHECK(!load(path, &p) && p.lib != NULL);
   if (p.lib != NULL) dlclose(p.lib);
   free(path);
 
-  path = path_in(dir, "no-entry.so");
+  path = path_in(dir, "no-entry" ST_LIB_SUFFIX);
   p.lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   CHECK(p.lib != NULL && dlsym(p.lib, ST_PLUGIN_ENTRY_SYMBOL) == NULL);
   if (p.lib != NULL) dlclose(p.lib);
   free(path);
 
-  path = path_in(dir, "metadata-malformed.so");
+  path = path_in(dir, "metadata-malformed" ST_LIB_SUFFIX);
   CHECK(load(path, &p) && p.module->abi_version == 9 && cJSON_Parse(p.module->metadata_json) == NULL);
   unload(&p);
   free(path);
 
-  path = path_in(dir, "metadata-oversized.so");
+  path = path_in(dir, "metadata-oversized" ST_LIB_SUFFIX);
   if (load(path, &p)) {
     CHECK(strlen(p.module->metadata_json) > ST_METADATA_MAX_BYTES);
     cJSON *meta = cJSON_Parse(p.module->metadata_json);
@@ -782,7 +778,7 @@ static void test_bad_fixtures(void) {
   }
   free(path);
 
-  path = path_in(dir, "metadata-missing-fields.so");
+  path = path_in(dir, "metadata-missing-fields" ST_LIB_SUFFIX);
   if (load(path, &p)) {
     cJSON *meta = cJSON_Parse(p.module->metadata_json);
     CHECK(meta != NULL && cJSON_GetObjectItem(meta, "id") != NULL &&
@@ -794,7 +790,7 @@ static void test_bad_fixtures(void) {
   }
   free(path);
 
-  path = path_in(dir, "dup-id.so");
+  path = path_in(dir, "dup-id" ST_LIB_SUFFIX);
   if (load(path, &p)) {
     cJSON *meta = cJSON_Parse(p.module->metadata_json);
     CHECK(strcmp(str_at(meta, "id"), "dev.stellatune.fixture") == 0 && str_at(meta, "name")[0]);
@@ -819,7 +815,7 @@ static void write_text(const char *dir, const char *name, const char *text, size
 }
 
 static void test_lrc_sidecar(void) {
-  char *so = path_in(g_plugin_dir, "lrc-sidecar.so");
+  char *so = path_in(g_plugin_dir, "lrc-sidecar" ST_LIB_SUFFIX);
   plugin_t p;
   if (!load(so, &p)) {
     CHECK(0);
@@ -835,9 +831,7 @@ static void test_lrc_sidecar(void) {
   const st_lyrics_vtable_t *vt = (const st_lyrics_vtable_t *)inst.vtable;
 
   char *music = path_in(g_data_dir, "music");
-  char cmd[600];
-  snprintf(cmd, sizeof cmd, "mkdir -p '%s'", music);
-  CHECK(system(cmd) == 0);
+  CHECK(st_mkdir(music) == 0);
   /* Synced, with a BOM, CRLF, ID tags and a case-variant name. */
   static const char synced[] =
       "\xEF\xBB\xBF[ti:Night Song]\r\n[ar:The Band]\r\n[length: 03:25]\r\n"
@@ -901,10 +895,10 @@ int main(int argc, char **argv) {
   }
   g_fixture_dir = argv[1];
   g_plugin_dir = argv[2];
-  snprintf(g_data_dir, sizeof g_data_dir, "/tmp/st-fixture-test-XXXXXX");
-  if (mkdtemp(g_data_dir) == NULL) return 2;
+  snprintf(g_data_dir, sizeof g_data_dir, "%s/st-fixture-test-XXXXXX", st_tmp_dir());
+  if (st_mkdtemp(g_data_dir) == NULL) return 2;
 
-  char *path = path_in(g_fixture_dir, "st-fixture.so");
+  char *path = path_in(g_fixture_dir, "st-fixture" ST_LIB_SUFFIX);
   bool loaded = load(path, &g_fx);
   free(path);
   CHECK(loaded);
@@ -924,9 +918,7 @@ int main(int argc, char **argv) {
   RUN(test_bad_fixtures);
   RUN(test_lrc_sidecar);
 
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_data_dir);
-  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_data_dir);
+  if (st_remove_tree(g_data_dir) != 0) fprintf(stderr, "could not remove %s\n", g_data_dir);
   if (st_test_failures != 0) {
     fprintf(stderr, "%d check(s) failed\n", st_test_failures);
     return 1;

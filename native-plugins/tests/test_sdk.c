@@ -2,7 +2,9 @@
  * a host uses it: notifier once from a worker, prompt cancel, non-blocking destroy, single take,
  * bounded pool, shutdown joining its workers. */
 #define _GNU_SOURCE
+#ifndef _WIN32
 #include <poll.h>
+#endif
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -16,7 +18,7 @@
 typedef struct work_ctx {
   uint32_t delay_ms;  /* cancel-aware sleep before completing */
   uint32_t plain_ms;  /* plain sleep (ignores cancel) before completing */
-  int mode;           /* 0 json, 1 fail, 2 nothing, 3 stream, 4 hang until cancelled (fd) */
+  int mode;           /* 0 json, 1 fail, 2 nothing, 3 stream, 4 hang until cancelled (fd/event) */
   atomic_int *freed;  /* incremented by ctx_free */
 } work_ctx_t;
 
@@ -39,8 +41,15 @@ static void test_work(st_sdk_op_t *op, void *arg) {
   if (c->plain_ms > 0) st_sleep_ms(c->plain_ms);
   if (c->delay_ms > 0 && st_sdk_op_sleep_ms(op, c->delay_ms)) atomic_fetch_add(&g_work_saw_cancel, 1);
   if (c->mode == 4) {
+#ifdef _WIN32
+    CHECK_EQ_INT(st_sdk_op_cancel_fd(op), -1); /* no pollable descriptor on Windows */
+    HANDLE cancel_event = st_sdk_op_cancel_event(op);
+    if (cancel_event != NULL && WaitForSingleObject(cancel_event, 5000) == WAIT_OBJECT_0)
+      atomic_fetch_add(&g_work_saw_cancel, 1);
+#else
     struct pollfd pfd = {st_sdk_op_cancel_fd(op), POLLIN, 0};
     if (poll(&pfd, 1, 5000) == 1) atomic_fetch_add(&g_work_saw_cancel, 1);
+#endif
   }
   atomic_fetch_sub(&g_running, 1);
   switch (c->mode) {
@@ -185,7 +194,7 @@ static void test_cancel_hanging_op_is_prompt(void) {
   rec.op.vtable->destroy(rec.op.handle);
   CHECK(wait_live_ops_zero(1000));
 
-  /* Same through the cancel fd a poll() loop would watch. */
+  /* Same through the cancel fd a poll() loop would watch (the cancel event on Windows). */
   saw_before = atomic_load(&g_work_saw_cancel);
   freed = 0;
   CHECK_EQ_INT(st_sdk_op_begin_json(test_work, ctx_new(4, 0, 0, &freed), free_ctx, &rec.op), ST_OK);
@@ -196,6 +205,23 @@ static void test_cancel_hanging_op_is_prompt(void) {
   CHECK_EQ_INT(atomic_load(&freed), 1);
   CHECK_EQ_INT(atomic_load(&g_work_saw_cancel), saw_before + 1);
   rec.op.vtable->destroy(rec.op.handle);
+  CHECK(wait_live_ops_zero(1000));
+}
+
+/* wait(timeout) sleeps for the whole timeout on a PENDING op, on the clock its condvar really
+ * uses (winpthreads reads condvar deadlines as wall-clock time: a monotonic deadline would make
+ * it return at once), and sleep_ms likewise. */
+static void test_wait_sleeps_the_full_timeout(void) {
+  st_async_op_t op;
+  CHECK_EQ_INT(st_sdk_op_begin_json(test_work, ctx_new(0, 60000, 0, NULL), free_ctx, &op), ST_OK);
+  double t0 = st_now_ms();
+  CHECK_EQ_INT(op.vtable->wait(op.handle, 2000), ST_OP_PENDING);
+  double waited = st_now_ms() - t0;
+  fprintf(stderr, "wait(2000) on a pending op returned after %.3f s\n", waited / 1000.0);
+  CHECK(waited >= 1990 && waited < 4000);
+  op.vtable->cancel(op.handle); /* the work's cancel-aware sleep ends early */
+  CHECK_EQ_INT(op.vtable->poll(op.handle), ST_OP_CANCELLED);
+  op.vtable->destroy(op.handle);
   CHECK(wait_live_ops_zero(1000));
 }
 
@@ -423,6 +449,7 @@ int main(void) {
   RUN(test_wait_timeout_then_ready);
   RUN(test_fail_and_forgotten_result);
   RUN(test_cancel_hanging_op_is_prompt);
+  RUN(test_wait_sleeps_the_full_timeout);
   RUN(test_destroy_pending_does_not_block);
   RUN(test_streams_taken_untaken_and_late);
   RUN(test_fixture_flags);

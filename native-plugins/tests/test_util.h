@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "include/test_platform.h"
+
 static int st_test_failures;
 
 #define CHECK(cond)                                                                              \

@@ -7,11 +7,14 @@
 // when data was due). Position is published as the ring index of audio the device has taken.
 // A stalled or failed device is reopened (falling back to the default device) and counted.
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import type * as Naudiodon from 'naudiodon';
 import type { AudioDevice, OutputChoice } from '../../src-shared/player-types.js';
 import { createInstance, type OutputInstance } from '../plugins/instances.js';
+import { installCrashGuard } from '../plugins/crash-guard.js';
 import { PluginGeneration } from '../plugins/library.js';
-import { Ctl32, Ctl64, PcmRing } from '../engine/host-lib.js';
+import { Ctl32, Ctl64, PcmRing } from '../plugins/host-lib.js';
+import { ownerTag } from '../plugins/stale-files.js';
 import type { DeviceList, FromAudio, SinkPluginRef, ToAudio } from './protocol.js';
 
 type ParentPort = { postMessage(msg: unknown): void; on(ev: 'message', cb: (e: { data: unknown }) => void): void };
@@ -32,6 +35,9 @@ function naudiodon(): typeof Naudiodon {
   na ??= requireCjs('naudiodon') as typeof Naudiodon;
   return na;
 }
+
+// Output sink plugins run here: a crash in one is recorded like a crash in the main process.
+if (process.env.STELLATUNE_CRASH_DIR) installCrashGuard(process.env.STELLATUNE_CRASH_DIR, 'audio', 'output');
 
 let ring: PcmRing | null = null;
 let shadowDir = '';
@@ -515,7 +521,8 @@ async function handle(msg: ToAudio): Promise<void> {
   switch (msg.type) {
     case 'init':
       ring = PcmRing.open(msg.ringName);
-      shadowDir = msg.shadowDir;
+      // A folder of this process's own, which the next start removes if it was killed.
+      shadowDir = path.join(msg.shadowDir, ownerTag());
       dataRoot = msg.dataRoot;
       consumer = new Consumer(ring);
       ring.consumerSync();

@@ -1,11 +1,14 @@
 // The control plane of the main process: the plugin registry, the persisted plugin settings, one
 // owner per (plugin, type) for sources and lyrics, and the metrics. Everything the IPC layer asks
 // of plugins goes through here; it never blocks the event loop on plugin work.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { AppPaths } from '../app-paths.js';
 import type { CapabilityKindName } from '../plugins/library.js';
 import { PluginRegistry, type PluginFolder, type PluginStatus, type RegistryOptions } from '../plugins/registry.js';
 import { pendingNotifyListeners } from '../plugins/host-callbacks.js';
+import { QuarantineBook } from '../plugins/quarantine.js';
+import { configInForce } from '../plugins/capability-host.js';
 import { validateConfig } from './config-schema.js';
 import { ControlError } from './errors.js';
 import { ControlCounters, EventLoopMonitor, type LoopDelaySnapshot, type OpCounters } from './metrics.js';
@@ -20,9 +23,11 @@ import {
   type StreamLease,
 } from './owners.js';
 import { PluginSettingsStore } from './plugin-settings.js';
+import { secretFields } from './secret-store.js';
+import { ownerTag, sweepStaleFiles } from '../plugins/stale-files.js';
 
 export interface ControlPlaneOptions {
-  paths: Pick<AppPaths, 'userPlugins' | 'pluginData' | 'shadow' | 'settings' | 'builtinPlugins'>;
+  paths: Pick<AppPaths, 'userPlugins' | 'pluginData' | 'shadow' | 'settings' | 'builtinPlugins'> & Partial<Pick<AppPaths, 'crashes'>>;
   /** More plugin folders (tests add the fixture folder). */
   extraFolders?: PluginFolder[];
   owner?: Partial<OwnerConfig>;
@@ -64,9 +69,27 @@ export class ControlPlane {
   private readonly sources = new Map<string, SourceOwner>();
   private readonly lyricsOwners = new Map<string, LyricsOwner>();
   private readonly deps: OwnerDeps;
+  /** Builds that crashed the player (null when this core keeps no crash records). */
+  readonly quarantine: QuarantineBook | null;
+
+  /** This core's own shadow-copy folder (see stale-files.ts). */
+  private readonly shadowDir: string;
 
   private constructor(opts: ControlPlaneOptions) {
-    this.settings = new PluginSettingsStore(path.join(opts.paths.settings, 'plugins'));
+    // Before anything is loaded or written: what killed cores left behind goes.
+    const swept = sweepStaleFiles(opts.paths.shadow, [opts.paths.settings, path.join(opts.paths.settings, 'plugins'), path.join(opts.paths.settings, 'secrets')]);
+    if (swept.shadowCopies + swept.tempFiles > 0) {
+      opts.registry?.log?.('host', 2, `removed ${swept.shadowCopies} stale shadow copies and ${swept.tempFiles} temp files left by stopped cores`);
+    }
+    this.shadowDir = path.join(opts.paths.shadow, ownerTag());
+    this.settings = new PluginSettingsStore(path.join(opts.paths.settings, 'plugins'), {
+      secretsDir: path.join(opts.paths.settings, 'secrets'),
+      secretFields: (pluginId, kind, typeId) => secretFields(this.registry.current(pluginId)?.capability(kind as CapabilityKindName, typeId)?.configSchema),
+    });
+    const log = opts.registry?.log;
+    this.quarantine = opts.paths.crashes
+      ? new QuarantineBook(opts.paths.crashes, path.join(opts.paths.settings, 'quarantine.json'), (m) => log?.('crash guard', 1, m))
+      : null;
     this.registry = new PluginRegistry({
       folders: [
         { dir: opts.paths.builtinPlugins, origin: 'builtin', watch: false },
@@ -74,9 +97,10 @@ export class ControlPlane {
         ...(opts.extraFolders ?? []),
       ],
       dataRoot: opts.paths.pluginData,
-      shadowDir: opts.paths.shadow,
+      shadowDir: this.shadowDir,
       disabledIds: this.settings.disabledIds(),
       ...opts.registry,
+      ...(this.quarantine ? { quarantine: this.quarantine } : {}),
     });
     this.deps = {
       registry: this.registry,
@@ -149,7 +173,7 @@ export class ControlPlane {
           displayName: c.displayName,
           configSchema: c.configSchema,
           defaultConfig: c.defaultConfig,
-          config: this.settings.config(gen.pluginId, kind, c.typeId) ?? c.defaultConfig,
+          config: configInForce(this.settings.config(gen.pluginId, kind, c.typeId), c),
         })),
     );
   }
@@ -161,13 +185,27 @@ export class ControlPlane {
   }
 
   async enablePlugin(pluginId: string): Promise<PluginStatus> {
+    this.requireKnown(pluginId);
     this.settings.setEnabled(pluginId, true);
     return this.registry.enable(pluginId);
   }
 
   async disablePlugin(pluginId: string): Promise<PluginStatus> {
+    this.requireKnown(pluginId);
     this.settings.setEnabled(pluginId, false);
     return this.registry.disable(pluginId);
+  }
+
+  /** Lets a quarantined build load despite its crash (the Plugins view's "Enable anyway"). */
+  async enableAnyway(file: string): Promise<PluginStatus> {
+    const st = await this.registry.enableAnyway(file);
+    if (st.pluginId) this.settings.setEnabled(st.pluginId, true);
+    return st;
+  }
+
+  /** Refuses an id no discovered library has, before anything (a settings file) is written for it. */
+  private requireKnown(pluginId: string): void {
+    if (!this.registry.get(pluginId)) throw new ControlError({ code: 'not_found', message: `no plugin with id ${pluginId}`, pluginId });
   }
 
   async reloadPlugin(pluginId: string): Promise<PluginStatus> {
@@ -179,6 +217,20 @@ export class ControlPlane {
    * recreate or reject); other kinds are stored and used by the engine's next instance.
    */
   applyConfig(pluginId: string, kind: CapabilityKindName, typeId: string, config: unknown): ConfigOutcome {
+    this.checkConfig(pluginId, kind, typeId, config);
+    try {
+      if (kind === 'source') return this.source(pluginId, typeId).applyConfig(config);
+      if (kind === 'lyrics') return this.lyrics(pluginId, typeId).applyConfig(config);
+    } catch (err) {
+      if (err instanceof ControlError) throw err;
+      throw new ControlError({ code: 'plugin_error', message: (err as Error).message, pluginId, op: 'apply_config' });
+    }
+    this.settings.setConfig(pluginId, kind, typeId, config);
+    return { outcome: 'stored' };
+  }
+
+  /** Throws a structured error unless `config` is an object that meets the capability's schema. */
+  checkConfig(pluginId: string, kind: CapabilityKindName, typeId: string, config: unknown): void {
     if (typeof config !== 'object' || config === null || Array.isArray(config)) {
       throw new ControlError({ code: 'invalid_argument', message: 'a config must be a JSON object', pluginId });
     }
@@ -196,15 +248,6 @@ export class ControlPlane {
         op: 'apply_config',
       });
     }
-    try {
-      if (kind === 'source') return this.source(pluginId, typeId).applyConfig(config);
-      if (kind === 'lyrics') return this.lyrics(pluginId, typeId).applyConfig(config);
-    } catch (err) {
-      if (err instanceof ControlError) throw err;
-      throw new ControlError({ code: 'plugin_error', message: (err as Error).message, pluginId, op: 'apply_config' });
-    }
-    this.settings.setConfig(pluginId, kind, typeId, config);
-    return { outcome: 'stored' };
   }
 
   // ---- metrics ----------------------------------------------------------------------------------
@@ -239,6 +282,11 @@ export class ControlPlane {
     for (const o of this.sources.values()) o.close();
     for (const o of this.lyricsOwners.values()) o.close();
     await this.registry.close();
+    try {
+      fs.rmSync(this.shadowDir, { recursive: true, force: true });
+    } catch {
+      // Windows may still map a DLL for a moment: the next start's sweep removes the folder.
+    }
     this.loop.close();
   }
 

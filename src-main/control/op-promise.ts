@@ -10,6 +10,7 @@ import type { NativeOp, NativeStream, TakeResult } from '../plugins/instances.js
 import { registerNotifyListener } from '../plugins/host-callbacks.js';
 import { Status } from '../plugins/abi.js';
 import { ControlError } from './errors.js';
+import { PluginResultTooLarge } from '../plugins/errors.js';
 
 export type OpOutcome = 'completed' | 'failed' | 'timeout' | 'cancelled';
 
@@ -31,6 +32,18 @@ export interface RunOpOptions<T> {
   onOutcome?: (outcome: OpOutcome) => void;
   /** Called once, right after the op was destroyed. */
   onDestroyed?: () => void;
+  /**
+   * Called on every notifier call with the op's state at that moment (the plugin checker counts
+   * them: none, two, or one while still PENDING are bugs the polling fallback would hide). With
+   * it set, the notifier stays registered for `lateNotifyMs` after destroy to catch late calls.
+   */
+  onNotify?: (state: 'pending' | 'ready' | 'failed' | 'cancelled' | 'destroyed') => void;
+  lateNotifyMs?: number;
+  /** Called once with the op's state right after the notifier was installed (an op already done
+   * by then never needs to notify). */
+  onInstalled?: (state: 'pending' | 'ready' | 'failed' | 'cancelled') => void;
+  /** A JSON result longer than this is refused by its length, before it is copied. */
+  maxResultBytes?: number;
 }
 
 const FIRST_POLL_MS = 2;
@@ -68,8 +81,12 @@ class OpWatcher<T> implements RunningOp<T> {
       this.resolve = resolve;
       this.reject = reject;
     });
-    this.notifier = registerNotifyListener(() => this.check());
+    this.notifier = registerNotifyListener(() => {
+      opts.onNotify?.(this.destroyed ? 'destroyed' : this.op.poll());
+      this.check();
+    });
     op.setNotifier(this.notifier.fn, this.notifier.userData);
+    if (opts.onInstalled) opts.onInstalled(op.poll());
     this.deadlineTimer = setTimeout(
       () => this.giveUp('timeout', `${opts.opName} did not finish within ${opts.deadlineMs} ms`),
       opts.deadlineMs,
@@ -124,8 +141,12 @@ class OpWatcher<T> implements RunningOp<T> {
         result = this.take();
       } catch (err) {
         // The caller refused the result (malformed or oversized JSON): a failure of its own kind.
-        if (err instanceof ControlError) {
-          this.settle('failed', () => this.reject(err));
+        const refusal =
+          err instanceof PluginResultTooLarge
+            ? new ControlError({ code: 'result_too_large', message: `${this.opts.opName} returned ${err.bytes} bytes (limit ${err.limit})`, pluginId: this.opts.pluginId, op: this.opts.opName })
+            : err;
+        if (refusal instanceof ControlError) {
+          this.settle('failed', () => this.reject(refusal));
           this.destroy();
           return;
         }
@@ -164,7 +185,7 @@ class OpWatcher<T> implements RunningOp<T> {
       const r = this.op.takeStream();
       return r.ok ? { ok: true, value: this.opts.accept({ kind: 'stream', stream: r.value.stream, meta: r.value.meta }) } : r;
     }
-    const r = this.op.takeJson();
+    const r = this.op.takeJson(this.opts.maxResultBytes);
     return r.ok ? { ok: true, value: this.opts.accept({ kind: 'json', json: r.value }) } : r;
   }
 
@@ -192,7 +213,8 @@ class OpWatcher<T> implements RunningOp<T> {
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.pollTimer = null;
     this.op.destroy();
-    this.notifier.release();
+    if (this.opts.onNotify) setTimeout(() => this.notifier.release(), this.opts.lateNotifyMs ?? 300);
+    else this.notifier.release();
     this.opts.onDestroyed?.();
   }
 

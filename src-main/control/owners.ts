@@ -8,6 +8,7 @@
 // and is destroyed when both reach zero — which releases its generation so the registry can
 // unload the old library. No OS thread is created per request; plugin work runs on the plugin's
 // own threads behind async ops.
+import { configInForce, reconfigure } from '../plugins/capability-host.js';
 import type { PluginGeneration } from '../plugins/library.js';
 import {
   createInstance,
@@ -154,22 +155,21 @@ export abstract class CatalogOwner<I extends CatalogInstance> {
       this.deps.settings.setConfig(this.pluginId, this.kind, this.typeId, config);
       return { outcome: 'stored' };
     }
-    const plan = slot.instance.planConfigUpdate(json);
-    if (plan.mode === 'reject') return { outcome: 'rejected', reason: plan.reason };
-    if (plan.mode === 'hot_apply') {
-      slot.instance.applyConfigUpdate(json);
-      this.deps.settings.setConfig(this.pluginId, this.kind, this.typeId, config);
-      return { outcome: 'hot_applied' };
-    }
     this.reconfiguring = true;
     try {
-      const state = slot.instance.exportState();
-      const fresh = this.newSlot(slot.instance.gen, json, state);
-      this.retireSlot(slot);
-      this.current = fresh;
+      let fresh: Slot<I> | null = null;
+      const r = reconfigure(slot.instance, json, (cfg, state) => {
+        fresh = this.newSlot(slot.instance.gen, cfg, state);
+        return fresh.instance;
+      });
+      if (r.outcome === 'rejected') return { outcome: 'rejected', reason: r.reason };
+      if (r.outcome === 'recreated' && fresh) {
+        this.retireSlot(slot);
+        this.current = fresh;
+        this.deps.settings.setState(this.pluginId, this.kind, this.typeId, r.state);
+      }
       this.deps.settings.setConfig(this.pluginId, this.kind, this.typeId, config);
-      this.deps.settings.setState(this.pluginId, this.kind, this.typeId, state);
-      return { outcome: 'recreated' };
+      return { outcome: r.outcome };
     } finally {
       this.reconfiguring = false;
     }
@@ -289,6 +289,7 @@ export abstract class CatalogOwner<I extends CatalogInstance> {
       accept: (r) => job.accept(r, slot),
       pluginId: this.pluginId,
       opName: job.opName,
+      maxResultBytes: this.deps.config.maxResultBytes,
       onOutcome: (outcome) => this.deps.counters.record(this.pluginId, job.opName, outcome),
       onDestroyed: () => {
         if (running) slot.ops.delete(running);
@@ -321,8 +322,7 @@ export abstract class CatalogOwner<I extends CatalogInstance> {
       this.current = null;
     }
     const cap = gen.capability(this.kind, this.typeId);
-    const saved = this.deps.settings.config(this.pluginId, this.kind, this.typeId);
-    const config = JSON.stringify(saved ?? cap?.defaultConfig ?? {});
+    const config = JSON.stringify(configInForce(this.deps.settings.config(this.pluginId, this.kind, this.typeId), cap));
     this.current = this.newSlot(gen, config, this.deps.settings.state(this.pluginId, this.kind, this.typeId));
     return this.current;
   }

@@ -1,8 +1,12 @@
 // Per-plugin persisted settings: enabled/disabled, the applied config of each capability, and the
 // state each capability exported. One JSON file per plugin, written to a temp file and renamed,
-// so a crash mid-write never leaves a torn file.
+// so a crash mid-write never leaves a torn file; the folder is the user's alone (0700, files 0600).
+// Config fields the capability's schema marks as secret go to the SecretStore instead and are
+// merged back when the config is read.
 import fs from 'node:fs';
 import path from 'node:path';
+import { ControlError } from './errors.js';
+import { SecretStore } from './secret-store.js';
 
 export interface PluginSettings {
   enabled: boolean;
@@ -18,11 +22,24 @@ export function capabilityKey(kind: string, typeId: string): string {
 
 const SAFE_ID = /^[a-z0-9][a-z0-9._-]*$/;
 
+export interface PluginSettingsOptions {
+  /** Where secret config fields are kept (a SecretStore folder). */
+  secretsDir?: string;
+  /** The config fields of a capability that are secrets (from its config schema). */
+  secretFields?: (pluginId: string, kind: string, typeId: string) => string[];
+}
+
 export class PluginSettingsStore {
   private readonly cache = new Map<string, PluginSettings>();
+  private readonly secrets: SecretStore | null;
 
-  constructor(private readonly dir: string) {
-    fs.mkdirSync(dir, { recursive: true });
+  constructor(
+    private readonly dir: string,
+    private readonly opts: PluginSettingsOptions = {},
+  ) {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(dir, 0o700);
+    this.secrets = opts.secretsDir ? new SecretStore(opts.secretsDir) : null;
   }
 
   /** Ids of plugins saved as disabled (read at start-up, before plugins load). */
@@ -55,11 +72,16 @@ export class PluginSettingsStore {
   }
 
   config(pluginId: string, kind: string, typeId: string): unknown {
-    return this.get(pluginId).configs[capabilityKey(kind, typeId)];
+    const key = capabilityKey(kind, typeId);
+    const stored = this.get(pluginId).configs[key];
+    const secret = this.secrets?.get(pluginId, key);
+    return secret && isPlainObject(stored) ? { ...stored, ...secret } : stored;
   }
 
   state(pluginId: string, kind: string, typeId: string): string {
-    return this.get(pluginId).states[capabilityKey(kind, typeId)] ?? '';
+    const key = capabilityKey(kind, typeId);
+    const held = this.secrets?.get(pluginId, `state:${key}`)?.state;
+    return typeof held === 'string' ? held : (this.get(pluginId).states[key] ?? '');
   }
 
   setEnabled(pluginId: string, enabled: boolean): void {
@@ -69,15 +91,32 @@ export class PluginSettingsStore {
   }
 
   setConfig(pluginId: string, kind: string, typeId: string, config: unknown): void {
+    const key = capabilityKey(kind, typeId);
+    let open = config;
+    if (this.secrets && isPlainObject(config)) {
+      const secretKeys = new Set(this.opts.secretFields?.(pluginId, kind, typeId) ?? []);
+      const rest: Record<string, unknown> = {};
+      const hidden: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(config)) (secretKeys.has(k) ? hidden : rest)[k] = v;
+      // The secret first: a crash between the two writes must not leave it only in the settings.
+      this.secrets.set(pluginId, key, hidden);
+      open = rest;
+    }
     this.update(pluginId, (s) => {
-      s.configs[capabilityKey(kind, typeId)] = config;
+      s.configs[key] = open;
     });
   }
 
   setState(pluginId: string, kind: string, typeId: string, state: string): void {
+    const key = capabilityKey(kind, typeId);
+    // A plugin may put its credentials into the state it exports: such a state is kept with the
+    // secrets, not in the settings file.
+    const secret = this.secrets?.get(pluginId, key);
+    const holdsSecret = secret !== undefined && Object.values(secret).some((v) => typeof v === 'string' && v.length >= 4 && state.includes(v));
+    this.secrets?.set(pluginId, `state:${key}`, holdsSecret ? { state } : {});
     this.update(pluginId, (s) => {
-      if (state === '') delete s.states[capabilityKey(kind, typeId)];
-      else s.states[capabilityKey(kind, typeId)] = state;
+      if (state === '' || holdsSecret) delete s.states[key];
+      else s.states[key] = state;
     });
   }
 
@@ -86,12 +125,16 @@ export class PluginSettingsStore {
     change(s);
     const file = this.file(pluginId);
     const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(s, null, 2));
+    fs.writeFileSync(tmp, JSON.stringify(s, null, 2), { mode: 0o600 });
     fs.renameSync(tmp, file);
   }
 
   private file(pluginId: string): string {
-    if (!SAFE_ID.test(pluginId)) throw new Error(`unsafe plugin id for a file name: ${pluginId}`);
+    if (!SAFE_ID.test(pluginId)) throw new ControlError({ code: 'invalid_argument', message: `unsafe plugin id for a file name: ${pluginId}`, pluginId });
     return path.join(this.dir, `${pluginId}.json`);
   }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

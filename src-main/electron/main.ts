@@ -9,8 +9,10 @@ import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, globalShortcut, ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, net, protocol, screen, session } from 'electron';
 import { AppCore } from '../app-core.js';
 import { appPaths, repoRoot } from '../app-paths.js';
+import { rendererFile } from '../shell/renderer-files.js';
 import { COVER_PATH } from '../shell/cover-route.js';
 import type { CoverSize } from '../library/covers.js';
+import { utilityAudioProcess } from './audio-spawner.js';
 import { registerContractOnIpc } from './ipc-bridge.js';
 import { loadWindowState, MIN_SIZE, saveWindowState } from './window-state.js';
 
@@ -69,9 +71,11 @@ function serveRenderer(): void {
       const img = await net.fetch(pathToFileURL(thumb).toString());
       return new Response(img.body, { status: 200, headers: { 'Content-Type': 'image/webp', 'Cache-Control': 'private, max-age=31536000, immutable' } });
     }
-    const rel = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
-    const file = path.resolve(rendererDir, `.${rel}`);
-    if (!file.startsWith(rendererDir + path.sep) || !fs.existsSync(file)) return new Response('not found', { status: 404 });
+    // A malformed path (bad percent-encoding, NUL) is a status, never a throw.
+    const found = rendererFile(rendererDir, url.pathname);
+    if (!found.ok) return new Response('not found', { status: found.status });
+    const file = found.file;
+    if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) return new Response('not found', { status: 404 });
     const res = await net.fetch(pathToFileURL(file).toString());
     const headers = new Headers(res.headers);
     headers.set('Content-Security-Policy', CSP);
@@ -154,7 +158,7 @@ async function start(): Promise<void> {
     .split(path.delimiter)
     .filter(Boolean)
     .map((dir) => ({ dir: path.resolve(dir), origin: 'user' as const, watch: false }));
-  core = await AppCore.start({ shell: 'electron', paths, extraFolders, engine: { audioProcess: 'electron' }, log });
+  core = await AppCore.start({ shell: 'electron', paths, extraFolders, engine: { spawnAudio: utilityAudioProcess }, log });
   registerContract();
   mainWindow = createWindow();
   mainWindow.on('closed', () => (mainWindow = null));

@@ -43,7 +43,8 @@ export function loadWindowState(file: string, displays: Rect[]): WindowState {
 export function saveWindowState(file: string, state: WindowState): void {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.tmp`;
+    // The pid marks whose it is: start-up removes the temp files of cores that are gone.
+    const tmp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, JSON.stringify(state));
     fs.renameSync(tmp, file);
   } catch {

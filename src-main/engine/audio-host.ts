@@ -1,23 +1,48 @@
-// Starts and supervises the audio process: child_process.fork under plain Node, Electron's
-// utilityProcess inside Electron. Requests are messages with ids; the process is restarted when
-// it dies unexpectedly and `onRestart` lets the engine resume playback.
+// Starts and supervises the audio process: child_process.fork by default; the Electron shell
+// injects a utilityProcess spawner (src-main/electron/), so nothing here knows about Electron.
+// Requests are messages with ids; the process is restarted when it dies unexpectedly and
+// `onRestart` lets the engine resume playback.
 import { fork } from 'node:child_process';
-import { createRequire } from 'node:module';
 import type { FromAudio, ToAudio } from '../audio/protocol.js';
 import { runnableEntry } from './runnable.js';
 
 /** The little that differs between a forked child and an Electron utility process. */
-interface ChildHandle {
+export interface AudioChild {
   readonly pid: number | undefined;
   post(msg: ToAudio): void;
   kill(): void;
 }
 
+/** Starts the audio process from its entry file and wires its messages and exit. */
+export type AudioSpawner = (
+  entry: string,
+  on: { message: (msg: FromAudio) => void; exit: (code: number | null) => void; log: (text: string) => void },
+) => AudioChild;
+
+/** The plain-Node spawner: child_process.fork with the advanced (structured clone) channel. */
+export const forkAudioProcess: AudioSpawner = (entry, on) => {
+  const child = fork(entry, [], {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    serialization: 'advanced',
+    env: { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '8' },
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    const text = d.toString().trim();
+    // ALSA prints its configuration probing to stderr; keep only what looks like ours.
+    if (text && !text.startsWith('ALSA lib') && process.env.STELLATUNE_AUDIO_DEBUG) on.log(text);
+  });
+  child.on('message', (m) => on.message(m as FromAudio));
+  child.on('exit', (code) => on.exit(code));
+  return { pid: child.pid, post: (m) => child.send(m), kill: () => child.kill('SIGKILL') };
+};
+type ChildHandle = AudioChild;
+
 type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
 export type AudioRequest = DistributiveOmit<Exclude<ToAudio, { type: 'init' }>, 'id'>;
 
 export interface AudioHostOptions {
-  kind: 'fork' | 'electron';
+  /** How the process is started (default: child_process.fork). */
+  spawn?: AudioSpawner;
   init: Extract<ToAudio, { type: 'init' }>;
   onEvent: (msg: FromAudio) => void;
   /** Called after an unexpected exit once the new process is ready. */
@@ -81,48 +106,11 @@ export class AudioHost {
     });
     const onMessage = (msg: FromAudio): void => this.onMessage(msg);
     const onExit = (code: number | null): void => this.onExit(handle, code);
-    let handle: ChildHandle;
-    if (this.opts.kind === 'electron') handle = this.spawnUtility(entry, onMessage, onExit);
-    else {
-      const child = fork(entry, [], {
-        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-        serialization: 'advanced',
-        env: { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '8' },
-      });
-      child.stderr?.on('data', (d: Buffer) => {
-        const text = d.toString().trim();
-        // ALSA prints its configuration probing to stderr; keep only what looks like ours.
-        if (text && !text.startsWith('ALSA lib') && process.env.STELLATUNE_AUDIO_DEBUG) this.opts.log(text);
-      });
-      child.on('message', (m) => onMessage(m as FromAudio));
-      child.on('exit', (code) => onExit(code));
-      handle = { pid: child.pid, post: (m) => child.send(m), kill: () => child.kill('SIGKILL') };
-    }
+    const spawn = this.opts.spawn ?? forkAudioProcess;
+    const handle: ChildHandle = spawn(entry, { message: onMessage, exit: onExit, log: this.opts.log });
     this.child = handle;
     handle.post(this.opts.init);
     return ready;
-  }
-
-  private spawnUtility(entry: string, onMessage: (m: FromAudio) => void, onExit: (code: number | null) => void): ChildHandle {
-    // Only reached inside Electron's main process, where require('electron') is the API object.
-    type Utility = {
-      pid: number | undefined;
-      postMessage(m: unknown): void;
-      kill(): boolean;
-      on(ev: 'message', cb: (m: unknown) => void): void;
-      on(ev: 'exit', cb: (code: number) => void): void;
-    };
-    type ElectronApi = { utilityProcess: { fork(modulePath: string, args: string[], opts: Record<string, unknown>): Utility } };
-    if (!process.versions.electron) throw new Error('Electron utilityProcess requested outside Electron');
-    const electron = createRequire(import.meta.url)('electron') as ElectronApi;
-    const child = electron.utilityProcess.fork(entry, [], {
-      serviceName: 'stellatune-audio',
-      stdio: 'ignore',
-      env: { ...process.env, UV_THREADPOOL_SIZE: '8' },
-    });
-    child.on('message', (m) => onMessage(m as FromAudio));
-    child.on('exit', (code) => onExit(code));
-    return { get pid() { return child.pid; }, post: (m) => child.postMessage(m), kill: () => void child.kill() };
   }
 
   private onMessage(msg: FromAudio): void {

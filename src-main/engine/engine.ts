@@ -13,6 +13,8 @@ import { Worker } from 'node:worker_threads';
 import type { AppPaths } from '../app-paths.js';
 import type { ControlPlane } from '../control/control-plane.js';
 import type { StreamLease } from '../control/owners.js';
+import { decoderCandidates } from '../plugins/decoder-choice.js';
+import { configInForce } from '../plugins/capability-host.js';
 import type { PluginGeneration } from '../plugins/library.js';
 import type {
   AudioDevice,
@@ -27,18 +29,25 @@ import type {
   TrackInfo,
 } from '../../src-shared/player-types.js';
 import type { DeviceList, FromAudio, SinkPluginRef } from '../audio/protocol.js';
-import { AudioHost } from './audio-host.js';
-import { Command, Ctl32, Ctl64, PcmRing } from './host-lib.js';
+import { AudioHost, type AudioSpawner } from './audio-host.js';
+import { Command, Ctl32, Ctl64, PcmRing } from '../plugins/host-lib.js';
+import { checkLocalTrackFile } from './local-file.js';
 import type { NewTrack, PlayerEngine, PlayerEngineEvents } from './player-engine.js';
+import { PlayQueue } from './play-queue.js';
 import { runnableEntry } from './runnable.js';
-import type { CapabilityRefMsg, FromWorker, GenRef, StartedInfo, ToWorker, WorkerTrack } from './worker-protocol.js';
+import type { CapabilityRefMsg, DecoderRefMsg, FromWorker, GenRef, StartedInfo, ToWorker, WorkerTrack } from '../decode-worker/protocol.js';
 
 export interface EngineOptions {
   control: ControlPlane;
   paths: AppPaths;
+  /** The output to open at start (default: PortAudio's default device, 1024-frame buffers). */
   output?: OutputChoice;
-  audioProcess?: 'fork' | 'electron';
+  /** How the audio process is started (default: child_process.fork; the Electron shell passes
+   * a utilityProcess spawner). */
+  spawnAudio?: AudioSpawner;
+  /** DSP chain by capability, in order (default: the built-in EQ when loaded). */
   dspChain?: { pluginId: string; typeId: string }[];
+  /** Size of the shared PCM ring in milliseconds at 48 kHz stereo (default 1500). */
   ringMs?: number;
   /** Frames per decode block (default 2048). */
   blockFrames?: number;
@@ -77,14 +86,9 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   private readonly audio: AudioHost;
   private readonly log: (m: string) => void;
 
-  private entries: TrackInfo[] = [];
-  private nextEntryNo = 1;
-  private index = -1;
+  private readonly q = new PlayQueue<TrackInfo>();
   private state: PlaybackState = 'stopped';
   private volume = 1;
-  private repeat: RepeatMode = 'off';
-  private shuffle = false;
-  private order: string[] = [];
   private output: OutputChoice;
 
   private nextToken = 1;
@@ -94,6 +98,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   /** The token the worker decodes and the one it has queued next. */
   private decodeToken: number | null = null;
   private preloaded: { token: number; entryId: string } | null = null;
+  /** The token the worker last ran dry after: a next track still opening for it is still wanted. */
+  private ranDryAfter: number | null = null;
   private idleAt: number | null = null;
   private loadSeq = 0;
   private positionMs = 0;
@@ -105,7 +111,6 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
 
   private readonly workerGens = new Map<number, PluginGeneration>();
   private readonly chain: { pluginId: string; typeId: string }[];
-  private readonly dspConfigs = new Map<string, unknown>();
   private readonly workerReplies = new Map<number, (msg: Extract<FromWorker, { type: 'reply' }>) => void>();
   private nextReqId = 1;
   private blockP50 = 0;
@@ -116,7 +121,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   private readonly onRetired: (gen: PluginGeneration) => void;
   private readonly onActivated: (gen: PluginGeneration) => void;
 
-  private constructor(opts: EngineOptions, ring: PcmRing, worker: Worker, kind: 'fork' | 'electron') {
+  private constructor(opts: EngineOptions, ring: PcmRing, worker: Worker) {
     super();
     this.control = opts.control;
     this.ring = ring;
@@ -125,7 +130,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     this.output = opts.output ?? { kind: 'portaudio', deviceId: null, bufferFrames: 1024 };
     this.chain = opts.dspChain ?? DEFAULT_CHAIN;
     this.audio = new AudioHost({
-      kind,
+      ...(opts.spawnAudio ? { spawn: opts.spawnAudio } : {}),
       init: { type: 'init', ringName: ring.name, shadowDir: opts.paths.shadow, dataRoot: opts.paths.pluginData },
       onEvent: (m) => this.onAudioEvent(m),
       onRestart: () => void this.onAudioRestart(),
@@ -150,9 +155,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     ring.set32(Ctl32.FORMAT_SEQ, 1);
     ring.setF(Ctl32.VOLUME, 1);
     ring.set32(Ctl32.FILL_MIN, 0xffffffff);
-    const worker = new Worker(runnableEntry('engine/decode-worker.js'));
-    const kind = opts.audioProcess ?? (process.versions.electron ? 'electron' : 'fork');
-    const engine = new StellaPlayerEngine(opts, ring, worker, kind);
+    const worker = new Worker(runnableEntry('decode-worker/decode-worker.js'));
+    const engine = new StellaPlayerEngine(opts, ring, worker);
     try {
       await engine.init(opts.blockFrames ?? 2048);
     } catch (err) {
@@ -202,20 +206,20 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   status(): PlayerStatus {
     return {
       state: this.state,
-      current: this.entries[this.index] ?? null,
-      index: this.index,
+      current: this.q.current ?? null,
+      index: this.q.index,
       format: this.format,
       positionMs: Math.round(this.positionMs),
       durationMs: this.durationMs,
       volume: this.volume,
-      repeat: this.repeat,
-      shuffle: this.shuffle,
+      repeat: this.q.repeat,
+      shuffle: this.q.shuffle,
       output: this.output,
     };
   }
 
   queue(): QueueSnapshot {
-    return { tracks: [...this.entries], index: this.index };
+    return { tracks: [...this.q.entries], index: this.q.index };
   }
 
   metrics(): EngineMetrics {
@@ -270,13 +274,9 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   // ---- transport -----------------------------------------------------------------------------------
 
   async play(index?: number): Promise<void> {
-    const i = index ?? (this.index >= 0 ? this.index : 0);
-    if (!this.entries[i]) throw new Error(this.entries.length === 0 ? 'the queue is empty' : `no queue entry ${i}`);
-    if (this.shuffle && index !== undefined) {
-      // A track picked by hand starts a new shuffle round from it.
-      this.index = i;
-      this.reshuffle();
-    }
+    const i = index ?? (this.q.index >= 0 ? this.q.index : 0);
+    // A track picked by hand starts a new shuffle round from it.
+    this.q.select(i, index !== undefined);
     await this.startEntry(i, 0);
   }
 
@@ -292,7 +292,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       this.ring.set32(Ctl32.PAUSED, 0);
       this.state = this.playingToken !== null || this.decodeToken !== null ? 'playing' : 'loading';
       this.emitStatus();
-    } else if (this.state === 'stopped' && this.entries.length > 0) {
+    } else if (this.state === 'stopped' && this.q.length > 0) {
       await this.play();
     }
   }
@@ -310,7 +310,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
 
   async seek(positionMs: number): Promise<void> {
     const ms = Math.max(0, Math.floor(positionMs));
-    if (this.state === 'stopped' || this.index < 0) return;
+    if (this.state === 'stopped' || this.q.index < 0) return;
     const t = this.playingToken !== null ? this.tokens.get(this.playingToken) : null;
     if (t && t.info?.seekable && this.decodeToken === this.playingToken) {
       this.seekingTo = ms;
@@ -319,18 +319,18 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       this.emitEvent({ type: 'position', positionMs: ms, durationMs: this.durationMs });
       return;
     }
-    await this.startEntry(this.index, ms);
+    await this.startEntry(this.q.index, ms);
   }
 
   async next(): Promise<void> {
-    const i = this.followingIndex(this.index, true);
+    const i = this.q.following(this.q.index, true);
     if (i === null) return this.stop();
     await this.startEntry(i, 0);
   }
 
   async previous(): Promise<void> {
     if (this.positionMs > 3000 && this.state !== 'stopped') return this.seek(0);
-    const i = this.precedingIndex(this.index);
+    const i = this.q.preceding(this.q.index);
     if (i === null) return this.seek(0);
     await this.startEntry(i, 0);
   }
@@ -342,14 +342,13 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   }
 
   setRepeat(mode: RepeatMode): void {
-    this.repeat = mode;
+    this.q.setRepeat(mode);
     this.refreshPreload();
     this.emitStatus();
   }
 
   setShuffle(on: boolean): void {
-    this.shuffle = on;
-    this.reshuffle();
+    this.q.setShuffle(on);
     this.refreshPreload();
     this.emitStatus();
   }
@@ -357,112 +356,43 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   // ---- queue ----------------------------------------------------------------------------------------
 
   private makeEntries(tracks: NewTrack[]): TrackInfo[] {
-    return tracks.map((t) => ({ ...t, id: `q${this.nextEntryNo++}` }));
+    return tracks.map((t) => ({ ...t, id: this.q.newId() }));
   }
 
   queueAdd(tracks: NewTrack[]): TrackInfo[] {
-    return this.queueInsert(this.entries.length, tracks);
+    return this.queueInsert(this.q.length, tracks);
   }
 
   queueInsert(index: number, tracks: NewTrack[]): TrackInfo[] {
     const made = this.makeEntries(tracks);
-    const at = Math.min(Math.max(0, Math.floor(index)), this.entries.length);
-    const currentId = this.entries[this.index]?.id;
-    this.entries.splice(at, 0, ...made);
-    this.reindex(currentId);
+    this.q.insert(index, made);
     this.queueChanged();
     return made;
   }
 
   queueRemove(ids: string[]): void {
-    const drop = new Set(ids);
-    const oldIndex = this.index;
-    const currentId = this.entries[this.index]?.id;
-    this.entries = this.entries.filter((e) => !drop.has(e.id));
-    this.reindex(currentId);
-    const removedCurrent = currentId !== undefined && drop.has(currentId);
+    const { removedCurrent } = this.q.remove(ids);
     this.queueChanged();
     if (removedCurrent && this.state !== 'stopped') {
       // The playing entry is gone: play what took its place, or stop at the end.
-      const at = Math.min(oldIndex, this.entries.length - 1);
-      if (at >= 0) void this.startEntry(at, 0);
+      if (this.q.index >= 0) void this.startEntry(this.q.index, 0);
       else void this.stop();
     }
   }
 
   queueMove(id: string, toIndex: number): void {
-    const from = this.entries.findIndex((e) => e.id === id);
-    if (from < 0) throw new Error(`no queue entry ${id}`);
-    const currentId = this.entries[this.index]?.id;
-    const [entry] = this.entries.splice(from, 1);
-    const to = Math.min(Math.max(0, Math.floor(toIndex)), this.entries.length);
-    this.entries.splice(to, 0, entry as TrackInfo);
-    this.reindex(currentId);
+    this.q.move(id, toIndex);
     this.queueChanged();
   }
 
   queueClear(): void {
-    this.entries = [];
-    this.index = -1;
+    this.q.clear();
     this.queueChanged();
   }
 
-  private reindex(currentId: string | undefined): void {
-    this.index = currentId ? this.entries.findIndex((e) => e.id === currentId) : -1;
-  }
-
   private queueChanged(): void {
-    this.reshuffle();
     this.refreshPreload();
     this.emitQueue();
-  }
-
-  private reshuffle(): void {
-    if (!this.shuffle) {
-      this.order = [];
-      return;
-    }
-    const ids = this.entries.map((e) => e.id);
-    const cur = this.entries[this.index]?.id;
-    const rest = ids.filter((id) => id !== cur);
-    for (let i = rest.length - 1; i > 0; i--) {
-      const j = Math.floor(Math.random() * (i + 1));
-      [rest[i], rest[j]] = [rest[j] as string, rest[i] as string];
-    }
-    this.order = cur ? [cur, ...rest] : rest;
-  }
-
-  /** The queue index played after `from` (null at the end). `manual`: a user's "next". */
-  private followingIndex(from: number, manual: boolean): number | null {
-    const n = this.entries.length;
-    if (n === 0) return null;
-    if (this.repeat === 'one' && !manual && from >= 0) return from;
-    if (this.shuffle && this.order.length === n) {
-      const id = this.entries[from]?.id;
-      const pos = id ? this.order.indexOf(id) : -1;
-      let nextPos = pos + 1;
-      if (nextPos >= n) {
-        if (this.repeat === 'off') return null;
-        nextPos = 0;
-      }
-      const nextId = this.order[nextPos];
-      return this.entries.findIndex((e) => e.id === nextId);
-    }
-    const i = from + 1;
-    if (i < n) return i;
-    return this.repeat === 'off' ? null : 0;
-  }
-
-  private precedingIndex(from: number): number | null {
-    const n = this.entries.length;
-    if (n === 0) return null;
-    if (this.shuffle && this.order.length === n) {
-      const pos = this.order.indexOf(this.entries[from]?.id ?? '');
-      if (pos <= 0) return this.repeat === 'all' ? this.entries.findIndex((e) => e.id === this.order[n - 1]) : null;
-      return this.entries.findIndex((e) => e.id === this.order[pos - 1]);
-    }
-    if (from > 0) return from - 1;
-    return this.repeat === 'all' ? n - 1 : null;
   }
 
   // ---- outputs and DSP --------------------------------------------------------------------------
@@ -500,12 +430,11 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     const gen = this.control.registry.current(pluginId);
     const cap = gen?.capability('output', typeId);
     if (!gen || !cap) throw new Error(`no output sink ${pluginId}/${typeId} is loaded`);
-    const config = this.control.settings.config(pluginId, 'output', typeId) ?? cap.defaultConfig ?? {};
+    const config = configInForce(this.control.settings.config(pluginId, 'output', typeId), cap);
     return { pluginId, typeId, path: gen.sourcePath, configJson: JSON.stringify(config) };
   }
 
   async setDspConfig(pluginId: string, typeId: string, config: unknown): Promise<'hot_applied' | 'recreated' | 'rejected'> {
-    this.dspConfigs.set(`${pluginId}\u0000${typeId}`, config);
     const id = this.nextReqId++;
     const reply = new Promise<Extract<FromWorker, { type: 'reply' }>>((resolve) => this.workerReplies.set(id, resolve));
     this.postWorker({ type: 'dsp-config', id, pluginId, typeId, configJson: JSON.stringify(config) });
@@ -515,9 +444,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   }
 
   private capabilityConfig(gen: PluginGeneration, kind: 'decoder' | 'dsp', typeId: string): string {
-    const override = kind === 'dsp' ? this.dspConfigs.get(`${gen.pluginId}\u0000${typeId}`) : undefined;
-    const saved = override ?? this.control.settings.config(gen.pluginId, kind, typeId);
-    return JSON.stringify(saved ?? gen.capability(kind, typeId)?.defaultConfig ?? {});
+    return JSON.stringify(configInForce(this.control.settings.config(gen.pluginId, kind, typeId), gen.capability(kind, typeId)));
   }
 
   private genRef(gen: PluginGeneration): GenRef {
@@ -538,19 +465,13 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     this.postWorker({ type: 'dsp-chain', chain });
   }
 
-  private decodersFor(ext: string): CapabilityRefMsg[] {
-    const cands: { gen: PluginGeneration; typeId: string; score: number }[] = [];
-    for (const gen of this.control.registry.loaded()) {
-      for (const cap of gen.capabilities) {
-        if (cap.kind !== 'decoder') continue;
-        const exact = cap.extensions.find((e) => e.ext === ext);
-        const any = cap.extensions.find((e) => e.ext === '*');
-        const score = exact?.score ?? any?.score ?? 0;
-        if (score > 0) cands.push({ gen, typeId: cap.typeId, score });
-      }
-    }
-    cands.sort((a, b) => b.score - a.score);
-    return cands.map((c) => ({ gen: this.genRef(c.gen), typeId: c.typeId, configJson: this.capabilityConfig(c.gen, 'decoder', c.typeId) }));
+  private decodersFor(ext: string): DecoderRefMsg[] {
+    return decoderCandidates(this.control.registry.loaded(), ext).map((c) => ({
+      gen: this.genRef(c.gen),
+      typeId: c.typeId,
+      configJson: this.capabilityConfig(c.gen, 'decoder', c.typeId),
+      extScore: c.extScore,
+    }));
   }
 
   // ---- tracks to the worker -----------------------------------------------------------------------
@@ -565,6 +486,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   private async workerTrack(t: TokenInfo, entry: TrackInfo): Promise<WorkerTrack> {
     const src = entry.source;
     if (src.kind === 'file') {
+      await checkLocalTrackFile(src.path);
       const ext = extOf(src.path);
       return { token: t.token, source: { kind: 'file', path: src.path }, ext, decoders: this.decodersFor(ext) };
     }
@@ -603,7 +525,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
 
   /** Plays queue entry `i` from `startMs`, replacing whatever the worker decodes. */
   private async startEntry(i: number, startMs: number): Promise<void> {
-    const entry = this.entries[i];
+    const entry = this.q.at(i);
     if (!entry) throw new Error(`no queue entry ${i}`);
     const seq = ++this.loadSeq;
     if (entry.source.kind === 'plugin' && this.decodeToken !== null) {
@@ -614,7 +536,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     }
     this.resetPlayback();
     this.lastErrorEntryId = null;
-    this.index = i;
+    this.q.select(i);
     this.state = 'loading';
     this.positionMs = startMs;
     this.seekingTo = startMs;
@@ -662,6 +584,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       return { kind: 'failed' };
     }
     if (!stillWanted() || this.preloaded?.token !== t.token) {
+      // Not on its way any more: the end-of-queue check must not wait for it.
+      if (this.preloaded?.token === t.token) this.preloaded = null;
       this.releaseToken(t.token);
       this.tokens.delete(t.token);
       return { kind: 'overtaken' };
@@ -671,7 +595,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
 
   /** Hands queue entry `i` to an idle worker without a flush (after a failed track). */
   private async continueWith(i: number): Promise<void> {
-    const entry = this.entries[i];
+    const entry = this.q.at(i);
     if (!entry) return;
     const seq = this.loadSeq;
     const r = await this.openNext(entry, () => seq === this.loadSeq && !this.closed);
@@ -682,8 +606,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   /** A track failed before the worker saw it: go on with the following one. */
   private advanceAfterError(i: number): void {
     this.consecutiveErrors++;
-    const next = this.followingIndex(i, false);
-    if (next === null || next === i || this.consecutiveErrors >= this.entries.length) {
+    const next = this.q.following(i, false);
+    if (next === null || next === i || this.consecutiveErrors >= this.q.length) {
       this.state = 'stopped';
       this.emitStatus();
       return;
@@ -695,13 +619,16 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     if (entry) this.emitEvent({ type: 'track-error', track: entry, code, message });
   }
 
-  /** Queues the track after the one being decoded, for a gapless join. */
-  private async preloadNext(): Promise<void> {
+  /**
+   * Queues the track after the one being decoded, for a gapless join. One that fails to open
+   * (a missing file, a FIFO) is reported and passed over for the one after it (`afterEntryId`).
+   */
+  private async preloadNext(afterEntryId?: string, attempts = 0): Promise<void> {
     const decoding = this.decodeToken !== null ? this.tokens.get(this.decodeToken) : null;
     if (!decoding) return;
-    const from = this.entries.findIndex((e) => e.id === decoding.entryId);
-    const i = from >= 0 ? this.followingIndex(from, false) : null;
-    const entry = i !== null ? this.entries[i] : undefined;
+    const from = this.q.indexOf(afterEntryId ?? decoding.entryId);
+    const i = from >= 0 ? this.q.following(from, false) : null;
+    const entry = i !== null ? this.q.at(i) : undefined;
     if (this.preloaded && entry && this.preloaded.entryId === entry.id) return;
     const seq = this.loadSeq;
     const forToken = this.decodeToken;
@@ -710,8 +637,13 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       this.preloaded = null;
       return;
     }
-    const r = await this.openNext(entry, () => seq === this.loadSeq && forToken === this.decodeToken);
+    // A worker that ran dry while the next track was opening (a file check, a slow stream open)
+    // continues with it when it arrives.
+    const stillWanted = (): boolean =>
+      seq === this.loadSeq && (forToken === this.decodeToken || (this.decodeToken === null && this.ranDryAfter === forToken));
+    const r = await this.openNext(entry, stillWanted);
     if (r.kind === 'ready') this.postWorker({ type: 'next', track: r.track });
+    else if (r.kind === 'failed' && stillWanted() && attempts + 1 < this.q.length) void this.preloadNext(entry.id, attempts + 1);
   }
 
   private refreshPreload(): void {
@@ -754,13 +686,13 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
         return;
       }
       case 'seek-miss':
-        if (this.index >= 0) void this.startEntry(this.index, m.positionMs);
+        if (this.q.index >= 0) void this.startEntry(this.q.index, m.positionMs);
         return;
       case 'finished':
         return;
       case 'track-error': {
         const t = this.tokens.get(m.token);
-        const entry = t ? this.entries.find((e) => e.id === t.entryId) : undefined;
+        const entry = t ? this.q.entries.find((e) => e.id === t.entryId) : undefined;
         this.trackError(entry, m.code, m.message);
         if (this.decodeToken === m.token) this.decodeToken = null;
         if (this.preloaded?.token === m.token) this.preloaded = null;
@@ -773,14 +705,15 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
         if (!this.markers.some((x) => x.token === m.token) && this.preloaded?.token !== m.token) this.tokens.delete(m.token);
         return;
       case 'idle': {
+        this.ranDryAfter = this.decodeToken;
         this.decodeToken = null;
         this.idleAt = m.ringIndex;
         const errored = this.lastErrorEntryId;
         this.lastErrorEntryId = null;
-        if (errored !== null && this.consecutiveErrors < Math.max(1, this.entries.length)) {
+        if (errored !== null && this.consecutiveErrors < Math.max(1, this.q.length)) {
           // The worker ran out of tracks because one failed: carry on after the failed one.
-          const from = this.entries.findIndex((e) => e.id === errored);
-          const i = from >= 0 ? this.followingIndex(from, false) : null;
+          const from = this.q.indexOf(errored);
+          const i = from >= 0 ? this.q.following(from, false) : null;
           if (i !== null) {
             this.idleAt = null;
             void this.continueWith(i);
@@ -835,8 +768,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     const t = this.tokens.get(token);
     if (!t) return;
     this.playingToken = token;
-    const i = this.entries.findIndex((e) => e.id === t.entryId);
-    if (i >= 0) this.index = i;
+    const i = this.q.indexOf(t.entryId);
+    if (i >= 0) this.q.select(i);
     const info = t.info;
     if (info) {
       const lease = t.lease;
@@ -849,7 +782,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
         decoder: info.decoder,
         streamPlugin: lease ? lease.pluginId : undefined,
       };
-      this.durationMs = info.durationFrames !== null ? (info.durationFrames / info.sampleRate) * 1000 : (this.entries[i]?.durationMs ?? null);
+      this.durationMs = info.durationFrames !== null ? (info.durationFrames / info.sampleRate) * 1000 : (this.q.at(i)?.durationMs ?? null);
     }
     this.emitStatus();
   }
@@ -919,9 +852,9 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     } catch (err) {
       this.log(`cannot reopen the output after a restart: ${(err as Error).message}`);
     }
-    if ((this.state === 'playing' || this.state === 'paused' || this.state === 'loading') && this.index >= 0) {
+    if ((this.state === 'playing' || this.state === 'paused' || this.state === 'loading') && this.q.index >= 0) {
       const paused = this.state === 'paused';
-      await this.startEntry(this.index, this.positionMs);
+      await this.startEntry(this.q.index, this.positionMs);
       if (paused) await this.pause();
     }
   }

@@ -21,17 +21,24 @@ import type {
 } from '../../src-shared/contract-library.js';
 import { RpcError } from '../../src-shared/rpc-error.js';
 import { runnableEntry } from '../engine/runnable.js';
-import type { CapabilityRefMsg } from '../engine/worker-protocol.js';
+import type { GenerationRef } from '../plugins/capability-host.js';
 import { CoverCache } from './covers.js';
 import { type Db, ftsStatements, LIBRARY_DB_FILE, openLibraryDb, rebuildAlbums } from './db.js';
 import type { FromScanner, ToScanner } from './scan-worker.js';
 import { hasCjk, matchExpression } from './search-text.js';
 import { TAG_READER_EXTENSIONS } from './tags.js';
 
+/** A decoder the scanner may ask for a file's metadata, with the config to create it with. */
+export interface CapabilityRefMsg {
+  gen: GenerationRef;
+  typeId: string;
+  configJson: string;
+}
+
 export interface PluginDecoders {
   /** Decoder extensions with a positive score (lowercase, no dot). */
   extensions(): string[];
-  /** Candidates for the scanner, each retained until release() (see the scan worker). */
+  /** Candidates for the scanner; each generation among them is retained once, until release(). */
   forScan(exts: string[]): Record<string, CapabilityRefMsg[]>;
   release(leaseId: number): void;
 }

@@ -3,10 +3,10 @@
 // only a decoder plugin understands, it attaches to the plugin's loaded generation (as the decode
 // worker does) and asks the decoder for its metadata; the generations are let go after each scan.
 import { parentPort } from 'node:worker_threads';
+import { GenerationHost } from '../plugins/capability-host.js';
+import { closeFileStream, openFileStream } from '../plugins/host-lib.js';
 import { createInstance } from '../plugins/instances.js';
-import { PluginGeneration } from '../plugins/library.js';
-import { closeFileStream, openFileStream } from '../engine/host-lib.js';
-import type { CapabilityRefMsg } from '../engine/worker-protocol.js';
+import type { CapabilityRefMsg } from './library.js';
 import { openLibraryDb, type Db } from './db.js';
 import { runScan, type ScanProgress, type ScanRoot } from './scan.js';
 import { tagsFromPluginJson, type TrackTags } from './tags.js';
@@ -31,15 +31,11 @@ let cancelled = false;
 const queue: Extract<ToScanner, { type: 'scan' }>[] = [];
 let running = false;
 
-async function pluginTagsWith(decoders: Record<string, CapabilityRefMsg[]>, gens: Map<number, PluginGeneration>): Promise<(file: string, ext: string) => Promise<TrackTags | null>> {
+function pluginTagsWith(decoders: Record<string, CapabilityRefMsg[]>, host: GenerationHost): (file: string, ext: string) => Promise<TrackTags | null> {
   return async (file, ext) => {
     const failures: string[] = [];
     for (const cand of decoders[ext] ?? []) {
-      let gen = gens.get(cand.gen.leaseId);
-      if (!gen) {
-        gen = PluginGeneration.attach(cand.gen.shadowPath, cand.gen.modulePointer, cand.gen.leaseId, cand.gen.sourcePath);
-        gens.set(cand.gen.leaseId, gen);
-      }
+      const gen = host.attach(cand.gen);
       const stream = openFileStream(file);
       const decoder = (() => {
         try {
@@ -79,7 +75,8 @@ async function runNext(): Promise<void> {
   if (!job) return;
   running = true;
   cancelled = false;
-  const gens = new Map<number, PluginGeneration>();
+  // Every generation main retained for this scan is handed back once (attached or not).
+  const host = new GenerationHost({ onDetached: (leaseId) => post({ type: 'detached', leaseId }) });
   try {
     if (!db || dbFile !== job.dbFile) {
       db?.close();
@@ -89,15 +86,14 @@ async function runNext(): Promise<void> {
     const result = await runScan(db, job.roots, { extensions: job.extensions }, {
       progress: (progress) => post({ type: 'progress', progress }),
       cancelled: () => cancelled,
-      pluginTags: await pluginTagsWith(job.decoders, gens),
+      pluginTags: pluginTagsWith(job.decoders, host),
     });
     post({ type: 'done', id: job.id, result });
   } catch (err) {
     post({ type: 'failed', id: job.id, message: (err as Error).message });
   } finally {
-    for (const gen of gens.values()) await gen.unload().catch(() => {});
-    // Every generation the main thread retained for this scan is let go, attached or not.
-    for (const list of Object.values(job.decoders)) for (const c of list) post({ type: 'detached', leaseId: c.gen.leaseId });
+    const offered = new Set(Object.values(job.decoders).flatMap((list) => list.map((c) => c.gen.leaseId)));
+    for (const leaseId of offered) host.retire(leaseId);
     running = false;
     void runNext();
   }

@@ -54,6 +54,8 @@ export const OpKind = { JSON: 1, STREAM: 2 } as const;
 export const ConfigMode = { HOT_APPLY: 1, RECREATE: 2, REJECT: 3 } as const;
 export const LogLevel = { ERROR: 1, WARN: 2, INFO: 3, DEBUG: 4 } as const;
 export const DecoderFlags = { SEEKABLE: 1, HAS_DURATION: 2, LOSSLESS: 4 } as const;
+/** decoder.h, "Choosing by content". */
+export const DecoderProbe = { BYTES: 65536, CERTAIN: 100, NEUTRAL: 50 } as const;
 export const SeekWhence = { SET: 0, CUR: 1, END: 2 } as const;
 
 /** A raw native pointer. Only the plugin runtime (src-main/plugins) handles these. */
@@ -185,6 +187,23 @@ export const StDecoderInfo = koffi.struct('st_decoder_info_t', {
   encoder_delay_frames: 'uint32_t',
   encoder_padding_frames: 'uint32_t',
 });
+export const StDecoderProbeArgs = koffi.struct('st_decoder_probe_args_t', {
+  struct_size: 'uint32_t',
+  reserved: 'uint32_t',
+  head: 'void *',
+  head_len: 'size_t',
+  ext: StStrIn,
+});
+/** The decoder vtable as the first ABI 9 release laid it out (plugins built then end here). */
+export const StDecoderVtableV9 = koffi.struct('st_decoder_vtable_v9_t', {
+  base: StInstanceVtableBase,
+  open: 'void *',
+  get_info: 'void *',
+  get_metadata_json: 'void *',
+  read_f32: 'void *',
+  seek_ms: 'void *',
+});
+/** The current decoder vtable: the probe slot, read only when base.struct_size covers it. */
 export const StDecoderVtable = koffi.struct('st_decoder_vtable_t', {
   base: StInstanceVtableBase,
   open: 'void *',
@@ -192,6 +211,7 @@ export const StDecoderVtable = koffi.struct('st_decoder_vtable_t', {
   get_metadata_json: 'void *',
   read_f32: 'void *',
   seek_ms: 'void *',
+  probe: 'void *',
 });
 
 export const StDspVtable = koffi.struct('st_dsp_vtable_t', {
@@ -249,6 +269,7 @@ export const abiStructs: Record<string, TypeObject> = {
   st_decoder_open_args_t: StDecoderOpenArgs,
   st_decoder_info_t: StDecoderInfo,
   st_decoder_vtable_t: StDecoderVtable,
+  st_decoder_probe_args_t: StDecoderProbeArgs,
   st_dsp_vtable_t: StDspVtable,
   st_negotiated_spec_t: StNegotiatedSpec,
   st_output_status_t: StOutputStatus,
@@ -320,6 +341,7 @@ export const Proto = {
   decoderSeek: koffi.proto(
     'int32_t st_decoder_seek_fn(void *handle, uint64_t position_ms, void *out_position_frames)',
   ),
+  decoderProbe: koffi.proto('uint32_t st_decoder_probe_fn(void *handle, const st_decoder_probe_args_t *args)'),
 
   dspProcess: koffi.proto('void st_dsp_process_fn(void *handle, void *samples, uint32_t frames)'),
   dspReset: koffi.proto('void st_dsp_reset_fn(void *handle)'),

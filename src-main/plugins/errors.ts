@@ -10,6 +10,7 @@ export type PluginLoadErrorCode =
   | 'bad_metadata' // metadata JSON malformed or missing required fields
   | 'metadata_too_large' // metadata over ST_METADATA_MAX_BYTES
   | 'duplicate_id' // another library already provides this plugin id
+  | 'quarantined' // this build crashed the player before (quarantine.ts)
   | 'io'; // the file could not be copied or read
 
 export class PluginLoadError extends Error {
@@ -24,6 +25,21 @@ export class PluginLoadError extends Error {
 
   toJSON(): { code: PluginLoadErrorCode; message: string; path: string } {
     return { code: this.code, message: this.message, path: this.path };
+  }
+}
+
+/**
+ * A plugin returned a string longer than the host accepts. It is refused by its length, before a
+ * byte of it is copied: decoding 600 MB into a JS string costs gigabytes (and segfaults past V8's
+ * string limit), which no result is worth.
+ */
+export class PluginResultTooLarge extends Error {
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`the plugin returned ${bytes} bytes (limit ${limit})`);
+    this.name = 'PluginResultTooLarge';
   }
 }
 

@@ -18,7 +18,9 @@ import {
   StConfigVtable,
   StDecoderInfo,
   StDecoderOpenArgs,
+  StDecoderProbeArgs,
   StDecoderVtable,
+  StDecoderVtableV9,
   StDspVtable,
   StInstanceArgs,
   StInstanceVtableBase,
@@ -32,6 +34,7 @@ import {
   sizeOf,
   type RawStr,
 } from './abi.js';
+import { crashGuardActive, crashStep } from './crash-guard.js';
 import { PluginCallError } from './errors.js';
 import { type CapabilityKindName, kindCodes, type PluginGeneration } from './library.js';
 
@@ -40,7 +43,19 @@ type Slots = Record<string, Pointer | null>;
 function requireFn(slots: Slots, name: string, proto: Parameters<typeof fnOrNull>[1], where: string): NativeFn {
   const fn = fnOrNull(slots[name] ?? null, proto);
   if (!fn) throw new PluginCallError(Status.UNSUPPORTED, 'unsupported', `${where}: ${name} is NULL`, name);
-  return fn;
+  return stepMarked(fn, name);
+}
+
+/** While the crash guard is on, each plugin call first tells it which call this thread is in, so
+ * a crash record says "SIGSEGV in begin_list_items" (one short C call; none when the guard is off). */
+function stepMarked(fn: NativeFn, step: string): NativeFn {
+  if (!crashGuardActive()) return fn;
+  const marked = ((...args: unknown[]) => {
+    crashStep(step);
+    return fn(...args);
+  }) as NativeFn;
+  marked.async = fn.async;
+  return marked;
 }
 
 function check(status: number, call: string, message = ''): void {
@@ -106,12 +121,13 @@ export class NativeOp {
     this.vt.setNotifier(this.handle, fn, userData);
   }
 
-  takeJson(): TakeResult<string> {
+  /** Takes the JSON result; one over `maxBytes` throws PluginResultTooLarge, unread. */
+  takeJson(maxBytes?: number): TakeResult<string> {
     if (!this.vt.takeJson) return { ok: false, status: Status.UNSUPPORTED, statusName: 'unsupported', message: 'take_json is NULL' };
     this.taken = true;
     const out = strOut();
     const status = this.vt.takeJson(this.handle, out) as number;
-    const text = this.gen.takeString(out as RawStr);
+    const text = this.gen.takeString(out as RawStr, maxBytes);
     if (status !== Status.OK) return { ok: false, status, statusName: statusName(status), message: text };
     return { ok: true, value: text };
   }
@@ -362,20 +378,53 @@ export interface DecoderInfo {
  * are preallocated typed arrays and a read allocates nothing.
  */
 export class DecoderInstance extends NativeInstance {
-  private readonly fns: { open: NativeFn; info: NativeFn; meta: NativeFn | null; read: NativeFn; seek: NativeFn | null };
+  private readonly fns: {
+    open: NativeFn;
+    info: NativeFn;
+    meta: NativeFn | null;
+    read: NativeFn;
+    seek: NativeFn | null;
+    probe: NativeFn | null;
+  };
   private readonly outFrames = new Uint32Array(1);
   private readonly outPos = new BigUint64Array(1);
 
   constructor(gen: PluginGeneration, typeId: string, handle: Pointer, vtable: Pointer) {
-    const s = decodeInstanceVtable(gen, vtable, StDecoderVtable);
+    // A plugin built before the probe slot has the shorter first-release layout: read the slot
+    // only when its struct_size covers it (decoder.h).
+    const s = decodeInstanceVtable(gen, vtable, StDecoderVtableV9);
     super(gen, 'decoder', typeId, handle, s.base);
-    this.fns = gen.cachedVtable(`${vtable}:fns`, () => ({
-      open: requireFn(s.slots, 'open', Proto.decoderOpen, 'decoder vtable'),
-      info: requireFn(s.slots, 'get_info', Proto.decoderGetInfo, 'decoder vtable'),
-      meta: fnOrNull(s.slots.get_metadata_json ?? null, Proto.decoderMetadata),
-      read: requireFn(s.slots, 'read_f32', Proto.decoderRead, 'decoder vtable'),
-      seek: fnOrNull(s.slots.seek_ms ?? null, Proto.decoderSeek),
-    }));
+    this.fns = gen.cachedVtable(`${vtable}:fns`, () => {
+      const hasProbe = Number(s.base.struct_size as unknown) >= koffi.sizeof(StDecoderVtable);
+      const probe = hasProbe ? ((koffi.decode(vtable, StDecoderVtable) as Slots).probe ?? null) : null;
+      return {
+        open: requireFn(s.slots, 'open', Proto.decoderOpen, 'decoder vtable'),
+        info: requireFn(s.slots, 'get_info', Proto.decoderGetInfo, 'decoder vtable'),
+        meta: fnOrNull(s.slots.get_metadata_json ?? null, Proto.decoderMetadata),
+        read: requireFn(s.slots, 'read_f32', Proto.decoderRead, 'decoder vtable'),
+        seek: fnOrNull(s.slots.seek_ms ?? null, Proto.decoderSeek),
+        probe: fnOrNull(probe as Pointer | null, Proto.decoderProbe),
+      };
+    });
+  }
+
+  /** Whether the plugin scores content (decoder.h, "Choosing by content"). */
+  get canProbe(): boolean {
+    return this.fns.probe !== null;
+  }
+
+  /** The plugin's score (0..100) for media that begins with `head`; null without a probe slot. */
+  probe(head: Uint8Array, ext: string): number | null {
+    this.assertLive('probe');
+    if (!this.fns.probe) return null;
+    const score = this.fns.probe(this.handle, {
+      struct_size: sizeOf(StDecoderProbeArgs),
+      reserved: 0,
+      head,
+      head_len: head.length,
+      ext: strIn(ext),
+    }) as number;
+    return Math.min(Math.max(score >>> 0, 0), 100);
   }
 
   /** Opens media read through `stream` (a plugin stream or the host's file stream). */
@@ -639,6 +688,7 @@ export function createInstance<K extends CapabilityKindName>(
   gen.retain();
   let created = false;
   try {
+    crashStep('create_instance');
     const out: { handle: Pointer | null; vtable: Pointer | null } = { handle: null, vtable: null };
     const err = strOut();
     const code = kindCodes[kind] as CapabilityKindCode;

@@ -22,9 +22,12 @@ import {
   StHost,
   StModule,
 } from './abi.js';
-import { PluginLoadError } from './errors.js';
+import { PluginLoadError, PluginResultTooLarge } from './errors.js';
 import { checkLibraryFile } from './library-file.js';
+import { knownPluginId, migrateDataFolder, probeDir, rememberPluginId } from './data-folders.js';
+import { crashStep, guardLibrary, libraryFingerprint, unguardLibrary } from './crash-guard.js';
 import { registerLogSink, type LogSink } from './host-callbacks.js';
+import { stallMonitor } from '../diagnostics/stall-monitor.js';
 
 export interface PluginMetadata {
   id: string;
@@ -117,12 +120,35 @@ function parseMetadata(text: string, file: string): PluginMetadata {
   };
 }
 
+/** The most any plugin string may hold (JSON results, state, metadata); callers may ask for less. */
+export const MAX_PLUGIN_STRING_BYTES = 64 << 20;
+
+/** Shadow copies whose removal Windows refused; retried before each new copy. */
+const undeletedShadows = new Set<string>();
+
+/**
+ * Removes a shadow copy. Windows refuses to delete a DLL that is still mapped (after a failed
+ * load the loader may hold it for a moment): that must never replace the real reason a load
+ * failed, so the file is removed on a later try instead.
+ */
+function removeShadow(shadow: string): void {
+  try {
+    fs.rmSync(shadow, { force: true });
+    undeletedShadows.delete(shadow);
+  } catch {
+    undeletedShadows.add(shadow);
+  }
+}
+
 /** Copies `file` into `shadowDir` under a unique name and returns the copy's path. */
 function makeShadowCopy(file: string, shadowDir: string, leaseId: number): string {
+  for (const old of [...undeletedShadows]) removeShadow(old);
   fs.mkdirSync(shadowDir, { recursive: true });
   const base = path.basename(file);
   const shadow = path.join(shadowDir, `g${leaseId}-${process.pid}-${Date.now().toString(36)}-${base}`);
-  fs.copyFileSync(file, shadow);
+  // A reflink where the file system has them (btrfs, xfs): the copy is then a metadata update, not
+  // a read and write of the whole library on the event loop; a plain copy elsewhere.
+  fs.copyFileSync(file, shadow, fs.constants.COPYFILE_FICLONE);
   return shadow;
 }
 
@@ -149,6 +175,8 @@ export class PluginGeneration {
     readonly metadata: PluginMetadata,
     readonly capabilities: CapabilityInfo[],
     readonly dataDir: string,
+    /** The build's identity (crash records and quarantine name builds by it). */
+    readonly fingerprint: string,
     private readonly lib: LibraryHandle,
     private readonly hostMem: { table: Pointer; dataDir: Pointer; releaseLog: () => void },
     private readonly createFn: NativeFn,
@@ -184,10 +212,19 @@ export class PluginGeneration {
     return value;
   }
 
-  /** Reads a plugin-returned string and frees it through the module's free_mem. */
-  takeString(raw: RawStr): string {
+  /**
+   * Reads a plugin-returned string and frees it through the module's free_mem. A string over
+   * `maxBytes` is freed unread and refused (PluginResultTooLarge).
+   */
+  takeString(raw: RawStr, maxBytes = MAX_PLUGIN_STRING_BYTES): string {
+    const owned = raw.ptr !== null && raw.ptr !== 0n;
+    const len = Number(raw.len);
+    if (owned && len > maxBytes) {
+      this.freeFn(raw.ptr);
+      throw new PluginResultTooLarge(len, maxBytes);
+    }
     const text = readStr(raw);
-    if (raw.ptr !== null && raw.ptr !== 0n) this.freeFn(raw.ptr);
+    if (owned) this.freeFn(raw.ptr);
     return text;
   }
 
@@ -218,7 +255,7 @@ export class PluginGeneration {
    * Shuts the module down and unloads the copy. shutdown may join plugin threads which may be
    * waiting for this event loop (a notifier or log relay), so it runs on a pool thread.
    */
-  async unload(): Promise<void> {
+  async unload(opts: { keepLoaded?: boolean } = {}): Promise<void> {
     if (this.state === 'unloading' || this.state === 'unloaded') return;
     if (this.liveRefs > 0) throw new Error(`cannot unload ${this.pluginId}#${this.leaseId}: ${this.liveRefs} references`);
     this.state = 'unloading';
@@ -233,14 +270,31 @@ export class PluginGeneration {
       const shutdown = this.shutdownFn;
       await new Promise<void>((resolve) => shutdown.async((_err: unknown) => resolve()));
     }
+    // keepLoaded (the checker, valgrind/ASan runs): shut down but leave the code mapped, so a
+    // thread the plugin failed to join does not jump into unmapped memory, and leak reports can
+    // still name the plugin's functions. closeLibrary() unmaps it later.
+    if (opts.keepLoaded) {
+      this.state = 'unloaded';
+      return;
+    }
+    this.closeLibrary();
+  }
+
+  /** Unmaps a library shut down with unload({ keepLoaded: true }) (and frees the host table). */
+  closeLibrary(): void {
+    if (this.libClosed) return;
+    this.libClosed = true;
+    unguardLibrary(this.shadowPath);
     this.lib.unload();
     this.hostMem.releaseLog();
     koffi.free(this.hostMem.table);
     koffi.free(this.hostMem.dataDir);
     this.vtableCache.clear();
-    fs.rmSync(this.shadowPath, { force: true });
+    removeShadow(this.shadowPath);
     this.state = 'unloaded';
   }
+
+  private libClosed = false;
 
   /**
    * A worker thread's view of a generation the main thread loaded: dlopens the same shadow copy
@@ -278,6 +332,7 @@ export class PluginGeneration {
         metadata,
         capabilities,
         '',
+        '',
         lib,
         { table: 0n, dataDir: 0n, releaseLog: () => {} },
         createFn,
@@ -293,25 +348,53 @@ export class PluginGeneration {
     }
   }
 
-  /** Loads `file` as generation `opts.leaseId`; throws PluginLoadError with a reason. */
+  /**
+   * Loads `file` as generation `opts.leaseId`; throws PluginLoadError with a reason. The data
+   * folder is named by the plugin id (data-folders.ts): a file whose id is not known yet is loaded
+   * once to learn it (entry, then shutdown) and again with its own folder.
+   */
   static load(file: string, opts: LoadOptions): PluginGeneration {
+    const known = knownPluginId(opts.dataRoot, file);
+    try {
+      return PluginGeneration.loadOnce(file, opts, known);
+    } catch (err) {
+      if (!(err instanceof WrongDataFolder)) throw err;
+      fs.rmSync(path.join(opts.dataRoot, probeDir()), { recursive: true, force: true });
+      migrateDataFolder(opts.dataRoot, file, err.pluginId);
+      rememberPluginId(opts.dataRoot, file, err.pluginId);
+      return PluginGeneration.loadOnce(file, opts, err.pluginId);
+    }
+  }
+
+  private static loadOnce(file: string, opts: LoadOptions, dataId: string | null): PluginGeneration {
     let shadow: string;
     try {
-      shadow = makeShadowCopy(file, opts.shadowDir, opts.leaseId);
+      shadow = stallMonitor.section(`shadow copy ${path.basename(file)}`, () => makeShadowCopy(file, opts.shadowDir, opts.leaseId));
     } catch (err) {
       throw new PluginLoadError('io', `cannot copy the library: ${(err as Error).message}`, file);
     }
     // Check the copy (not the original, which may change under us) before dlopen sees it.
-    const defect = checkLibraryFile(shadow);
+    const defect = stallMonitor.section(`check ${path.basename(file)}`, () => checkLibraryFile(shadow));
     if (defect) {
-      fs.rmSync(shadow, { force: true });
+      removeShadow(shadow);
       throw new PluginLoadError('not_a_library', `not a loadable shared library: ${defect}`, file);
     }
+    let fingerprint: string;
+    try {
+      fingerprint = libraryFingerprint(shadow);
+    } catch (err) {
+      removeShadow(shadow);
+      throw new PluginLoadError('io', `cannot read the library: ${(err as Error).message}`, file);
+    }
+    // Guarded before dlopen: constructors and the entry run plugin code too.
+    guardLibrary(shadow, '', fingerprint);
+    crashStep('load');
     let lib: LibraryHandle;
     try {
-      lib = koffi.load(shadow);
+      lib = stallMonitor.section(`dlopen ${path.basename(file)}`, () => koffi.load(shadow));
     } catch (err) {
-      fs.rmSync(shadow, { force: true });
+      unguardLibrary(shadow);
+      removeShadow(shadow);
       throw new PluginLoadError('not_a_library', `not a loadable shared library: ${(err as Error).message}`, file);
     }
     const hostAlloc: { table: Pointer | null; dataDir: Pointer | null; releaseLog: () => void } = {
@@ -320,11 +403,12 @@ export class PluginGeneration {
       releaseLog: () => {},
     };
     const fail = (err: unknown): never => {
+      unguardLibrary(shadow);
       lib.unload();
       hostAlloc.releaseLog();
       if (hostAlloc.table) koffi.free(hostAlloc.table);
       if (hostAlloc.dataDir) koffi.free(hostAlloc.dataDir);
-      fs.rmSync(shadow, { force: true });
+      removeShadow(shadow);
       throw err;
     };
     try {
@@ -335,9 +419,9 @@ export class PluginGeneration {
         throw new PluginLoadError('missing_entry', `the library does not export ${ST_PLUGIN_ENTRY_SYMBOL}`, file);
       }
 
-      // The entry may read data_dir before we know the plugin id, so the folder is named after
-      // the library file (stable across reloads and upgrades of the same file).
-      const dataDir = path.join(opts.dataRoot, path.basename(file).replace(/\.(so|dll|dylib)$/i, ''));
+      // The entry may read data_dir before we know the plugin id: the id this file had before, or
+      // a probe folder for a file never seen (load() then loads it again with the right one).
+      const dataDir = path.join(opts.dataRoot, dataId ?? probeDir());
       fs.mkdirSync(dataDir, { recursive: true });
       const dirBytes = Buffer.from(`${dataDir}\0`, 'utf8');
       hostAlloc.dataDir = koffi.alloc('uint8_t', dirBytes.length) as Pointer;
@@ -354,7 +438,8 @@ export class PluginGeneration {
         data_dir: hostAlloc.dataDir,
       });
 
-      const modulePtr = entry(hostAlloc.table) as Pointer | null;
+      crashStep('entry');
+      const modulePtr = stallMonitor.section(`entry ${path.basename(file)}`, () => entry(hostAlloc.table)) as Pointer | null;
       if (modulePtr === null || modulePtr === 0n) {
         throw new PluginLoadError('entry_null', `${ST_PLUGIN_ENTRY_SYMBOL} returned NULL (the plugin refused to start)`, file);
       }
@@ -395,9 +480,19 @@ export class PluginGeneration {
           file,
         );
       }
-      const metadata = parseMetadata(metadataText, file);
-      const capabilities = decodeCapabilities(mod.capabilities, mod.capability_count, file);
+      const { metadata, capabilities } = stallMonitor.section(`metadata ${path.basename(file)}`, () => ({
+        metadata: parseMetadata(metadataText, file),
+        capabilities: decodeCapabilities(mod.capabilities, mod.capability_count, file),
+      }));
       const shutdownFn = fnOrNull(mod.shutdown, Proto.shutdown);
+      if (metadata.id !== dataId) {
+        // The plugin saw another folder than its own: shut this load down and load again.
+        crashStep('shutdown');
+        shutdownFn?.();
+        throw new WrongDataFolder(metadata.id);
+      }
+      unguardLibrary(shadow);
+      guardLibrary(shadow, metadata.id, fingerprint);
       const gen = new PluginGeneration(
         opts.leaseId,
         file,
@@ -405,6 +500,7 @@ export class PluginGeneration {
         metadata,
         capabilities,
         dataDir,
+        fingerprint,
         lib,
         { table: hostAlloc.table, dataDir: hostAlloc.dataDir, releaseLog: hostAlloc.releaseLog },
         createFn,
@@ -416,6 +512,13 @@ export class PluginGeneration {
     } catch (err) {
       return fail(err);
     }
+  }
+}
+
+/** Thrown inside load() when the entry ran with a data folder not named by the plugin's id. */
+class WrongDataFolder extends Error {
+  constructor(readonly pluginId: string) {
+    super(`data folder for ${pluginId}`);
   }
 }
 

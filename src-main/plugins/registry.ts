@@ -10,8 +10,11 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
+import { stallMonitor } from '../diagnostics/stall-monitor.js';
 import { PluginLoadError, type PluginLoadErrorCode } from './errors.js';
+import { libraryFingerprint } from './crash-guard.js';
 import { type CapabilityInfo, type PluginMetadata, PluginGeneration } from './library.js';
+import type { QuarantineBook, QuarantineEntry } from './quarantine.js';
 
 export type PluginOrigin = 'builtin' | 'user';
 
@@ -35,9 +38,11 @@ export interface RegistryOptions {
   /** Interval of the fallback fingerprint scan of watched folders (0 disables it). */
   pollMs?: number;
   log?: (source: string, level: number, message: string) => void;
+  /** Builds that crashed the player; they are not loaded until let in (enableAnyway). */
+  quarantine?: QuarantineBook;
 }
 
-export type PluginStatusName = 'loaded' | 'disabled' | 'failed' | 'removed';
+export type PluginStatusName = 'loaded' | 'disabled' | 'failed' | 'removed' | 'quarantined';
 
 /** What the UI and the IPC layer see of a plugin library. Plain data. */
 export interface PluginStatus {
@@ -52,6 +57,8 @@ export interface PluginStatus {
   leaseId: number | null;
   /** Generations of this library still mapped because something references them. */
   retiredGenerations: number;
+  /** Why the file's build is kept out (it crashed the player), when it is. */
+  quarantine: QuarantineEntry | null;
 }
 
 interface Fingerprint {
@@ -71,6 +78,7 @@ interface PluginRecord {
   capabilities: CapabilityInfo[];
   current: PluginGeneration | null;
   retired: Set<PluginGeneration>;
+  quarantine: QuarantineEntry | null;
 }
 
 const LIBRARY_EXT = /\.(so|dll|dylib)$/i;
@@ -176,6 +184,19 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
     return this.changed(r);
   }
 
+  /** "Enable anyway": lets the quarantined build of the library at `file` load. */
+  async enableAnyway(file: string): Promise<PluginStatus> {
+    const r = this.records.get(file);
+    if (!r || r.status === 'removed') throw new PluginLoadError('io', `no plugin library at ${file}`, file);
+    const book = this.opts.quarantine;
+    if (book && r.quarantine) book.allow(r.quarantine.fingerprint);
+    const id = r.quarantine?.pluginId;
+    if (id) this.disabled.delete(id);
+    r.quarantine = null;
+    this.loadRecord(r);
+    return this.changed(r);
+  }
+
   /** Loads a fresh generation from the file and retires the old one. */
   async reload(pluginId: string): Promise<PluginStatus> {
     const r = this.requireRecord(pluginId);
@@ -216,7 +237,7 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
     if (this.closed || this.scanQueued) return;
     this.scanQueued = setTimeout(() => {
       this.scanQueued = null;
-      void this.scan();
+      void stallMonitor.dispatch('plugin folder scan', () => this.scan());
     }, 50);
     this.scanQueued.unref();
   }
@@ -274,6 +295,7 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
             capabilities: [],
             current: null,
             retired: new Set(),
+            quarantine: null,
           };
           this.records.set(file, r);
         }
@@ -319,14 +341,38 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
 
   /** Loads a new generation for `r`; on success it becomes current and the old one retires. */
   private loadRecord(r: PluginRecord): void {
+    const book = this.opts.quarantine;
+    if (book) {
+      let fp: string | null = null;
+      try {
+        fp = libraryFingerprint(r.path);
+      } catch {
+        // unreadable: the load below reports it
+      }
+      const blocking = fp ? book.blocking(fp) : null;
+      if (blocking) {
+        const at = new Date(blocking.atMs).toLocaleTimeString();
+        const message = `this build crashed the player at ${at} (${blocking.signal}${blocking.step ? ` in ${blocking.step}` : ''}); not loaded`;
+        r.error = { code: 'quarantined', message };
+        // A quarantined replacement leaves the previous build serving.
+        if (!r.current) {
+          r.status = 'quarantined';
+          r.quarantine = blocking;
+          r.metadata = null;
+          r.capabilities = [];
+        }
+        return;
+      }
+    }
+    r.quarantine = null;
     let gen: PluginGeneration;
     try {
-      gen = PluginGeneration.load(r.path, {
+      gen = stallMonitor.section(`load ${path.basename(r.path)}`, () => PluginGeneration.load(r.path, {
         shadowDir: this.opts.shadowDir,
         dataRoot: this.opts.dataRoot,
         leaseId: this.nextLeaseId++,
         log: this.opts.log,
-      });
+      }));
     } catch (err) {
       const e = err instanceof PluginLoadError ? err : new PluginLoadError('io', String(err), r.path);
       // A failed reload keeps the previous generation running.
@@ -392,7 +438,7 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
   }
 
   private recordById(pluginId: string): PluginRecord | undefined {
-    for (const r of this.records.values()) if (r.metadata?.id === pluginId && r.status !== 'removed') return r;
+    for (const r of this.records.values()) if ((r.metadata?.id ?? r.quarantine?.pluginId) === pluginId && r.status !== 'removed') return r;
     return undefined;
   }
 
@@ -407,12 +453,13 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
       path: r.path,
       origin: r.origin,
       status: r.status,
-      pluginId: r.metadata?.id ?? null,
+      pluginId: r.metadata?.id ?? r.quarantine?.pluginId ?? null,
       metadata: r.metadata,
       capabilities: r.capabilities,
       error: r.error,
       leaseId: r.current?.leaseId ?? null,
       retiredGenerations: r.retired.size,
+      quarantine: r.quarantine,
     };
   }
 

@@ -218,8 +218,12 @@ describe('contract on the real core with the fixture plugin', () => {
       expect(status).toBe(421);
     });
 
-    it('serves the renderer with a CSP', async () => {
-      const res = await fetch(`${shell.origin}/`);
+    it('serves the renderer with a CSP, to the session cookie only', async () => {
+      expect((await fetch(`${shell.origin}/`)).status).toBe(401);
+      const launch = await fetch(shell.url, { redirect: 'manual' });
+      expect(launch.status).toBe(303);
+      const cookie = (launch.headers.get('set-cookie') ?? '').split(';')[0]!;
+      const res = await fetch(`${shell.origin}/`, { headers: { cookie } });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
       expect((await fetch(`${shell.origin}/../../etc/passwd`)).status).not.toBe(200);

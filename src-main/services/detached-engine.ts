@@ -2,6 +2,7 @@
 // failed audio process): the queue still works, so the user can build one, and every playback
 // call answers `unavailable` with the reason instead of hanging.
 import { EventEmitter } from 'node:events';
+import { PlayQueue } from '../engine/play-queue.js';
 import type { NewTrack, PlayerEngine, PlayerEngineEvents } from '../engine/player-engine.js';
 import type {
   AudioDevice,
@@ -14,14 +15,9 @@ import type {
 } from '../../src-shared/player-types.js';
 import { RpcError } from '../../src-shared/rpc-error.js';
 
-let nextEntry = 1;
-
 export class DetachedEngine extends EventEmitter<PlayerEngineEvents> implements PlayerEngine {
-  private tracks: TrackInfo[] = [];
-  private index = -1;
+  private readonly q = new PlayQueue<TrackInfo>();
   private volume = 1;
-  private repeat: RepeatMode = 'off';
-  private shuffle = false;
   private output: OutputChoice = { kind: 'portaudio', deviceId: null, bufferFrames: 1024 };
 
   constructor(readonly reason: string) {
@@ -31,20 +27,20 @@ export class DetachedEngine extends EventEmitter<PlayerEngineEvents> implements 
   status(): PlayerStatus {
     return {
       state: 'stopped',
-      current: this.tracks[this.index] ?? null,
-      index: this.index,
+      current: this.q.current ?? null,
+      index: this.q.index,
       format: null,
       positionMs: 0,
-      durationMs: this.tracks[this.index]?.durationMs ?? null,
+      durationMs: this.q.current?.durationMs ?? null,
       volume: this.volume,
-      repeat: this.repeat,
-      shuffle: this.shuffle,
+      repeat: this.q.repeat,
+      shuffle: this.q.shuffle,
       output: this.output,
     };
   }
 
   queue(): QueueSnapshot {
-    return { tracks: [...this.tracks], index: this.index };
+    return { tracks: [...this.q.entries], index: this.q.index };
   }
 
   metrics(): EngineMetrics {
@@ -89,49 +85,40 @@ export class DetachedEngine extends EventEmitter<PlayerEngineEvents> implements 
     this.changedStatus();
   }
   setRepeat(mode: RepeatMode): void {
-    this.repeat = mode;
+    this.q.setRepeat(mode);
     this.changedStatus();
   }
   setShuffle(on: boolean): void {
-    this.shuffle = on;
+    this.q.setShuffle(on);
     this.changedStatus();
   }
 
   queueAdd(tracks: NewTrack[]): TrackInfo[] {
-    return this.queueInsert(this.tracks.length, tracks);
+    return this.queueInsert(this.q.length, tracks);
   }
 
   queueInsert(index: number, tracks: NewTrack[]): TrackInfo[] {
-    const entries = tracks.map((t) => ({ ...t, id: `q${nextEntry++}` }));
-    const at = Math.max(0, Math.min(index, this.tracks.length));
-    this.tracks.splice(at, 0, ...entries);
-    if (this.index >= at) this.index += entries.length;
-    if (this.index < 0 && this.tracks.length > 0) this.index = 0;
+    const entries = tracks.map((t) => ({ ...t, id: this.q.newId() }));
+    this.q.insert(index, entries);
+    // Without playback the first entry stands ready as the current one.
+    if (this.q.index < 0 && this.q.length > 0) this.q.select(0);
     this.changedQueue();
     return entries;
   }
 
   queueRemove(ids: string[]): void {
-    const drop = new Set(ids);
-    const current = this.tracks[this.index];
-    this.tracks = this.tracks.filter((t) => !drop.has(t.id));
-    this.index = current && !drop.has(current.id) ? this.tracks.indexOf(current) : Math.min(this.index, this.tracks.length - 1);
+    this.q.remove(ids);
     this.changedQueue();
   }
 
   queueMove(id: string, toIndex: number): void {
-    const from = this.tracks.findIndex((t) => t.id === id);
-    if (from < 0) throw new RpcError({ code: 'not_found', message: `no queue entry ${id}` });
-    const current = this.tracks[this.index];
-    const [entry] = this.tracks.splice(from, 1);
-    this.tracks.splice(Math.max(0, Math.min(toIndex, this.tracks.length)), 0, entry!);
-    if (current) this.index = this.tracks.indexOf(current);
+    if (this.q.indexOf(id) < 0) throw new RpcError({ code: 'not_found', message: `no queue entry ${id}` });
+    this.q.move(id, toIndex);
     this.changedQueue();
   }
 
   queueClear(): void {
-    this.tracks = [];
-    this.index = -1;
+    this.q.clear();
     this.changedQueue();
   }
 

@@ -1,8 +1,12 @@
 // The files service: browsing shows folders and playable files only, expanding walks folders in
-// natural order and skips what no decoder plays.
+// natural order and skips what no decoder plays, never lists a FIFO as audio, ends on symlink
+// loops and keeps the event loop turning through a folder of 100k entries.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filesService } from './files-service.js';
 
@@ -44,5 +48,61 @@ describe('files service', () => {
     const ac = new AbortController();
     ac.abort();
     await expect(files.expand({ paths: [root] }, { signal: ac.signal })).rejects.toMatchObject({ code: 'cancelled' });
+  });
+});
+
+describe('files service against special files and big folders', () => {
+  let odd: string;
+  beforeAll(() => {
+    odd = fs.mkdtempSync(path.join(os.tmpdir(), 'stellatune-files-odd-'));
+  });
+  afterAll(() => fs.rmSync(odd, { recursive: true, force: true }));
+
+  it('a symlink loop expanded recursively ends, with every file found once', async () => {
+    const top = path.join(odd, 'loop');
+    fs.mkdirSync(path.join(top, 'a', 'b'), { recursive: true });
+    fs.writeFileSync(path.join(top, 'a', '1.wav'), 'x');
+    fs.writeFileSync(path.join(top, 'a', 'b', '2.wav'), 'x');
+    fs.symlinkSync('..', path.join(top, 'a', 'b', 'up')); // b/up -> a
+    fs.symlinkSync(top, path.join(top, 'a', 'b', 'top')); // b/top -> the top folder
+    fs.symlinkSync('1.wav', path.join(top, 'a', 'same.wav')); // the same file under another name
+    const r = await files.expand({ paths: [top], recursive: true }, ctx);
+    expect(r.tracks.map((t) => path.relative(top, (t.source as { path: string }).path)).sort()).toEqual(['a/1.wav', 'a/b/2.wav']);
+  });
+
+  it('FIFOs and sockets named *.wav are not listed as audio nor expanded into tracks', async () => {
+    const dir = path.join(odd, 'special');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'real.wav'), 'x');
+    execFileSync('mkfifo', [path.join(dir, 'pipe.wav')]);
+    const server = net.createServer().listen(path.join(dir, 'socket.wav'));
+    await new Promise((r) => server.once('listening', r));
+    fs.symlinkSync('/dev/zero', path.join(dir, 'device.wav'));
+    try {
+      const listed = await files.browse({ dir }, ctx);
+      expect(listed.entries.map((e) => e.name)).toEqual(['real.wav']);
+      const r = await files.expand({ paths: [dir, path.join(dir, 'pipe.wav')] }, ctx);
+      expect(r.tracks.map((t) => t.title)).toEqual(['real']);
+      expect(r.skipped).toBe(1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('expanding a folder of 100k entries keeps the event loop turning', async () => {
+    const big = path.join(odd, 'big');
+    fs.mkdirSync(big);
+    // Shuffled names, so the sort has work to do.
+    const order = Array.from({ length: 100_000 }, (_, i) => i).sort(() => Math.random() - 0.5);
+    for (const i of order) fs.writeFileSync(path.join(big, `track ${i}.${i % 10 === 0 ? 'wav' : 'txt'}`), '');
+    const histogram = monitorEventLoopDelay({ resolution: 5 });
+    histogram.enable();
+    const r = await files.expand({ paths: [big] }, ctx);
+    histogram.disable();
+    expect(r.tracks).toHaveLength(10_000);
+    expect(r.tracks.slice(0, 3).map((t) => t.title)).toEqual(['track 0', 'track 10', 'track 20']);
+    const maxMs = histogram.max / 1e6;
+    console.log(`expand of 100k entries: longest event-loop block ${maxMs.toFixed(0)} ms`);
+    expect(maxMs).toBeLessThan(200);
   });
 });

@@ -1,6 +1,7 @@
 // Local files for the queue until the library lands: browse folders (the browser shell has no
 // native file dialog, so the renderer browses through here) and expand files and folders into
 // tracks the decoders can play.
+import type { Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,10 +9,13 @@ import type { NewTrack } from '../engine/player-engine.js';
 import type { FileEntry } from '../../src-shared/contract.js';
 import { RpcError } from '../../src-shared/rpc-error.js';
 import type { ServiceHandlers } from './router.js';
+import { sortYielding } from './yielding-sort.js';
 
 /** Used when no decoder plugin declares extensions (e.g. before plugins load). */
 const FALLBACK_EXTENSIONS = ['wav', 'flac', 'ogg', 'oga', 'opus', 'mp3', 'aiff', 'aif'];
 const MAX_TRACKS = 10_000;
+/** Natural order ("2" before "10"); a collator compares far faster than localeCompare. */
+const naturalOrder = new Intl.Collator(undefined, { numeric: true });
 
 export function trackFromFile(file: string): NewTrack {
   const base = path.basename(file);
@@ -55,37 +59,61 @@ export function filesService(audioExtensions: () => string[]): ServiceHandlers<'
         if (d.isSymbolicLink()) isDir = await fs.stat(full).then((st) => st.isDirectory(), () => false);
         if (isDir) entries.push({ name: d.name, path: full, kind: 'dir' });
         else if (isAudio(d.name, exts)) {
-          const size = await fs.stat(full).then((st) => st.size, () => undefined);
-          entries.push(size === undefined ? { name: d.name, path: full, kind: 'audio' } : { name: d.name, path: full, kind: 'audio', sizeBytes: size });
+          // Only regular files are audio: a FIFO, socket or device named *.flac is left out.
+          const st = await fs.stat(full).catch(() => null);
+          if (st && !st.isFile()) continue;
+          entries.push(st ? { name: d.name, path: full, kind: 'audio', sizeBytes: st.size } : { name: d.name, path: full, kind: 'audio' });
         }
       }
-      entries.sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name, undefined, { numeric: true }) : a.kind === 'dir' ? -1 : 1));
+      const sorted = await sortYielding(entries, (a, b) => (a.kind === b.kind ? naturalOrder.compare(a.name, b.name) : a.kind === 'dir' ? -1 : 1));
       const parent = path.dirname(abs);
-      return { dir: abs, parent: parent === abs ? null : parent, entries };
+      return { dir: abs, parent: parent === abs ? null : parent, entries: sorted };
     },
 
     expand: async ({ paths, recursive }, { signal }) => {
       const exts = extSet();
       const tracks: NewTrack[] = [];
+      // Folders and files already taken, by device and inode: a symlink loop (or a folder linked
+      // twice) is walked once, and each file is found once.
+      const seen = new Set<string>();
       let skipped = 0;
-      const walk = async (p: string, depth: number): Promise<void> => {
-        if (signal.aborted) throw new RpcError({ code: 'cancelled', message: 'cancelled' });
+      const cancelled = (): RpcError => new RpcError({ code: 'cancelled', message: 'cancelled' });
+      const walk = async (p: string, depth: number, entry?: Dirent): Promise<void> => {
+        if (signal.aborted) throw cancelled();
         if (tracks.length >= MAX_TRACKS) return;
+        // The folder listing already says what most entries are: no stat for a cover.jpg.
+        if (entry && entry.isFile() && !isAudio(p, exts)) return;
         const st = await fs.stat(p).catch(() => null);
         if (!st) {
           skipped++;
           return;
         }
+        const id = `${st.dev}:${st.ino}`;
         if (st.isDirectory()) {
           if (depth > 0 && recursive === false) return;
+          if (seen.has(id)) return;
+          seen.add(id);
+          // Read in batches (a folder of 100k entries is not one big block of the event loop).
+          const entries: Dirent[] = [];
+          try {
+            for await (const d of await fs.opendir(p, { bufferSize: 256 })) if (!d.name.startsWith('.')) entries.push(d);
+          } catch {
+            // unreadable: nothing from it
+          }
           // A folder's own files first, then its subfolders (CD 1, CD 2 …), each in natural order.
-          const entries = (await fs.readdir(p, { withFileTypes: true }).catch(() => [])).filter((d) => !d.name.startsWith('.'));
-          const natural = (a: { name: string }, b: { name: string }): number => a.name.localeCompare(b.name, undefined, { numeric: true });
-          const dirs = entries.filter((d) => d.isDirectory()).sort(natural);
-          const others = entries.filter((d) => !d.isDirectory()).sort(natural);
-          for (const d of [...others, ...dirs]) await walk(path.join(p, d.name), depth + 1);
-        } else if (isAudio(p, exts)) tracks.push(trackFromFile(p));
-        else if (depth === 0) skipped++;
+          const natural = (a: Dirent, b: Dirent): number => naturalOrder.compare(a.name, b.name);
+          const dirs = await sortYielding(entries.filter((d) => d.isDirectory()), natural, signal).catch((err: unknown) => {
+            throw signal.aborted ? cancelled() : err;
+          });
+          const others = await sortYielding(entries.filter((d) => !d.isDirectory()), natural, signal).catch((err: unknown) => {
+            throw signal.aborted ? cancelled() : err;
+          });
+          for (const d of [...others, ...dirs]) await walk(path.join(p, d.name), depth + 1, d);
+        } else if (st.isFile() && isAudio(p, exts)) {
+          if (seen.has(id)) return;
+          seen.add(id);
+          tracks.push(trackFromFile(p));
+        } else if (depth === 0) skipped++;
       };
       for (const p of paths) await walk(path.resolve(p), 0);
       return { tracks, skipped };

@@ -2,6 +2,7 @@
 // (the EQ panel).
 import type { ControlPlane } from '../control/control-plane.js';
 import type { PlayerEngine } from '../engine/player-engine.js';
+import { RpcError } from '../../src-shared/rpc-error.js';
 import { applyDspConfig } from './plugins-service.js';
 import type { ServiceHandlers } from './router.js';
 
@@ -17,7 +18,21 @@ export function outputService(control: ControlPlane, engine: () => PlayerEngine)
     sinks: () => control.capabilities('output').map(ref),
     sinkTargets: ({ pluginId, typeId }) => engine().listSinkTargets(pluginId, typeId),
     current: () => engine().status().output,
-    set: ({ choice }) => engine().setOutput(choice),
+    set: async ({ choice }) => {
+      // A device or sink that does not exist is refused, not accepted and reported as current.
+      if (choice.kind === 'portaudio') {
+        const { hostApis, devices } = await engine().listDevices();
+        if (choice.deviceId !== null && choice.deviceId !== -1 && !devices.some((d) => d.id === choice.deviceId && d.maxOutputChannels > 0)) {
+          throw new RpcError({ code: 'not_found', message: `no output device ${choice.deviceId}` });
+        }
+        if (choice.hostApi !== undefined && !hostApis.includes(choice.hostApi)) {
+          throw new RpcError({ code: 'not_found', message: `no audio host API ${choice.hostApi}` });
+        }
+      } else if (!control.capabilities('output').some((c) => c.pluginId === choice.pluginId && c.typeId === choice.typeId)) {
+        throw new RpcError({ code: 'not_found', message: `no output sink ${choice.pluginId}/${choice.typeId} is loaded` });
+      }
+      return engine().setOutput(choice);
+    },
     dsps: () => control.capabilities('dsp').map((c) => ({ ...ref(c), configSchema: c.configSchema ?? null, config: c.config ?? null })),
     applyDsp: ({ pluginId, typeId, config }) => applyDspConfig(control, engine(), pluginId, typeId, config),
   };

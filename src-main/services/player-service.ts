@@ -2,16 +2,32 @@
 // the transport state and the queue; these only translate calls and relay its events.
 import type { PlayerEngine } from '../engine/player-engine.js';
 import type { PlayerEvent } from '../../src-shared/player-types.js';
+import { RpcError } from '../../src-shared/rpc-error.js';
 import type { CoreEvents, ServiceHandlers } from './router.js';
+
+/** Where a seek lands when the track's length is unknown (a live stream): far, but a number the
+ * engine's 64-bit position field holds exactly. */
+const MAX_SEEK_MS = 2 ** 40;
+
+/** A seek target inside the track: 1e308 must mean "the end", not overflow into a restart. */
+export function clampSeek(positionMs: number, durationMs: number | null): number {
+  return Math.max(0, Math.min(positionMs, durationMs ?? MAX_SEEK_MS));
+}
 
 export function playerService(engine: () => PlayerEngine): ServiceHandlers<'player'> {
   return {
     status: () => engine().status(),
-    play: (p) => engine().play(p.index),
+    play: (p) => {
+      // The listener's mistakes get their own codes (internal is for bugs).
+      const { tracks } = engine().queue();
+      if (tracks.length === 0) throw new RpcError({ code: 'failed_precondition', message: 'the queue is empty' });
+      if (p.index !== undefined && !tracks[p.index]) throw new RpcError({ code: 'not_found', message: `no queue entry ${p.index} (the queue has ${tracks.length})` });
+      return engine().play(p.index);
+    },
     pause: () => engine().pause(),
     resume: () => engine().resume(),
     stop: () => engine().stop(),
-    seek: (p) => engine().seek(p.positionMs),
+    seek: (p) => engine().seek(clampSeek(p.positionMs, engine().status().durationMs)),
     next: () => engine().next(),
     previous: () => engine().previous(),
     setVolume: (p) => engine().setVolume(p.volume),
@@ -35,7 +51,10 @@ export function queueService(engine: () => PlayerEngine): ServiceHandlers<'queue
     },
     insert: (p) => engine().queueInsert(p.index, p.tracks),
     remove: (p) => engine().queueRemove(p.ids),
-    move: (p) => engine().queueMove(p.id, p.toIndex),
+    move: (p) => {
+      if (!engine().queue().tracks.some((t) => t.id === p.id)) throw new RpcError({ code: 'not_found', message: `no queue entry ${p.id}` });
+      return engine().queueMove(p.id, p.toIndex);
+    },
     clear: () => engine().queueClear(),
   };
 }

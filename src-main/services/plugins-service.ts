@@ -3,6 +3,7 @@
 // configs also go to the running engine, which hot-applies them on the decode thread.
 import type { ControlPlane } from '../control/control-plane.js';
 import type { PlayerEngine } from '../engine/player-engine.js';
+import { configInForce } from '../plugins/capability-host.js';
 import type { PluginStatus } from '../plugins/registry.js';
 import type { ConfigOutcomeView, PluginView } from '../../src-shared/contract.js';
 import type { CoreEvents, ServiceHandlers } from './router.js';
@@ -20,16 +21,20 @@ export function pluginView(control: ControlPlane, st: PluginStatus): PluginView 
       displayName: c.displayName,
       configSchema: c.configSchema ?? null,
       defaultConfig: c.defaultConfig ?? null,
-      config: (st.pluginId ? control.settings.config(st.pluginId, c.kind, c.typeId) : undefined) ?? c.defaultConfig ?? null,
+      config: configInForce(st.pluginId ? control.settings.config(st.pluginId, c.kind, c.typeId) : undefined, c),
       extensions: c.extensions,
     })),
     error: st.error,
     leaseId: st.leaseId,
     retiredGenerations: st.retiredGenerations,
+    quarantine: st.quarantine
+      ? (({ fingerprint, signal, step, thread, process, atMs, crashes }) => ({ fingerprint, signal, step, thread, process, atMs, crashes }))(st.quarantine)
+      : null,
   };
 }
 
-/** Stores a DSP config and hands it to the engine (hot-applied there when it can be). */
+/** Hands a DSP config to the engine (hot-applied there when it can be) and stores it unless the
+ * DSP rejected it: a rejected config must not reach the next DSP instance either. */
 export async function applyDspConfig(
   control: ControlPlane,
   engine: PlayerEngine,
@@ -37,9 +42,11 @@ export async function applyDspConfig(
   typeId: string,
   config: Record<string, unknown>,
 ): Promise<ConfigOutcomeView> {
-  control.applyConfig(pluginId, 'dsp', typeId, config);
+  control.checkConfig(pluginId, 'dsp', typeId, config);
   const outcome = await engine.setDspConfig(pluginId, typeId, config);
-  return outcome === 'rejected' ? { outcome, reason: 'the DSP refused the config' } : { outcome };
+  if (outcome === 'rejected') return { outcome, reason: 'the DSP refused the config' };
+  control.settings.setConfig(pluginId, 'dsp', typeId, config);
+  return { outcome };
 }
 
 export function pluginsService(control: ControlPlane, engine: () => PlayerEngine, events: CoreEvents): ServiceHandlers<'plugins'> {
@@ -62,6 +69,7 @@ export function pluginsService(control: ControlPlane, engine: () => PlayerEngine
     enable: async ({ pluginId }) => viewOf(await control.enablePlugin(pluginId)),
     disable: async ({ pluginId }) => viewOf(await control.disablePlugin(pluginId)),
     reload: async ({ pluginId }) => viewOf(await control.reloadPlugin(pluginId)),
+    enableAnyway: async ({ path }) => viewOf(await control.enableAnyway(path)),
     applyConfig: async ({ pluginId, kind, typeId, config }) => {
       if (kind === 'dsp') return applyDspConfig(control, engine(), pluginId, typeId, config);
       const r = control.applyConfig(pluginId, kind, typeId, config);

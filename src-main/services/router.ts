@@ -21,7 +21,8 @@ import { RpcError } from '../../src-shared/rpc-error.js';
 import { validate } from '../../src-shared/schema.js';
 import type { CallReply } from '../../src-shared/wire.js';
 import { ControlError } from '../control/errors.js';
-import { PluginCallError, PluginLoadError } from '../plugins/errors.js';
+import { stallMonitor } from '../diagnostics/stall-monitor.js';
+import { PluginCallError, PluginLoadError, PluginResultTooLarge } from '../plugins/errors.js';
 
 export interface CallContext {
   /** Aborted when the caller cancels or disconnects. */
@@ -42,6 +43,7 @@ export function toRpcError(err: unknown): RpcError {
     const notFound = /^no plugin with id/.test(err.message);
     return new RpcError({ code: notFound ? 'not_found' : 'plugin_error', message: err.message, status: err.code });
   }
+  if (err instanceof PluginResultTooLarge) return new RpcError({ code: 'result_too_large', message: err.message });
   if (err instanceof PluginCallError) {
     return new RpcError({ code: 'plugin_error', message: err.message, status: err.statusName, op: err.call });
   }
@@ -96,8 +98,12 @@ export class ContractRouter {
     if (missing.length > 0) throw new Error(`contract handlers missing or extra: ${missing.join(', ')}`);
   }
 
-  /** One call, validated in and out. Throws RpcError. */
-  async call(service: string, name: string, params: unknown, signal: AbortSignal): Promise<unknown> {
+  /** One call, validated in and out. Throws RpcError. The stall monitor names what it causes. */
+  call(service: string, name: string, params: unknown, signal: AbortSignal): Promise<unknown> {
+    return stallMonitor.dispatch(`rpc ${service}.${name}`, () => this.callUnnamed(service, name, params, signal));
+  }
+
+  private async callUnnamed(service: string, name: string, params: unknown, signal: AbortSignal): Promise<unknown> {
     const spec = findMethod(service, name);
     if (!spec) throw new RpcError({ code: 'unknown_method', message: `no method ${service}.${name}` });
     const input = validate(spec.params, normaliseParams(spec, params), { path: 'params', unknownKeys: 'reject' });

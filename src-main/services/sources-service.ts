@@ -3,6 +3,7 @@
 // (source.h) is normalised into the contract's items here, and anything unusable is reported as
 // malformed_result rather than passed on.
 import type { ControlPlane } from '../control/control-plane.js';
+import { listResultIssues } from '../control/list-result.js';
 import type { SourceItem } from '../../src-shared/contract.js';
 import { RpcError } from '../../src-shared/rpc-error.js';
 import type { ServiceHandlers } from './router.js';
@@ -52,6 +53,11 @@ export function sourcesService(control: ControlPlane): ServiceHandlers<'sources'
       const items = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>).items : undefined;
       if (!Array.isArray(items)) {
         throw new RpcError({ code: 'malformed_result', message: 'list_items returned no "items" array', pluginId, op: 'list_items' });
+      }
+      const issues = listResultIssues(doc);
+      if (issues.length > 0) {
+        const what = issues.slice(0, 3).map((i) => `${i.path} ${i.message}`).join('; ');
+        throw new RpcError({ code: 'malformed_result', message: `list_items result does not match source.h: ${what}`, pluginId, op: 'list_items' });
       }
       const next = num((doc as Record<string, unknown>).next_offset);
       return {

@@ -5,7 +5,9 @@
 //   --no-open       do not open a browser window (also when CI is set or there is no display)
 //   --plugins DIR   an extra plugin folder (repeatable; tests add the fixture folder)
 //   --no-audio      run without the playback engine
-// STELLATUNE_HOME moves the app's data; STELLATUNE_EXTRA_PLUGINS adds plugin folders (path-list).
+//   --token T       the launch token (scripts/start.mjs passes it when it restarts a crashed core)
+// STELLATUNE_HOME moves the app's data; STELLATUNE_EXTRA_PLUGINS adds plugin folders (path-list);
+// STELLATUNE_BUILTIN_PLUGINS replaces the built-in folder; STELLATUNE_TEST_HOOKS=1 serves diagnostics.testBlock.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,6 +22,8 @@ const { values } = parseArgs({
     'no-open': { type: 'boolean', default: false },
     plugins: { type: 'string', multiple: true, default: [] },
     'no-audio': { type: 'boolean', default: false },
+    // The launch token, reused when scripts/start.mjs restarts a crashed core (the open page keeps it).
+    token: { type: 'string' },
   },
   allowPositionals: true,
 });
@@ -35,13 +39,14 @@ const core = await AppCore.start({
     origin: 'user' as const,
     watch: false,
   })),
-  engine: values['no-audio'] ? false : { audioProcess: 'fork' },
+  engine: values['no-audio'] ? false : {},
   log,
 });
 const shell = await startBrowserShell({
   core,
   rendererDir: path.join(repoRoot, 'dist', 'renderer'),
   port: Number(values.port),
+  ...(values.token ? { token: values.token } : {}),
   log,
 });
 // Tests read this line; keep its shape.
@@ -69,7 +74,8 @@ if (!values['no-open'] && !headless) {
   if (chromium) {
     const profile = path.join(paths.home, 'browser-profile');
     fs.mkdirSync(profile, { recursive: true });
-    const args = [`--app=${shell.url}`, `--user-data-dir=${profile}`, '--no-first-run', '--no-default-browser-check', '--window-size=1200,800'];
+    // A one-time code, not the token: Chromium's command line is readable by every local user.
+    const args = [`--app=${shell.launchUrl()}`, `--user-data-dir=${profile}`, '--no-first-run', '--no-default-browser-check', '--window-size=1200,800'];
     // Chromium refuses to run as root without this (containers, CI images).
     if (process.getuid?.() === 0) args.push('--no-sandbox');
     const child = spawn(chromium, args, { detached: true, stdio: 'ignore' });

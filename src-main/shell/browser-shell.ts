@@ -1,8 +1,10 @@
 // The browser shell: the same main-process core in plain Node, serving the built renderer on
-// 127.0.0.1 and carrying the IPC contract over a WebSocket. A per-launch random token (handed to
-// the page in the URL fragment, which browsers never send to servers) must accompany the
-// WebSocket upgrade, and the upgrade must come from our own origin, so other local pages and
-// processes cannot drive the player. Host headers other than our own are refused (DNS rebinding).
+// 127.0.0.1 and carrying the IPC contract over a WebSocket. A per-launch random token is traded at
+// /session for an HttpOnly SameSite=Strict cookie, which every static file and the WebSocket
+// upgrade require (the upgrade must also come from our own origin), so other local pages and
+// processes can neither drive the player nor read the app. The browser window gets a one-time
+// code instead of the token, because its command line is readable by every local user. Host
+// headers other than our own are refused (DNS rebinding).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -10,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { validate } from '../../src-shared/schema.js';
+import { rendererFile } from './renderer-files.js';
 import { clientMessage, RPC_PATH, type ServerMessage } from '../../src-shared/wire.js';
 import type { AppCore } from '../app-core.js';
 import { serveCover } from './cover-route.js';
@@ -25,10 +28,23 @@ export interface BrowserShellOptions {
   log?: (message: string) => void;
   /** How often silent connections are probed (ms). */
   heartbeatMs?: number;
+  limits?: Partial<ConnectionLimits>;
 }
 
+export interface ConnectionLimits {
+  /** Unanswered calls per connection before the server stops reading it. */
+  maxInFlight: number;
+  /** Unsent bytes queued for one client before it is closed as not reading. */
+  maxBufferedBytes: number;
+}
+
+const DEFAULT_LIMITS: ConnectionLimits = { maxInFlight: 256, maxBufferedBytes: 16 << 20 };
+
 export interface BrowserShell {
+  /** The address to open: trades the token for the session cookie (reusable for this launch). */
   url: string;
+  /** A launch address with a fresh one-time code instead of the token (for a browser's command line). */
+  launchUrl(): string;
   origin: string;
   port: number;
   token: string;
@@ -47,10 +63,15 @@ const MIME: Record<string, string> = {
   '.map': 'application/json',
 };
 
+/** Where a launch key (the token or a one-time code) is traded for the session cookie. */
+export const SESSION_PATH = '/session';
+const SESSION_COOKIE = 'stellatune_session';
+const LAUNCH_CODE_TTL_MS = 60_000;
+
 /** Position updates are dropped for a client that is this far behind (they are superseded). */
 const SLOW_CLIENT_BYTES = 1 << 20;
 
-function csp(origin: string): string {
+export function contentSecurityPolicy(origin: string): string {
   const ws = origin.replace(/^http/, 'ws');
   return [
     "default-src 'none'",
@@ -63,6 +84,68 @@ function csp(origin: string): string {
     "form-action 'none'",
     "frame-ancestors 'none'",
   ].join('; ');
+}
+
+/** The value of cookie `name` in a Cookie header, or null. */
+function cookieValue(header: string | undefined, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}
+
+/** A page without the session explains how to get one (a script-free page, so the CSP holds). */
+function sendRefusal(res: http.ServerResponse, status: 401 | 403, headOnly: boolean): void {
+  const body =
+    '<!doctype html><meta charset="utf-8"><meta name="color-scheme" content="dark light"><title>StellaTune</title>' +
+    '<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:15vh auto;padding:0 1.5rem}h1{font-size:1.4rem}</style>' +
+    '<div class="fatal"><h1>StellaTune</h1><p>This page needs the address printed by <code>npm start</code> ' +
+    '(it carries the launch access token). If the player was restarted, open its new address.</p></div>';
+  res.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    // No script at all; only this page's own inline style.
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
+    'Cache-Control': 'no-store',
+  });
+  res.end(headOnly ? undefined : body);
+}
+
+/** Logs a kind of event at most `burst` times per window, then one line with how many were not. */
+class RateLimitedLog {
+  private shown = 0;
+  private suppressed = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly log: ((m: string) => void) | undefined,
+    private readonly what: string,
+    private readonly burst: number,
+    windowMs: number,
+  ) {
+    this.timer = setInterval(() => this.flush(), windowMs);
+    this.timer.unref();
+  }
+
+  note(detail: string): void {
+    if (this.shown < this.burst) {
+      this.shown++;
+      this.log?.(`${this.what}: ${detail}`);
+    } else this.suppressed++;
+  }
+
+  private flush(): void {
+    if (this.suppressed > 0) this.log?.(`${this.what}: ${this.suppressed} more in the last window, not logged one by one`);
+    this.shown = 0;
+    this.suppressed = 0;
+  }
+
+  close(): void {
+    this.flush();
+    clearInterval(this.timer);
+  }
 }
 
 function sameToken(a: string, b: string): boolean {
@@ -80,63 +163,143 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
   }
   let origin = '';
   let allowedHosts = new Set<string>();
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const refusals = new RateLimitedLog(opts.log, 'refused a WebSocket connection', 5, 10_000);
 
-  const server = http.createServer((req, res) => {
+  // One-time launch codes: what the Chromium command line carries (readable by every local user
+  // in /proc), so it must be worthless once Chromium has used it.
+  const launchCodes = new Map<string, number>();
+  const mintLaunchCode = (): string => {
+    const now = Date.now();
+    for (const [c, expires] of launchCodes) if (expires < now) launchCodes.delete(c);
+    const code = crypto.randomBytes(24).toString('base64url');
+    launchCodes.set(code, now + LAUNCH_CODE_TTL_MS);
+    return code;
+  };
+  const redeem = (key: string): boolean => {
+    if (sameToken(key, token)) return true;
+    for (const [code, expires] of launchCodes) {
+      if (sameToken(key, code)) {
+        launchCodes.delete(code);
+        return expires >= Date.now();
+      }
+    }
+    return false;
+  };
+  const hasSession = (req: http.IncomingMessage): boolean => sameToken(cookieValue(req.headers.cookie, SESSION_COOKIE) ?? '', token);
+
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     if (!allowedHosts.has(req.headers.host ?? '')) {
       res.writeHead(421).end('wrong host');
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405).end();
+      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
     }
-    const url = new URL(req.url ?? '/', origin);
-    if (serveCover(opts.core.library, url, req, res, (t) => sameToken(t, token))) return;
-    let rel = decodeURIComponent(url.pathname);
-    if (rel === '/' || rel === '') rel = '/index.html';
-    const file = path.resolve(rendererDir, `.${rel}`);
-    if (!file.startsWith(rendererDir + path.sep)) {
-      res.writeHead(403).end();
+    const target = req.url ?? '';
+    const q = target.indexOf('?');
+    const rawPath = q < 0 ? target : target.slice(0, q);
+    if (rawPath === SESSION_PATH) {
+      // The launch address: trades the token or a one-time code for the session cookie, then
+      // sends the browser to the app with the key gone from the address bar.
+      const key = new URLSearchParams(q < 0 ? '' : target.slice(q + 1)).get('key') ?? '';
+      if (!redeem(key)) {
+        sendRefusal(res, 403, req.method === 'HEAD');
+        return;
+      }
+      res.writeHead(303, {
+        Location: '/',
+        'Set-Cookie': `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict`,
+        'Cache-Control': 'no-store',
+        'Referrer-Policy': 'no-referrer',
+      });
+      res.end();
       return;
     }
+    // Cover thumbnails, behind the same session cookie (an <img> sends it like any request).
+    if (rawPath.startsWith('/covers/')) {
+      serveCover(opts.core.library, rawPath, req, res, hasSession(req));
+      return;
+    }
+    const found = rendererFile(rendererDir, rawPath);
+    if (!found.ok) {
+      res.writeHead(found.status, { 'Content-Type': 'text/plain' }).end(http.STATUS_CODES[found.status]);
+      return;
+    }
+    if (!hasSession(req)) {
+      sendRefusal(res, 401, req.method === 'HEAD');
+      return;
+    }
+    const { file, ext } = found;
     fs.stat(file, (err, st) => {
       if (err || !st.isFile()) {
         res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
         return;
       }
-      const ext = path.extname(file);
       res.writeHead(200, {
         'Content-Type': MIME[ext] ?? 'application/octet-stream',
         'Content-Length': st.size,
-        'Content-Security-Policy': csp(origin),
+        'Content-Security-Policy': contentSecurityPolicy(origin),
         'X-Content-Type-Options': 'nosniff',
         'Referrer-Policy': 'no-referrer',
         'Cross-Origin-Opener-Policy': 'same-origin',
         'Cache-Control': ext === '.html' ? 'no-store' : 'no-cache',
       });
       if (req.method === 'HEAD') res.end();
-      else fs.createReadStream(file).pipe(res);
+      else fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
     });
+  };
+
+  const server = http.createServer((req, res) => {
+    try {
+      serve(req, res);
+    } catch (err) {
+      // Nothing a request holds may take the core down; a throw here is a bug, answered as one.
+      opts.log?.(`HTTP request failed: ${(err as Error).message}`);
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    }
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 8 << 20 });
   const sockets = new Set<WebSocket>();
 
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', origin);
     const refuse = (code: number, why: string): void => {
-      opts.log?.(`refused a WebSocket connection: ${why}`);
+      refusals.note(why);
       socket.end(`HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\nConnection: close\r\n\r\n`);
     };
+    socket.on('error', () => socket.destroy());
+    const target = req.url ?? '';
+    const q = target.indexOf('?');
+    const rawPath = q < 0 ? target : target.slice(0, q);
     if (!allowedHosts.has(req.headers.host ?? '')) return refuse(421, 'wrong host');
-    if (url.pathname !== RPC_PATH) return refuse(404, 'wrong path');
-    if (req.headers.origin !== origin) return refuse(403, `foreign origin ${req.headers.origin ?? '(none)'}`);
-    if (!sameToken(url.searchParams.get('token') ?? '', token)) return refuse(401, 'bad token');
+    if (rawPath !== RPC_PATH) return refuse(404, 'wrong path');
+    if (req.headers.origin !== origin) return refuse(403, `foreign origin ${String(req.headers.origin ?? '(none)').slice(0, 200)}`);
+    // The renderer carries the session cookie; programmatic clients (tests, tools) may pass ?token=.
+    const queryToken = new URLSearchParams(q < 0 ? '' : target.slice(q + 1)).get('token');
+    if (!hasSession(req) && !sameToken(queryToken ?? '', token)) return refuse(401, 'bad token');
     wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
   });
 
   const send = (ws: WebSocket, msg: ServerMessage): void => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+    if (ws.readyState !== ws.OPEN) return;
+    ws.send(JSON.stringify(msg));
+    if (ws.bufferedAmount > limits.maxBufferedBytes) shed(ws, 'the client does not read its replies');
+  };
+
+  // A client that stops reading would otherwise grow the core's memory without bound: close it
+  // (its session's pending calls are cancelled) and keep serving the others.
+  const shed = (ws: WebSocket, why: string): void => {
+    if (ws.readyState !== ws.OPEN) return;
+    opts.log?.(`closing a WebSocket connection: ${why} (${ws.bufferedAmount} bytes unsent)`);
+    ws.close(1008, why);
+    setTimeout(() => ws.terminate(), 1000).unref();
   };
 
   // A renderer that vanished without a close frame (a killed browser) is found by its missing pong;
@@ -159,8 +322,9 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
     const session = opts.core.router.openSession(`ws#${sockets.size}`);
+    let inFlight = 0;
     ws.on('message', (data, isBinary) => {
-      if (isBinary) return;
+      if (isBinary || ws.readyState !== ws.OPEN) return;
       let raw: unknown;
       try {
         raw = JSON.parse(data.toString());
@@ -169,7 +333,7 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
       }
       const msg = validate(clientMessage, raw);
       if (!msg.ok) {
-        const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : null;
+        const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id.slice(0, 64) : null;
         if (id) send(ws, { t: 'reply', id, ok: false, error: { code: 'invalid_argument', message: 'malformed message', issues: msg.issues } });
         return;
       }
@@ -178,7 +342,13 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
         session.cancel(m.id);
         return;
       }
+      // Back-pressure: with this many calls unanswered, stop reading the socket (TCP pushes back
+      // on the client) until half of them are done.
+      inFlight++;
+      if (inFlight >= limits.maxInFlight && !ws.isPaused) ws.pause();
       void session.call(m.id, m.service, m.method, m.params).then((reply) => {
+        inFlight--;
+        if (ws.isPaused && inFlight <= limits.maxInFlight / 2 && ws.readyState === ws.OPEN) ws.resume();
         send(ws, reply.ok ? { t: 'reply', id: m.id, ok: true, value: reply.value } : { t: 'reply', id: m.id, ok: false, error: reply.error });
       });
     });
@@ -196,6 +366,7 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
       if (ws.readyState !== ws.OPEN) continue;
       if (droppable && ws.bufferedAmount > SLOW_CLIENT_BYTES) continue;
       ws.send(text);
+      if (ws.bufferedAmount > limits.maxBufferedBytes) shed(ws, 'the client does not read its events');
     }
   };
   opts.core.events.on('event', onEvent);
@@ -209,13 +380,15 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
   allowedHosts = new Set([`${host}:${port}`, ...(host === '127.0.0.1' ? [`localhost:${port}`] : [])]);
 
   return {
-    url: `${origin}/#token=${token}`,
+    url: `${origin}${SESSION_PATH}?key=${token}`,
+    launchUrl: () => `${origin}${SESSION_PATH}?key=${mintLaunchCode()}`,
     origin,
     port,
     token,
     async close() {
       opts.core.events.off('event', onEvent);
       clearInterval(heartbeat);
+      refusals.close();
       for (const ws of sockets) ws.terminate();
       wss.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,6 +1,6 @@
-// Cover thumbnails over HTTP for the browser shell: GET /covers/<id>/<size>?token=<launch token>.
-// An <img> cannot send headers, so the launch token rides in the query (the address is same-origin
-// and never leaves 127.0.0.1). Thumbnails are named by content, so they are cached for good.
+// Cover thumbnails over HTTP for the browser shell: GET /covers/<id>/<size>, behind the launch's
+// session cookie like every other file. Thumbnails are named by content, so they are cached for
+// good (the session cookie makes them private to this browser).
 import fs from 'node:fs';
 import type http from 'node:http';
 import { COVER_SIZES, type CoverSize } from '../library/covers.js';
@@ -8,14 +8,13 @@ import type { Library } from '../library/library.js';
 
 export const COVER_PATH = /^\/covers\/([0-9a-f]{24})\/(\d+)$/;
 
-/** Serves the request if it is a cover request (true), otherwise leaves it alone (false). */
-export function serveCover(library: Library, url: URL, req: http.IncomingMessage, res: http.ServerResponse, authorised: (token: string) => boolean): boolean {
-  if (!url.pathname.startsWith('/covers/')) return false;
-  if (!authorised(url.searchParams.get('token') ?? '')) {
-    res.writeHead(401, { 'Content-Type': 'text/plain' }).end('bad token');
+/** Answers GET/HEAD /covers/… (the caller checked the path prefix and the session). */
+export function serveCover(library: Library, pathname: string, req: http.IncomingMessage, res: http.ServerResponse, authorised: boolean): boolean {
+  if (!authorised) {
+    res.writeHead(401, { 'Content-Type': 'text/plain' }).end('no session');
     return true;
   }
-  const m = COVER_PATH.exec(url.pathname);
+  const m = COVER_PATH.exec(pathname);
   const size = m ? (Number(m[2]) as CoverSize) : 0;
   if (!m || !COVER_SIZES.includes(size as CoverSize)) {
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end('no such cover');

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import koffi from 'koffi';
 import { describe, expect, it } from 'vitest';
-import { abiStructs, ST_PLUGIN_API_VERSION } from '../plugins/abi.js';
+import { abiStructs, DecoderProbe, ST_PLUGIN_API_VERSION, StDecoderVtable, StDecoderVtableV9 } from '../plugins/abi.js';
 import { toolDir } from './paths.js';
 
 interface CLayout {
@@ -17,6 +17,15 @@ const layout = JSON.parse(execFileSync(path.join(toolDir, 'abi_layout'), { encod
 describe('ABI layout', () => {
   it('declares the same ABI version as the headers', () => {
     expect(layout.constants.ST_PLUGIN_API_VERSION).toBe(ST_PLUGIN_API_VERSION);
+  });
+
+  it('declares the probe constants and the decoder vtable sizes with and without the probe slot', () => {
+    expect(layout.constants.ST_DECODER_PROBE_BYTES).toBe(DecoderProbe.BYTES);
+    expect(layout.constants.ST_DECODER_PROBE_CERTAIN).toBe(DecoderProbe.CERTAIN);
+    expect(layout.constants.ST_DECODER_PROBE_NEUTRAL).toBe(DecoderProbe.NEUTRAL);
+    expect(layout.constants.ST_DECODER_VTABLE_SIZE_WITH_PROBE).toBe(koffi.sizeof(StDecoderVtable));
+    // A plugin built before the slot ends where it begins.
+    expect(koffi.sizeof(StDecoderVtableV9)).toBe(layout.structs.st_decoder_vtable_t!.fields.probe);
   });
 
   it('covers every struct the C probe prints', () => {

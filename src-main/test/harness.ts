@@ -47,8 +47,8 @@ export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = 'con
 }
 
 /** The fixture's lifecycle log in its data folder. */
-export function fixtureEvents(home: TestHome, libraryFile = 'st-fixture'): string[] {
-  const file = path.join(home.paths.pluginData, libraryFile, 'fixture-events.log');
+export function fixtureEvents(home: TestHome, pluginId = 'dev.stellatune.fixture'): string[] {
+  const file = path.join(home.paths.pluginData, pluginId, 'fixture-events.log');
   try {
     return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
   } catch {

@@ -22,7 +22,8 @@ export function makeScratchHome(opts: { prefix?: string; builtins?: boolean } = 
     pluginData: path.join(home, 'plugin-data'),
     shadow: path.join(home, 'shadow'),
     settings: path.join(home, 'settings'),
-    builtinPlugins: opts.builtins ? path.join(repoRoot, 'native-plugins', 'build', 'plugins') : empty,
+    crashes: path.join(home, 'crashes'),
+    builtinPlugins: opts.builtins ? path.join(process.env.STELLATUNE_NATIVE_BUILD ?? path.join(repoRoot, 'native-plugins', 'build'), 'plugins') : empty,
   };
   fs.mkdirSync(paths.userPlugins, { recursive: true });
   return {

@@ -1,6 +1,8 @@
 // A config form generated from a capability's JSON Schema (the subset plugins use: strings, enums,
 // numbers, integers, booleans, nested objects, arrays of those and arrays of objects as tables);
-// anything else is edited as JSON.
+// anything else is edited as JSON: a node whose meaning depends on keywords a form cannot show
+// (oneOf, $ref, if/then, tuples, …) gets a JSON editor of its own, and a schema whose top level
+// uses them is edited as JSON as a whole. The core validates with the full schema either way.
 // The plugin remains the judge: apply shows the plan's outcome (hot-applied, recreated, rejected).
 import { type JSX, useEffect, useMemo, useState } from 'react';
 
@@ -27,8 +29,21 @@ function typeOf(schema: JsonSchema): string | undefined {
   return Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
 }
 
+/** Keywords that change what a node accepts in ways the generated controls cannot express. */
+const BEYOND_FORM = ['oneOf', 'anyOf', 'allOf', 'not', '$ref', '$dynamicRef', 'if', 'then', 'else', 'dependentSchemas', 'dependentRequired', 'patternProperties', 'prefixItems', 'propertyNames', 'unevaluatedProperties', 'contains'];
+
+/** Whether the controls below can edit values of this node faithfully. */
+export function formable(schema: unknown): boolean {
+  if (!isObj(schema)) return false;
+  if (BEYOND_FORM.some((k) => k in schema)) return false;
+  const s = schema as JsonSchema & Record<string, unknown>;
+  if (Array.isArray(s.items)) return false; // draft-07 tuple
+  if (isObj(s.additionalProperties)) return false;
+  return true;
+}
+
 export function supportsForm(schema: unknown): boolean {
-  return isObj(schema) && isObj((schema as JsonSchema).properties);
+  return formable(schema) && isObj((schema as JsonSchema).properties);
 }
 
 /** "delay_ms" -> "Delay ms" (a schema's title wins). */
@@ -67,6 +82,7 @@ interface ControlProps {
 
 /** The input for one schema node (recursive for objects and arrays). */
 function Control({ id, label, schema, value, onChange, compact }: ControlProps): JSX.Element {
+  if (!formable(schema)) return <JsonField id={id} value={value} onChange={onChange} />;
   const type = typeOf(schema);
   if (schema.enum) {
     return (
@@ -196,7 +212,7 @@ function Control({ id, label, schema, value, onChange, compact }: ControlProps):
       />
     );
   }
-  return <JsonField value={value} onChange={onChange} />;
+  return <JsonField id={id} value={value} onChange={onChange} />;
 }
 
 function Field({ name, path, schema, value, onChange }: { name: string; path?: string; schema: JsonSchema; value: unknown; onChange: (v: unknown) => void }): JSX.Element {
@@ -216,11 +232,14 @@ function Field({ name, path, schema, value, onChange }: { name: string; path?: s
   );
 }
 
-function JsonField({ value, onChange }: { value: unknown; onChange: (v: unknown) => void }): JSX.Element {
+function JsonField({ id, value, onChange }: { id?: string; value: unknown; onChange: (v: unknown) => void }): JSX.Element {
   const [text, setText] = useState(() => JSON.stringify(value ?? null, null, 2));
   const [bad, setBad] = useState(false);
   return (
     <textarea
+      id={id}
+      data-testid="config-json"
+      aria-invalid={bad}
       className={`input code ${bad ? 'is-invalid' : ''}`}
       rows={Math.min(12, text.split('\n').length + 1)}
       value={text}

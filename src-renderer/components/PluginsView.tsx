@@ -28,10 +28,21 @@ function Outcome({ k }: { k: string }): JSX.Element | null {
   );
 }
 
+/** "14:03" in the listener's clock. */
+function clock(ms: number): string {
+  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+/** The call a crash happened in, as authors name it ("list_items", not "begin_list_items"). */
+function callName(step: string | null): string {
+  return step ? step.replace(/^begin_/, '') : 'plugin code';
+}
+
 function PluginCard({ p }: { p: PluginView }): JSX.Element {
   const busy = useStore((s) => (p.pluginId ? s.pluginBusy[p.pluginId] : false));
   const setEnabled = useStore((s) => s.setPluginEnabled);
   const reload = useStore((s) => s.reloadPlugin);
+  const enableAnyway = useStore((s) => s.enableAnyway);
   const applyConfig = useStore((s) => s.applyConfig);
   const [open, setOpen] = useState<string | null>(null);
   const name = p.metadata?.name ?? p.path.split(/[\\/]/).pop();
@@ -51,7 +62,13 @@ function PluginCard({ p }: { p: PluginView }): JSX.Element {
             {p.retiredGenerations > 0 ? ` · ${p.retiredGenerations} retired still in use` : ''}
           </span>
         </div>
-        {id ? (
+        {p.status === 'quarantined' ? (
+          <div className="head-actions">
+            <button className="btn" onClick={() => void enableAnyway(p.path)} data-testid="plugin-enable-anyway">
+              Enable anyway
+            </button>
+          </div>
+        ) : id ? (
           <div className="head-actions">
             {p.status === 'disabled' ? (
               <button className="btn" disabled={busy} onClick={() => void setEnabled(id, true)} data-testid="plugin-enable">
@@ -72,7 +89,16 @@ function PluginCard({ p }: { p: PluginView }): JSX.Element {
         {id ?? 'unknown id'} — {p.path}
       </p>
       {p.metadata?.description ? <p>{p.metadata.description}</p> : null}
-      {p.error ? (
+      {p.quarantine ? (
+        <div className="error-box" data-testid="plugin-quarantine">
+          Crashed the player at {clock(p.quarantine.atMs)} ({p.quarantine.signal} in {callName(p.quarantine.step)}) — disabled.
+          <span className="muted small"> On {p.quarantine.thread} of the {p.quarantine.process} process; a new build of the library is tried again.</span>
+        </div>
+      ) : p.error && p.status === 'loaded' ? (
+        <div className="error-box" data-testid="plugin-error">
+          New build refused (<strong>{p.error.code}</strong> {p.error.message}); version {p.metadata?.version ?? '?'} still serving.
+        </div>
+      ) : p.error ? (
         <div className="error-box" data-testid="plugin-error">
           <strong>{p.error.code}</strong>: {p.error.message}
         </div>
@@ -111,7 +137,7 @@ function PluginCard({ p }: { p: PluginView }): JSX.Element {
   );
 }
 
-const STATUS_ORDER: Record<PluginView['status'], number> = { loaded: 0, disabled: 1, failed: 2, removed: 3 };
+const STATUS_ORDER: Record<PluginView['status'], number> = { loaded: 0, disabled: 1, quarantined: 2, failed: 3, removed: 4 };
 
 export function PluginsView(): JSX.Element {
   const all = useStore((s) => s.plugins);

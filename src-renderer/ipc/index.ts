@@ -3,7 +3,7 @@ import type { ContractClient } from '../../src-shared/contract.js';
 import type { BridgeApi } from '../../src-shared/wire.js';
 import { type ConnectionState, createClient, type Transport } from './client.js';
 import { createElectronTransport } from './electron-transport.js';
-import { createWsTransport, takeToken } from './ws-transport.js';
+import { createWsTransport } from './ws-transport.js';
 
 declare global {
   interface Window {
@@ -22,9 +22,9 @@ export function connect(): Connection | { error: string } {
     const transport = createElectronTransport(window.stellatune);
     return { client: createClient(transport), transport, shell: 'electron' };
   }
-  const token = takeToken();
-  if (!token) return { error: 'This page needs the address printed by `npm start` (it carries a one-time access token).' };
-  const transport = createWsTransport(token);
+  // The server only serves this page to a browser holding the session cookie, which the
+  // WebSocket upgrade carries too.
+  const transport = createWsTransport();
   return { client: createClient(transport), transport, shell: 'browser' };
 }
 

@@ -1,23 +1,12 @@
-// The browser shell's transport: the contract over one WebSocket to 127.0.0.1, authenticated with
-// the per-launch token from the URL fragment. Reconnects with backoff; calls pending when the
-// socket drops fail with `disconnected` (the server aborts them on its side too).
+// The browser shell's transport: the contract over one WebSocket to 127.0.0.1, authenticated by
+// the session cookie the launch address set (HttpOnly: this code never sees it). Reconnects with
+// backoff; calls pending when the socket drops fail with `disconnected` (the server aborts them on
+// its side too).
 import { RpcError, type RpcErrorData } from '../../src-shared/rpc-error.js';
 import { RPC_PATH, type ServerMessage } from '../../src-shared/wire.js';
 import type { ConnectionState, Transport } from './client.js';
 
-const TOKEN_KEY = 'stellatune.token';
-
-/** Takes the token from `#token=…` (then removes it from the address bar) or the session. */
-export function takeToken(): string | null {
-  const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
-  if (m) {
-    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]!));
-    history.replaceState(null, '', location.pathname + location.search);
-  }
-  return sessionStorage.getItem(TOKEN_KEY);
-}
-
-export function createWsTransport(token: string): Transport {
+export function createWsTransport(): Transport {
   const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   const eventListeners = new Set<(service: string, event: string, payload: unknown) => void>();
   const stateListeners = new Set<(s: ConnectionState) => void>();
@@ -32,7 +21,7 @@ export function createWsTransport(token: string): Transport {
   };
 
   const connect = (): void => {
-    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${RPC_PATH}?token=${encodeURIComponent(token)}`;
+    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${RPC_PATH}`;
     const sock = new WebSocket(url);
     ws = sock;
     sock.onopen = () => {

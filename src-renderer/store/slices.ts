@@ -235,6 +235,8 @@ export interface PluginsSlice {
   refreshPlugins(): Promise<void>;
   setPluginEnabled(pluginId: string, enabled: boolean): Promise<void>;
   reloadPlugin(pluginId: string): Promise<void>;
+  /** Loads a quarantined build (it crashed the player) anyway. */
+  enableAnyway(path: string): Promise<void>;
   applyConfig(pluginId: string, kind: PluginView['capabilities'][number]['kind'], typeId: string, config: Record<string, unknown>): Promise<void>;
 }
 
@@ -263,6 +265,13 @@ export const createPluginsSlice: Slice<PluginsSlice> = (set, get) => {
         get().notify('info', `Reloaded ${v.metadata?.name ?? pluginId} (generation ${v.leaseId ?? '–'}).`);
       }
       busy(pluginId, false);
+    },
+    enableAnyway: async (path) => {
+      const v = await attempt(get, 'Enable anyway', () => api().plugins.enableAnyway({ path }));
+      if (v) {
+        replace(v);
+        if (v.status === 'loaded') get().notify('info', `Loaded ${v.metadata?.name ?? path} despite its crash.`);
+      }
     },
     applyConfig: async (pluginId, kind, typeId, config) => {
       const key = capKey(pluginId, kind, typeId);

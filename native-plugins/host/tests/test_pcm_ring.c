@@ -1,13 +1,18 @@
 /* test_pcm_ring.c — the shared PCM ring: data integrity across threads and across processes
- * (fork), flush/epoch semantics, futex waits that wake and that time out, control words. */
+ * (fork; on Windows this executable started again as the child), flush/epoch semantics, waits
+ * that wake and that time out (futexes; named events on Windows), control words. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
+#ifdef _WIN32
+#include <process.h>
+#else
+#include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 #include "st_host.h"
 #include "test_util.h"
@@ -15,14 +20,21 @@
 #define TOTAL (4u * 1000u * 1000u)
 
 static char g_name[64];
+static const char *g_self; /* argv[0], to start a child process on Windows */
+
+/* A small LCG (rand_r is not on every platform): chunk sizes only need to vary. */
+static uint32_t next_rand(uint32_t *seed) {
+  *seed = *seed * 1103515245u + 12345u;
+  return *seed >> 16;
+}
 
 static void *producer(void *arg) {
   st_pcm_ring_t *r = arg;
   float buf[1500];
   uint32_t next = 0;
-  unsigned seed = 7;
+  uint32_t seed = 7;
   while (next < TOTAL) {
-    uint32_t n = 1 + (uint32_t)(rand_r(&seed) % 1500u);
+    uint32_t n = 1 + (uint32_t)(next_rand(&seed) % 1500u);
     if (n > TOTAL - next) n = TOTAL - next;
     for (uint32_t i = 0; i < n; i++) buf[i] = (float)(next + i);
     uint32_t done = 0;
@@ -39,9 +51,9 @@ static void *producer(void *arg) {
 static uint32_t consume(st_pcm_ring_t *r) {
   float buf[1024];
   uint32_t next = 0, bad = 0;
-  unsigned seed = 11;
+  uint32_t seed = 11;
   while (next < TOTAL) {
-    uint32_t want = 1 + (uint32_t)(rand_r(&seed) % 1024u);
+    uint32_t want = 1 + (uint32_t)(next_rand(&seed) % 1024u);
     if (!st_pcm_ring_wait_data(r, 1, 1000)) continue;
     uint32_t n = st_pcm_ring_read(r, buf, want, 1.0f);
     for (uint32_t i = 0; i < n; i++) bad += buf[i] != (float)(next + i);
@@ -67,19 +79,49 @@ static void test_threads(void) {
   CHECK_EQ_INT(st_pcm_ring_unlink(g_name), 0);
 }
 
+/* The child sides, run in another process. */
+static int child_consume(void) {
+  st_pcm_ring_t *rd = st_pcm_ring_open(g_name);
+  return rd && consume(rd) == 0 ? 0 : 1;
+}
+
+static int child_write_late(void) {
+  st_pcm_ring_t *w = st_pcm_ring_open(g_name);
+  st_sleep_ms(100);
+  float x = 1.0f;
+  return w && st_pcm_ring_write(w, &x, 1) == 1 ? 0 : 1;
+}
+
+#ifdef _WIN32
+typedef intptr_t child_t;
+static child_t start_child(const char *role) {
+  return _spawnl(_P_NOWAIT, g_self, g_self, role, g_name, NULL);
+}
+static int join_child(child_t child) {
+  int status = -1;
+  return _cwait(&status, child, 0) == -1 ? -1 : status;
+}
+#else
+typedef pid_t child_t;
+static child_t start_child(const char *role) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(strcmp(role, "consume") == 0 ? child_consume() : child_write_late());
+  return pid;
+}
+static int join_child(child_t child) {
+  int status = 0;
+  waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+#endif
+
 static void test_processes(void) {
   st_pcm_ring_t *w = st_pcm_ring_create(g_name, 8192);
   CHECK(w != NULL);
   if (!w) return;
-  pid_t pid = fork();
-  if (pid == 0) {
-    st_pcm_ring_t *rd = st_pcm_ring_open(g_name);
-    _exit(rd && consume(rd) == 0 ? 0 : 1);
-  }
+  child_t child = start_child("consume");
   producer(w);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK_EQ_INT(join_child(child), 0);
   st_pcm_ring_close(w);
   st_pcm_ring_unlink(g_name);
 }
@@ -134,24 +176,22 @@ static void test_wake_latency(void) {
   st_pcm_ring_t *r = st_pcm_ring_create(g_name, 1024);
   CHECK(r != NULL);
   if (!r) return;
-  pid_t pid = fork();
-  if (pid == 0) {
-    st_pcm_ring_t *w = st_pcm_ring_open(g_name);
-    usleep(100 * 1000);
-    float x = 1.0f;
-    st_pcm_ring_write(w, &x, 1);
-    _exit(0);
-  }
+  child_t child = start_child("write-late");
   double t0 = st_now_ms();
   CHECK_EQ_INT(st_pcm_ring_wait_data(r, 1, 5000), 1);
   double waited = st_now_ms() - t0;
   CHECK(waited >= 90 && waited < 1000);
-  waitpid(pid, NULL, 0);
+  CHECK_EQ_INT(join_child(child), 0);
   st_pcm_ring_close(r);
   st_pcm_ring_unlink(g_name);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  g_self = argv[0];
+  if (argc == 3) { /* a child started by start_child on Windows */
+    snprintf(g_name, sizeof g_name, "%s", argv[2]);
+    return strcmp(argv[1], "consume") == 0 ? child_consume() : child_write_late();
+  }
   snprintf(g_name, sizeof g_name, "/stellatune-test-%d", (int)getpid());
   test_threads();
   test_processes();

@@ -24,6 +24,10 @@
  * a path that is: see sfd_seek_vorbis. After a stream error the next seek reopens the media, so a
  * transient network failure does not leave a codec (libFLAC, notably) stuck in its error state.
  *
+ * Probe.  sfd_probe scores the signatures of what this build of libsndfile reads (decoder.h,
+ * "Choosing by content"): 100 for PCM containers and FLAC, 80 for Ogg Vorbis/Opus, 70 for MP3 (as
+ * the extension table), 0 for the rest, so the AAC or ALAC of an M4A or CAF goes elsewhere.
+ *
  * Realtime.  read_f32 does no allocation or locking of its own; libsndfile's decoders work in
  * buffers set up at open.
  */
@@ -189,6 +193,110 @@ static void sfd_build_ext_table(void) {
     sfd_claim("au", 100);
     sfd_claim("snd", 100);
   }
+}
+
+/* ---- Probe: signatures of the formats this build of libsndfile reads ---------------------- */
+
+static bool sfd_claims(const char *ext) {
+  for (uint32_t i = 0; i < g_ext_count; i++) {
+    if (strcmp(g_exts[i].ext, ext) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/* An MPEG audio frame header (layer I-III, not the reserved values ADTS AAC uses) at p, and its
+ * length in bytes (0 when unknown). */
+static bool sfd_mpeg_frame(const unsigned char *p, size_t *out_len) {
+  if (p[0] != 0xFF || (p[1] & 0xE0) != 0xE0) {
+    return false;
+  }
+  unsigned version = (p[1] >> 3) & 3, layer = (p[1] >> 1) & 3;
+  unsigned bitrate = p[2] >> 4, rate = (p[2] >> 2) & 3, pad = (p[2] >> 1) & 1;
+  if (version == 1 || layer == 0 || bitrate == 0 || bitrate == 15 || rate == 3) {
+    return false;
+  }
+  static const unsigned short k_l3_v1[16] = {0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192,
+                                             224, 256, 320, 0};
+  static const unsigned k_rates[4] = {44100, 48000, 32000, 0};
+  *out_len = 0;
+  if (layer == 1 && version == 3) { /* MPEG-1 layer III: the common case, length known */
+    *out_len = 144000u * k_l3_v1[bitrate] / k_rates[rate] + pad;
+  }
+  return true;
+}
+
+/* 100 for the PCM containers and FLAC, 80 for Ogg Vorbis/Opus, 70 for MP3 (as the extension
+ * table); 0 for anything else, e.g. the AAC or ALAC of an M4A or a CAF. */
+static uint32_t sfd_probe(void *handle, const st_decoder_probe_args_t *args) {
+  (void)handle;
+  if (args == NULL || args->struct_size < sizeof(st_decoder_probe_args_t) || args->head == NULL) {
+    return 0;
+  }
+  const unsigned char *p = args->head;
+  size_t n = args->head_len;
+  size_t id3 = 0;
+  if (n >= 10 && memcmp(p, "ID3", 3) == 0 && p[3] < 5) {
+    /* An ID3v2 tag (in front of MP3, sometimes of FLAC): look behind it. */
+    id3 = 10 + ((size_t)(p[6] & 0x7F) << 21 | (size_t)(p[7] & 0x7F) << 14 |
+                (size_t)(p[8] & 0x7F) << 7 | (size_t)(p[9] & 0x7F)) +
+          ((p[5] & 0x10) ? 10 : 0);
+    if (id3 + 4 > n) {
+      return sfd_claims("mp3") ? 30 : 0; /* a large tag, most likely in front of MP3 */
+    }
+    p += id3;
+    n -= id3;
+  }
+  if (n >= 4 && memcmp(p, "fLaC", 4) == 0) {
+    return sfd_claims("flac") ? 100 : 0;
+  }
+  if (id3 == 0 && n >= 12) {
+    if ((memcmp(p, "RIFF", 4) == 0 || memcmp(p, "RIFX", 4) == 0) && memcmp(p + 8, "WAVE", 4) == 0) {
+      return sfd_claims("wav") ? 100 : 0;
+    }
+    if ((memcmp(p, "RF64", 4) == 0 || memcmp(p, "BW64", 4) == 0) && memcmp(p + 8, "WAVE", 4) == 0) {
+      return sfd_claims("rf64") ? 100 : 0;
+    }
+    if (memcmp(p, "riff", 4) == 0 && n >= 16 && p[4] == 0x2E && p[5] == 0x91 && p[6] == 0xCF) {
+      return sfd_claims("w64") ? 100 : 0;
+    }
+    if (memcmp(p, "FORM", 4) == 0 && (memcmp(p + 8, "AIFF", 4) == 0 || memcmp(p + 8, "AIFC", 4) == 0)) {
+      return sfd_claims("aiff") ? 100 : 0;
+    }
+    if (memcmp(p, ".snd", 4) == 0) {
+      return sfd_claims("au") ? 100 : 0;
+    }
+    if (memcmp(p, "caff", 4) == 0 && n >= 32 && memcmp(p + 8, "desc", 4) == 0) {
+      /* libsndfile reads PCM, A-law and µ-law CAF; not the AAC or ALAC in it. (The format ID
+       * follows the desc chunk header and its 8-byte sample rate.) */
+      bool pcm = memcmp(p + 28, "lpcm", 4) == 0 || memcmp(p + 28, "ulaw", 4) == 0 ||
+                 memcmp(p + 28, "alaw", 4) == 0;
+      return pcm && sfd_claims("caf") ? 100 : 0;
+    }
+    if (memcmp(p, "OggS", 4) == 0 && n >= 28 + 8) {
+      /* The first page holds the codec's identification header. */
+      size_t body = 27 + (size_t)p[26];
+      if (body + 8 <= n) {
+        if (memcmp(p + body, "\x01vorbis", 7) == 0) {
+          return sfd_claims("ogg") ? 80 : 0;
+        }
+        if (memcmp(p + body, "OpusHead", 8) == 0) {
+          return sfd_claims("opus") ? 80 : 0;
+        }
+      }
+      return 0;
+    }
+  }
+  size_t len = 0;
+  if (n >= 4 && sfd_mpeg_frame(p, &len) && sfd_claims("mp3")) {
+    /* A frame sync alone is weak evidence; a second frame where the first says it ends is not. */
+    if (len > 0 && len + 4 <= n) {
+      return sfd_mpeg_frame(p + len, &len) ? 70 : 0;
+    }
+    return id3 > 0 ? 70 : 30;
+  }
+  return 0;
 }
 
 /* ---- The decoder instance ------------------------------------------------------------------ */
@@ -913,6 +1021,7 @@ static const st_decoder_vtable_t g_decoder_vtable = {
     .get_metadata_json = sfd_get_metadata_json,
     .read_f32 = sfd_read_f32,
     .seek_ms = sfd_seek_ms,
+    .probe = sfd_probe,
 };
 
 /* ---- The module ---------------------------------------------------------------------------- */

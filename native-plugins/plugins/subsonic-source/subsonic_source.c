@@ -26,7 +26,6 @@
  * host's decode thread (http_stream.c). Ops copy the config they need at begin, so a hot-applied
  * config never races them; shutdown joins the workers (SDK) and releases libcurl. */
 #include <cjson/cJSON.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -34,7 +33,14 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#include <bcrypt.h> /* after windows.h */
+#else
+#include <fcntl.h>
 #include <unistd.h>
+#endif
 
 #include "http_stream.h"
 #include "md5.h"
@@ -193,14 +199,20 @@ static bool config_copy(const subsonic_config_t *from, subsonic_config_t *to) {
 
 /* ---- Requests ----------------------------------------------------------------------------- */
 
-/* A salt per request: 6 random bytes as hex (urandom, else the clock and a counter). */
+/* A salt per request: 6 random bytes as hex (urandom or the system RNG on Windows, else the
+ * clock and a counter). */
 static void make_salt(char out[13]) {
   static atomic_uint counter;
   unsigned char bytes[6];
+#ifdef _WIN32
+  bool random_ok = BCryptGenRandom(NULL, bytes, sizeof bytes, BCRYPT_USE_SYSTEM_PREFERRED_RNG) == 0;
+#else
   int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
   ssize_t got = fd >= 0 ? read(fd, bytes, sizeof bytes) : -1;
   if (fd >= 0) close(fd);
-  if (got != (ssize_t)sizeof bytes) {
+  bool random_ok = got == (ssize_t)sizeof bytes;
+#endif
+  if (!random_ok) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     unsigned mix = (unsigned)ts.tv_nsec ^ (unsigned)ts.tv_sec * 2654435761u ^

@@ -12,7 +12,7 @@
 #ifndef ST_PLUGIN_HARNESS_H
 #define ST_PLUGIN_HARNESS_H
 
-#include <dlfcn.h>
+#include "test_platform.h"
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>

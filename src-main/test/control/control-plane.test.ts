@@ -213,7 +213,7 @@ describe('StreamLease and plugin lifecycle', () => {
     });
     // A config that breaks the capability's schema never reaches the plugin.
     expect(() => cp.applyConfig(FX, 'source', SRC, { delay_ms: -5, mode: 'sometimes' })).toThrow(
-      expect.objectContaining({ code: 'invalid_argument', message: 'delay_ms must be ≥ 0; mode must be one of "ok", "delay", "hang", "ignore_cancel", "fail", "malformed", "huge", "no_notify"' }),
+      expect.objectContaining({ code: 'invalid_argument', message: 'mode must be one of "ok", "delay", "hang", "ignore_cancel", "fail", "malformed", "huge", "no_notify"; delay_ms must be ≥ 0' }),
     );
     expect(cp.settings.config(FX, 'source', SRC)).toEqual({ recreate: true });
     // The recreated instance got the old one's state ({"counter":2}); one more request makes 3.

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeFileStream, openFileStream } from '../../engine/host-lib.js';
+import { closeFileStream, openFileStream } from '../../plugins/host-lib.js';
 import { createInstance, type DecoderInstance } from '../../plugins/instances.js';
 import { PluginGeneration } from '../../plugins/library.js';
 import { builtinPluginDir } from '../paths.js';

@@ -1,7 +1,7 @@
 // The shared PCM ring through its koffi binding (the C side has its own tests, including two
 // processes): copies in and out of JS-owned arrays, gain, the flush epoch, control words, waits.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Ctl32, Ctl64, PcmRing } from '../../engine/host-lib.js';
+import { Ctl32, Ctl64, PcmRing } from '../../plugins/host-lib.js';
 
 const rings: PcmRing[] = [];
 afterEach(() => {

@@ -78,23 +78,26 @@ describe('library through the contract', () => {
     await expect(call('library', 'addRoot', { path: '/definitely/not/here' })).rejects.toMatchObject({ code: 'not_found' });
   });
 
-  test('cover thumbnails over HTTP: token required, cache headers, ETag, bad ids and sizes refused', async () => {
+  test('cover thumbnails over HTTP: session cookie required, cache headers, ETag, bad ids and sizes refused', async () => {
     const albums = (await call('library', 'albums', { limit: 50 })) as { items: { title: string; coverId: string | null }[] };
     const id = albums.items.find((a) => a.title === 'Homogenic')!.coverId!;
     const url = `${shell.origin}/covers/${id}/256`;
+    const session = await fetch(`${shell.origin}/session?key=${shell.token}`, { redirect: 'manual' });
+    const cookie = (session.headers.get('set-cookie') ?? '').split(';')[0]!;
+    expect(cookie).toMatch(/=/);
     expect((await fetch(url)).status).toBe(401);
-    expect((await fetch(`${url}?token=wrong`)).status).toBe(401);
-    const ok = await fetch(`${url}?token=${shell.token}`);
+    expect((await fetch(url, { headers: { Cookie: 'stellatune_session=wrong' } })).status).toBe(401);
+    const ok = await fetch(url, { headers: { Cookie: cookie } });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-type')).toBe('image/webp');
     expect(ok.headers.get('cache-control')).toMatch(/max-age=31536000/);
     const body = Buffer.from(await ok.arrayBuffer());
     expect(body.toString('latin1', 0, 4)).toBe('RIFF');
-    const again = await fetch(`${url}?token=${shell.token}`, { headers: { 'If-None-Match': ok.headers.get('etag')! } });
+    const again = await fetch(url, { headers: { Cookie: cookie, 'If-None-Match': ok.headers.get('etag')! } });
     expect(again.status).toBe(304);
-    expect((await fetch(`${shell.origin}/covers/${id}/999?token=${shell.token}`)).status).toBe(404);
-    expect((await fetch(`${shell.origin}/covers/${'0'.repeat(24)}/64?token=${shell.token}`)).status).toBe(404);
-    expect((await fetch(`${shell.origin}/covers/..%2F..%2Fetc/64?token=${shell.token}`)).status).toBe(404);
+    expect((await fetch(`${shell.origin}/covers/${id}/999`, { headers: { Cookie: cookie } })).status).toBe(404);
+    expect((await fetch(`${shell.origin}/covers/${'0'.repeat(24)}/64`, { headers: { Cookie: cookie } })).status).toBe(404);
+    expect((await fetch(`${shell.origin}/covers/..%2F..%2Fetc/64`, { headers: { Cookie: cookie } })).status).toBe(404);
   });
 
   test('playlists through the contract', async () => {

@@ -8,7 +8,7 @@ import { createInstance } from '../../plugins/instances.js';
 import type { PluginGeneration } from '../../plugins/library.js';
 import { PluginRegistry, type PluginStatus } from '../../plugins/registry.js';
 import { fixtureEvents, makeTestHome, sleep, startControl, waitFor, type TestHome } from '../harness.js';
-import { badFixtureDir, builtinPluginDir, fixturePlugin } from '../paths.js';
+import { badFixtureDir, builtinPluginDir, fixturePlugin, libExt } from '../paths.js';
 
 const FIXTURE_ID = 'dev.stellatune.fixture';
 let home: TestHome;
@@ -63,7 +63,7 @@ describe('plugin discovery', () => {
     expect(fixture!.capabilities.find((c) => c.kind === 'decoder')!.extensions).toContainEqual({ ext: 'wav', score: 10 });
     // Every built-in library in the build output loads.
     const builtins = list.filter((p) => p.origin === 'builtin');
-    expect(builtins.length).toBe(fs.readdirSync(builtinPluginDir).filter((f) => f.endsWith('.so')).length);
+    expect(builtins.length).toBe(fs.readdirSync(builtinPluginDir).filter((f) => f.endsWith(libExt)).length);
     for (const b of builtins) expect(b.status, `${b.path}: ${b.error?.message}`).toBe('loaded');
     expect(builtins.map((b) => b.pluginId)).toContain('dev.stellatune.lrc-sidecar');
   });
@@ -75,30 +75,30 @@ describe('plugin discovery', () => {
     await reg.start();
     // The broken libraries arrive after the good one (a duplicate id loses to the library that
     // already provides it).
-    for (const f of fs.readdirSync(badFixtureDir)) if (f.endsWith('.so')) home.install(path.join(badFixtureDir, f));
-    fs.writeFileSync(path.join(home.paths.userPlugins, 'readme-not-a-library.so'), 'this is not an ELF file\n');
-    fs.writeFileSync(path.join(home.paths.userPlugins, 'truncated.so'), fs.readFileSync(fixturePlugin).subarray(0, 4096));
+    for (const f of fs.readdirSync(badFixtureDir)) if (f.endsWith(libExt)) home.install(path.join(badFixtureDir, f));
+    fs.writeFileSync(path.join(home.paths.userPlugins, `readme-not-a-library${libExt}`), 'this is not an ELF file\n');
+    fs.writeFileSync(path.join(home.paths.userPlugins, `truncated${libExt}`), fs.readFileSync(fixturePlugin).subarray(0, 4096));
     await reg.scan();
     const list = reg.list();
     const reasons = Object.fromEntries(list.map((p) => [path.basename(p.path), p.error?.code ?? p.status]));
     expect(reasons).toMatchObject({
-      'st-fixture.so': 'loaded',
-      'readme-not-a-library.so': 'not_a_library',
-      'truncated.so': 'not_a_library',
-      'abi-v8.so': 'wrong_abi',
-      'entry-null.so': 'entry_null',
-      'no-entry.so': 'missing_entry',
-      'metadata-malformed.so': 'bad_metadata',
-      'metadata-oversized.so': 'metadata_too_large',
-      'metadata-missing-fields.so': 'bad_metadata',
-      'dup-id.so': 'duplicate_id',
+      [`st-fixture${libExt}`]: 'loaded',
+      [`readme-not-a-library${libExt}`]: 'not_a_library',
+      [`truncated${libExt}`]: 'not_a_library',
+      [`abi-v8${libExt}`]: 'wrong_abi',
+      [`entry-null${libExt}`]: 'entry_null',
+      [`no-entry${libExt}`]: 'missing_entry',
+      [`metadata-malformed${libExt}`]: 'bad_metadata',
+      [`metadata-oversized${libExt}`]: 'metadata_too_large',
+      [`metadata-missing-fields${libExt}`]: 'bad_metadata',
+      [`dup-id${libExt}`]: 'duplicate_id',
     });
     for (const p of list.filter((x) => x.status === 'failed')) {
       expect(p.error!.message.length).toBeGreaterThan(10);
       expect(p.capabilities).toEqual([]);
     }
-    expect(byFile(list, 'abi-v8.so')!.error!.message).toMatch(/ABI 8.*speaks 9/);
-    expect(byFile(list, 'dup-id.so')!.error!.message).toContain(FIXTURE_ID);
+    expect(byFile(list, `abi-v8${libExt}`)!.error!.message).toMatch(/ABI 8.*speaks 9/);
+    expect(byFile(list, `dup-id${libExt}`)!.error!.message).toContain(FIXTURE_ID);
     // The good plugin still works after its broken neighbours were refused.
     const gen = reg.current(FIXTURE_ID)!;
     const out = createInstance(gen, 'output', 'fixture-null', '{}');
@@ -174,7 +174,7 @@ describe('hot plugging the user folder', () => {
     await reg.start();
     expect(reg.list()).toEqual([]);
 
-    const file = home.install(fixturePlugin, 'fixture-dropped.so');
+    const file = home.install(fixturePlugin, `fixture-dropped${libExt}`);
     await waitFor(() => reg.current(FIXTURE_ID) !== null, 5000, 'the dropped library to load');
     const first = reg.current(FIXTURE_ID)!.leaseId;
 
@@ -202,7 +202,7 @@ describe('hot plugging the user folder', () => {
     });
     await reg.start();
     const bytes = fs.readFileSync(fixturePlugin);
-    const file = path.join(home.paths.userPlugins, 'slow-copy.so');
+    const file = path.join(home.paths.userPlugins, `slow-copy${libExt}`);
     // Write the library in pieces, each well within the stability window.
     const pieces = 4;
     const step = Math.ceil(bytes.length / pieces);

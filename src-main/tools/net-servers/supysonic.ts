@@ -84,7 +84,11 @@ export function freePort(): Promise<number> {
 function makeTrack(musicDir: string, t: MusicTrack): void {
   const out = path.join(musicDir, t.file);
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  const codec = out.endsWith('.mp3') ? ['-c:a', 'libmp3lame', '-b:a', '128k'] : ['-c:a', 'flac'];
+  const codec = out.endsWith('.mp3')
+    ? ['-c:a', 'libmp3lame', '-b:a', '128k']
+    : out.endsWith('.m4a')
+      ? ['-c:a', 'aac', '-b:a', '160k', '-movflags', '+faststart']
+      : ['-c:a', 'flac'];
   execFileSync(
     'ffmpeg',
     [

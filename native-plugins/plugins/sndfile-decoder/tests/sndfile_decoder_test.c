@@ -229,7 +229,12 @@ static void case_module(void) {
   }
   printf("\n");
   /* Debian's libsndfile 1.2 has all of these; a build without MPEG/Opus would not claim them. */
+#ifdef ST_SNDFILE_NO_CODECS
+  static const char *const expected[] = {"wav", "aiff", "aif", "w64", "caf"};
+  CHECK(!has_ext(cap, "flac") && !has_ext(cap, "mp3"), "claims a codec its libsndfile lacks");
+#else
   static const char *const expected[] = {"wav", "aiff", "aif", "flac", "ogg", "oga", "opus", "mp3"};
+#endif
   for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
     CHECK(has_ext(cap, expected[i]), "extension %s not claimed", expected[i]);
   }

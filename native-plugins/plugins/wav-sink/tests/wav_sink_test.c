@@ -594,13 +594,11 @@ int main(int argc, char **argv) {
   /* Each case works in a fresh folder of its own (cases may run in parallel). */
   static char work[4096];
   snprintf(work, sizeof work, "%s/%s", argv[3], argv[1]);
-  char cmd[8300];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
-  if (system(cmd) != 0) {
+  if (st_remove_tree(work) != 0) {
     return 1;
   }
-  mkdir(argv[3], 0777);
-  mkdir(work, 0777);
+  st_mkdir(argv[3]);
+  st_mkdir(work);
   g_work = work;
   g_ffmpeg = argv[4];
   g_sox = argv[5];

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "harness_check.h"
+#include "test_platform.h"
 #include "wav_writer.h"
 
 static uint32_t le32(const unsigned char *p) {
@@ -81,7 +82,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s <work dir> <ffmpeg>\n", argv[0]);
     return 2;
   }
-  mkdir(argv[1], 0777);
+  st_mkdir(argv[1]);
   run(argv[1], argv[2], WAV_F32, 2, UINT32_MAX, "riff_f32.wav");
   run(argv[1], argv[2], WAV_F32, 2, 50000, "rf64_f32.wav");
   run(argv[1], argv[2], WAV_S16, 6, 50000, "rf64_s16_6.wav");

@@ -5,21 +5,18 @@
 // DSP chain and config updates arrive as messages, applied between blocks. No PCM ever goes
 // back to the main thread.
 import { parentPort } from 'node:worker_threads';
-import koffi from 'koffi';
-import { fnOrNull, type NativeFn, Proto, StIoVtable } from '../plugins/abi.js';
-import { createInstance, type DecoderInfo, type DecoderInstance, type DspInstance } from '../plugins/instances.js';
-import { PluginGeneration } from '../plugins/library.js';
-import { closeFileStream, Command, Ctl32, Ctl64, type FileStream, openFileStream, PcmRing } from './host-lib.js';
-import type { CapabilityRefMsg, FromWorker, GenRef, StartedInfo, ToWorker, WorkerTrack } from './worker-protocol.js';
+import { GenerationHost, HostedInstance } from '../plugins/capability-host.js';
+import { openByContent } from '../plugins/decoder-choice.js';
+import { createInstance, type DecoderInfo, type DecoderInstance } from '../plugins/instances.js';
+import { closeFileStream, Command, Ctl32, Ctl64, type FileStream, openFileStream, PcmRing } from '../plugins/host-lib.js';
+import type { CapabilityRefMsg, FromWorker, StartedInfo, ToWorker, WorkerTrack } from './protocol.js';
+import { attachCrashGuard } from '../plugins/crash-guard.js';
 
 if (!parentPort) throw new Error('decode-worker must run as a worker thread');
 const port = parentPort;
+// The main thread installed the guard for this process; decoders and DSPs called here are marked.
+if (process.env.STELLATUNE_CRASH_DIR) attachCrashGuard('decode-worker');
 const post = (msg: FromWorker): void => port.postMessage(msg);
-
-interface AttachedGen {
-  gen: PluginGeneration;
-  retired: boolean;
-}
 
 interface Active {
   track: WorkerTrack;
@@ -30,19 +27,15 @@ interface Active {
   awaitingFormat: boolean;
 }
 
-interface DspSlot {
-  ref: CapabilityRefMsg;
-  instance: DspInstance;
-}
 
 let ring: PcmRing | null = null;
 let blockFrames = 2048;
 let buf = new Float32Array(2048 * 8);
-const gens = new Map<number, AttachedGen>();
+const gens = new GenerationHost({ onDetached: (leaseId) => post({ type: 'detached', leaseId }) });
 let current: Active | null = null;
 let pendingNext: WorkerTrack | null = null;
 let chainRefs: CapabilityRefMsg[] = [];
-let chain: DspSlot[] = [];
+let chain: HostedInstance<'dsp'>[] = [];
 let chainSpec: { sampleRate: number; channels: number } | null = null;
 let lastCmdSeq = 0;
 let loopScheduled = false;
@@ -55,42 +48,9 @@ function errText(err: unknown): { code: string; message: string } {
   return { code: e.statusName ?? (typeof e.code === 'string' ? e.code : 'error'), message: e.message ?? String(err) };
 }
 
-// ---- generations --------------------------------------------------------------------------------
-
-function attach(ref: GenRef): PluginGeneration {
-  const hit = gens.get(ref.leaseId);
-  if (hit) return hit.gen;
-  const gen = PluginGeneration.attach(ref.shadowPath, ref.modulePointer, ref.leaseId, ref.sourcePath);
-  const entry: AttachedGen = { gen, retired: false };
-  gens.set(ref.leaseId, entry);
-  gen.onIdle(() => {
-    if (entry.retired) detach(entry);
-  });
-  return gen;
-}
-
-function detach(entry: AttachedGen): void {
-  if (!gens.delete(entry.gen.leaseId)) return;
-  void entry.gen.unload().finally(() => post({ type: 'detached', leaseId: entry.gen.leaseId }));
-}
-
 // ---- streams ------------------------------------------------------------------------------------
 
-const ioSeekCache = new Map<bigint, NativeFn | null>();
-const seekOut = new BigUint64Array(1);
-
-/** Rewinds a stream before the next decoder candidate reads it. */
-function rewind(handle: bigint, io: bigint): void {
-  let seek = ioSeekCache.get(io);
-  if (seek === undefined) {
-    const vt = koffi.decode(io, StIoVtable) as { seek: bigint | null };
-    seek = fnOrNull(vt.seek, Proto.ioSeek);
-    ioSeekCache.set(io, seek);
-  }
-  seek?.(handle, 0, 0, seekOut);
-}
-
-/** Opens a track with the first decoder candidate that accepts it. */
+/** Opens a track with the decoder its content calls for (decoder-choice.ts). */
 function openTrack(track: WorkerTrack): Active {
   let file: FileStream | null = null;
   let handle: bigint;
@@ -103,30 +63,28 @@ function openTrack(track: WorkerTrack): Active {
     handle = track.source.handle;
     io = track.source.io;
   }
-  const failures: string[] = [];
-  for (const cand of track.decoders) {
-    let decoder: DecoderInstance | null = null;
-    try {
-      decoder = createInstance(attach(cand.gen), 'decoder', cand.typeId, cand.configJson);
-      decoder.open({ handle, io }, { path: track.source.kind === 'file' ? track.source.path : '', ext: track.ext });
-      const info = decoder.info();
-      if (!(info.sampleRate > 0) || !(info.channels > 0) || info.channels > 8) {
-        throw Object.assign(new Error(`decoder reported ${info.sampleRate} Hz x ${info.channels}`), { statusName: 'decode' });
-      }
-      return { track, decoder, info, file, awaitingFormat: false };
-    } catch (err) {
-      decoder?.destroy();
-      failures.push(`${cand.gen.pluginId}/${cand.typeId}: ${errText(err).message || errText(err).code}`);
-      try {
-        rewind(handle, io);
-      } catch {
-        // a stream that cannot rewind fails the remaining candidates on its own
-      }
-    }
+  const path = track.source.kind === 'file' ? track.source.path : '';
+  try {
+    const opened = openByContent(
+      { handle, io },
+      track.decoders,
+      track.ext,
+      (cand) => createInstance(gens.attach(cand.gen), 'decoder', cand.typeId, cand.configJson),
+      (decoder) => {
+        decoder.open({ handle, io }, { path, ext: track.ext });
+        const info = decoder.info();
+        if (!(info.sampleRate > 0) || !(info.channels > 0) || info.channels > 8) {
+          throw Object.assign(new Error(`decoder reported ${info.sampleRate} Hz x ${info.channels}`), { statusName: 'decode' });
+        }
+        return info;
+      },
+      (cand) => `${cand.gen.pluginId}/${cand.typeId}`,
+    );
+    return { track, decoder: opened.decoder, info: opened.info, file, awaitingFormat: false };
+  } catch (err) {
+    if (file) closeFileStream(file);
+    throw err;
   }
-  if (file) closeFileStream(file);
-  const why = track.decoders.length === 0 ? `no decoder handles ".${track.ext}"` : failures.join('; ');
-  throw Object.assign(new Error(why), { statusName: 'decode' });
 }
 
 /** Ends the current track's use of its decoder and stream. */
@@ -147,7 +105,7 @@ function dropPendingNext(): void {
 // ---- the DSP chain ------------------------------------------------------------------------------
 
 function destroyChain(): void {
-  for (const slot of chain) slot.instance.destroy();
+  for (const slot of chain) slot.destroy();
   chain = [];
   chainSpec = null;
 }
@@ -157,33 +115,31 @@ function buildChain(spec: { sampleRate: number; channels: number }): void {
   chainSpec = spec;
   for (const ref of chainRefs) {
     try {
-      chain.push({ ref, instance: createInstance(attach(ref.gen), 'dsp', ref.typeId, ref.configJson, spec) });
+      chain.push(new HostedInstance(gens.attach(ref.gen), 'dsp', ref.typeId, ref.configJson, spec));
     } catch (err) {
       post({ type: 'log', message: `dsp ${ref.gen.pluginId}/${ref.typeId} unavailable: ${errText(err).message}` });
     }
   }
 }
 
+/** A DSP config through the host's policy; only an accepted config becomes the one in force. */
 function applyDspConfig(pluginId: string, typeId: string, configJson: string): 'hot_applied' | 'recreated' | 'rejected' {
   const ref = chainRefs.find((r) => r.gen.pluginId === pluginId && r.typeId === typeId);
-  if (ref) ref.configJson = configJson;
-  const slot = chain.find((s) => s.ref.gen.pluginId === pluginId && s.ref.typeId === typeId);
-  if (!slot || !chainSpec) return 'hot_applied';
-  const plan = slot.instance.planConfigUpdate(configJson);
-  if (plan.mode === 'reject') return 'rejected';
-  if (plan.mode === 'hot_apply') {
-    slot.instance.applyConfigUpdate(configJson);
-    return 'hot_applied';
-  }
-  const fresh = createInstance(slot.instance.gen, 'dsp', typeId, configJson, chainSpec);
-  try {
-    fresh.importState(slot.instance.exportState());
-  } catch {
-    // state is advisory for effects
-  }
-  slot.instance.destroy();
-  slot.instance = fresh;
-  return 'recreated';
+  const slot = chain.find((s) => s.pluginId === pluginId && s.typeId === typeId);
+  let outcome: 'hot_applied' | 'recreated' | 'rejected';
+  if (slot) outcome = slot.applyConfig(configJson);
+  else if (ref) {
+    // No instance runs yet (nothing played): ask a probe instance, so a config the plugin
+    // refuses is refused now rather than at the first track.
+    const probe = new HostedInstance(gens.attach(ref.gen), 'dsp', typeId, ref.configJson, { sampleRate: 48000, channels: 2 });
+    try {
+      outcome = probe.applyConfig(configJson);
+    } finally {
+      probe.destroy();
+    }
+  } else return 'rejected';
+  if (outcome !== 'rejected' && ref) ref.configJson = configJson;
+  return outcome;
 }
 
 // ---- tracks ------------------------------------------------------------------------------------
@@ -439,23 +395,15 @@ port.on('message', (msg: ToWorker) => {
           post({ type: 'reply', id: msg.id, ok: false, error: errText(err).message });
         }
         break;
-      case 'retire': {
-        const entry = gens.get(msg.leaseId);
-        if (entry) {
-          entry.retired = true;
-          if (entry.gen.refs === 0) detach(entry);
-        } else {
-          // Offered (e.g. as a decoder candidate) but never attached: main may let it go.
-          post({ type: 'detached', leaseId: msg.leaseId });
-        }
+      case 'retire':
+        gens.retire(msg.leaseId);
         break;
-      }
       case 'close':
         closing = true;
         closeCurrent();
         dropPendingNext();
         destroyChain();
-        for (const entry of [...gens.values()]) detach(entry);
+        void gens.close();
         ring?.set32(Ctl32.PRODUCER_ACTIVE, 0);
         ring?.close();
         ring = null;

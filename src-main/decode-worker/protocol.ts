@@ -1,20 +1,21 @@
 // Messages between the main thread and the decode worker. Pointers cross as bigint (structured
 // clone keeps them); koffi functions and types never cross.
 
+import type { GenerationRef } from '../plugins/capability-host.js';
+
 /** A plugin generation the worker attaches to (same shadow copy, same module pointer). */
-export interface GenRef {
-  pluginId: string;
-  leaseId: number;
-  shadowPath: string;
-  sourcePath: string;
-  modulePointer: bigint;
-}
+export type GenRef = GenerationRef;
 
 /** A capability instance the worker should create, with the config to create it with. */
 export interface CapabilityRefMsg {
   gen: GenRef;
   typeId: string;
   configJson: string;
+}
+
+/** A decoder candidate: its extension score for the track (0: the extension does not match). */
+export interface DecoderRefMsg extends CapabilityRefMsg {
+  extScore: number;
 }
 
 export type WorkerSource =
@@ -27,8 +28,8 @@ export interface WorkerTrack {
   source: WorkerSource;
   /** Lowercase extension without the dot ('' if unknown). */
   ext: string;
-  /** Decoders to try, best score first. */
-  decoders: CapabilityRefMsg[];
+  /** Every decoder, best extension score first; the worker orders them by content (decoder-choice). */
+  decoders: DecoderRefMsg[];
 }
 
 export type ToWorker =

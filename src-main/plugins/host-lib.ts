@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import koffi from 'koffi';
-import { projectRoot } from './runnable.js';
+import { repoRoot } from '../app-paths.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Fn = (...args: any[]) => any;
@@ -61,7 +61,7 @@ export function hostLibraryPath(): string {
     const packaged = path.join(resources, 'host', name);
     if (fs.existsSync(packaged)) return packaged;
   }
-  return path.join(projectRoot, 'native-plugins', 'build', 'host', name);
+  return path.join(repoRoot, 'native-plugins', 'build', 'host', name);
 }
 
 interface HostFns {
@@ -143,7 +143,8 @@ export function openFileStream(file: string): FileStream {
   const out: { handle: bigint | null; io: bigint | null } = { handle: null, io: null };
   const status = host().fileOpen(file, out) as number;
   if (status !== 0 || !out.handle || !out.io) {
-    const err = new Error(status === 11 ? `no such file: ${file}` : `cannot open ${file} (status ${status})`) as Error & { status: number };
+    const why = status === 11 ? `no such file: ${file}` : status === 2 ? `not a regular file: ${file}` : `cannot open ${file} (status ${status})`;
+    const err = new Error(why) as Error & { status: number };
     err.status = status;
     throw err;
   }

@@ -1,0 +1,23 @@
+# The SDK (and the template) compile as strict ISO C11 with every warning an error, with each C
+# compiler given: the sources define the feature macros they need themselves.
+#   cmake -DCOMPILERS=gcc;clang -DSOURCES=… -DINCLUDES=… -P sdk_strict_check.cmake
+set(checked "")
+foreach(cc ${COMPILERS})
+  find_program(cc_path ${cc})
+  if(NOT cc_path)
+    message(FATAL_ERROR "${cc} is not installed (apt-get install ${cc})")
+  endif()
+  foreach(src ${SOURCES})
+    set(args -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only)
+    foreach(inc ${INCLUDES})
+      list(APPEND args -I${inc})
+    endforeach()
+    execute_process(COMMAND ${cc_path} ${args} ${src} RESULT_VARIABLE rc ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "${cc} -std=c11 -Wall -Wextra -Werror -pedantic ${src}:\n${err}")
+    endif()
+  endforeach()
+  unset(cc_path CACHE)
+  list(APPEND checked ${cc})
+endforeach()
+message(STATUS "strict C11 with ${checked}: OK")

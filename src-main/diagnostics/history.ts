@@ -1,0 +1,145 @@
+// The diagnostics history: one sample a second for the last hour, kept in the core so the
+// Diagnostics screen (and a saved report) shows the past, not only what happened since it opened.
+// Each sample holds that second's main-loop block time (event-loop delay beyond the sampler's
+// 2 ms timer period; its own histogram, reset every second, with
+// the share of samples in fixed buckets so any window's percentiles can be pooled later), the
+// plugin calls that ended in it per plugin and outcome, underruns, ring fill, live counts and stalls.
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { DELAY_BUCKET_EDGES_MS, type DelayBucketEdges, type HistorySample, type OpsDelta } from '../../src-shared/diagnostics-report.js';
+import type { OpCounters } from '../control/metrics.js';
+
+/** The delay sampler's timer period. monitorEventLoopDelay records the time between its timer's
+ * runs, so an idle loop reads this much; the block is what comes on top. */
+const RESOLUTION_MS = 2;
+
+export interface HistoryInputs {
+  ops: () => OpCounters[];
+  live: () => { pendingOps: number; openStreams: number; liveInstances: number; loadedGenerations: number };
+  engine: () => { underruns: number; deviceLosses: number; ringFill: number; ringFillMin: number; blockLatencyP99: number } | null;
+  stalls: () => number;
+}
+
+export interface HistoryOptions {
+  intervalMs?: number;
+  /** Samples kept (3600: an hour at one a second). */
+  capacity?: number;
+}
+
+export class DiagnosticsHistory {
+  readonly intervalMs: number;
+  readonly capacity: number;
+  readonly startedAt = Date.now();
+  private readonly samples: HistorySample[] = [];
+  private readonly delay: IntervalHistogram;
+  private timer: NodeJS.Timeout | null = null;
+  private prevOps = new Map<string, OpCounters>();
+  private prevUnderruns: number | null = null;
+  private prevStalls = 0;
+
+  constructor(
+    private readonly inputs: HistoryInputs,
+    opts: HistoryOptions = {},
+  ) {
+    this.intervalMs = opts.intervalMs ?? 1000;
+    this.capacity = opts.capacity ?? 3600;
+    this.delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.delay.enable();
+    for (const o of this.inputs.ops()) this.prevOps.set(`${o.pluginId}\u0000${o.op}`, o);
+    this.prevStalls = this.inputs.stalls();
+    this.timer = setInterval(() => this.sample(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.delay.disable();
+  }
+
+  list(sinceMs = 0): HistorySample[] {
+    return sinceMs > 0 ? this.samples.filter((s) => s.at >= sinceMs) : [...this.samples];
+  }
+
+  /** Takes one sample now (the timer calls this every interval). */
+  sample(): HistorySample {
+    const h = this.delay;
+    const block = (ns: number): number => Math.max(0, Math.round((ns / 1e6 - RESOLUTION_MS) * 100) / 100);
+    const count = h.count;
+    const buckets = count > 0 ? bucketShares(h, DELAY_BUCKET_EDGES_MS) : new Array<number>(DELAY_BUCKET_EDGES_MS.length + 1).fill(0);
+    const loop = count > 0 ? { p50: block(h.percentile(50)), p99: block(h.percentile(99)), max: block(h.max), count, buckets } : { p50: 0, p99: 0, max: 0, count: 0, buckets };
+    h.reset();
+
+    const ops: OpsDelta[] = [];
+    const byPlugin = new Map<string, OpsDelta>();
+    for (const o of this.inputs.ops()) {
+      const key = `${o.pluginId}\u0000${o.op}`;
+      const prev = this.prevOps.get(key);
+      this.prevOps.set(key, o);
+      const d = (k: keyof Omit<OpCounters, 'pluginId' | 'op'>): number => o[k] - (prev?.[k] ?? 0);
+      const delta = { completed: d('completed'), failed: d('failed'), timeout: d('timeout'), cancelled: d('cancelled'), busy: d('busy'), rejected: d('rejected') };
+      if (Object.values(delta).every((v) => v === 0)) continue;
+      let row = byPlugin.get(o.pluginId);
+      if (!row) {
+        row = { pluginId: o.pluginId, completed: 0, failed: 0, timeout: 0, cancelled: 0, busy: 0, rejected: 0 };
+        byPlugin.set(o.pluginId, row);
+        ops.push(row);
+      }
+      for (const [k, v] of Object.entries(delta) as [keyof typeof delta, number][]) row[k] += v;
+    }
+
+    const e = this.inputs.engine();
+    const underruns = e ? Math.max(0, e.underruns - (this.prevUnderruns ?? e.underruns)) : 0;
+    this.prevUnderruns = e ? e.underruns : null;
+    const stallsNow = this.inputs.stalls();
+    const stalls = stallsNow - this.prevStalls;
+    this.prevStalls = stallsNow;
+    const live = this.inputs.live();
+    const s: HistorySample = {
+      at: Date.now(),
+      loop,
+      ops,
+      underruns,
+      deviceLosses: e?.deviceLosses ?? 0,
+      ringFill: e ? Math.round(e.ringFill * 1000) / 1000 : null,
+      ringFillMin: e ? Math.round(e.ringFillMin * 1000) / 1000 : null,
+      blockLatencyP99: e ? Math.round(e.blockLatencyP99 * 1000) / 1000 : null,
+      pendingOps: live.pendingOps,
+      openStreams: live.openStreams,
+      liveInstances: live.liveInstances,
+      loadedGenerations: live.loadedGenerations,
+      stalls,
+    };
+    this.samples.push(s);
+    if (this.samples.length > this.capacity) this.samples.splice(0, this.samples.length - this.capacity);
+    return s;
+  }
+}
+
+/** Counts of the histogram's samples whose block (delay − resolution) is at or below each edge
+ * (the last bucket: above the last edge). */
+function bucketShares(h: IntervalHistogram, edges: DelayBucketEdges): number[] {
+  // percentiles: percentile -> value (ns), ascending; the CDF at v is the largest percentile whose
+  // value is ≤ v.
+  const points = [...h.percentiles.entries()].sort((a, b) => a[0] - b[0]);
+  const cdf = (vMs: number): number => {
+    let p = 0;
+    for (const [pct, ns] of points) {
+      if (ns / 1e6 - RESOLUTION_MS <= vMs) p = pct;
+      else break;
+    }
+    return p / 100;
+  };
+  const out: number[] = [];
+  let below = 0;
+  for (const edge of edges) {
+    const c = Math.round(cdf(edge) * h.count);
+    out.push(Math.max(0, c - below));
+    below = Math.max(below, c);
+  }
+  out.push(Math.max(0, h.count - below));
+  return out;
+}

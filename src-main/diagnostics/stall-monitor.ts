@@ -1,0 +1,343 @@
+// The stall monitor: records every main-loop block longer than a threshold (50 ms) with what ran.
+// An async hook times each callback the loop runs (timers, I/O, worker messages, promise
+// continuations); the dispatch points name what a callback belongs to (`dispatch`: an RPC method,
+// a watcher scan, a worker message) and label the synchronous plugin calls inside it (`section`:
+// shadow copy, dlopen, entry, config apply...). A watchdog timer catches what no hook saw (code
+// outside any callback, such as start-up before the first await). The first stall starts a short
+// CPU profile through the inspector, so the next ones also say which functions were on the CPU.
+import { AsyncLocalStorage, createHook, executionAsyncResource, type AsyncHook } from 'node:async_hooks';
+import fs from 'node:fs';
+import inspector from 'node:inspector';
+
+export interface StallSection {
+  label: string;
+  ms: number;
+}
+
+export interface StallFrame {
+  /** "fn (file:line)" of a function the profiler found on the CPU during the stall. */
+  frame: string;
+  /** Sampled milliseconds within the stall. */
+  ms: number;
+}
+
+export interface Stall {
+  /** Epoch ms when the block began. */
+  at: number;
+  durationMs: number;
+  /** The kind of callback the loop ran: "timer tick", "promise", "TCPWRAP", "MESSAGEPORT", "main"… */
+  callback: string;
+  /** The dispatch it belongs to ("rpc plugins.reload", "registry scan"), or null. */
+  context: string | null;
+  /** Labelled synchronous sections inside it (≥ sectionMinMs), longest first. */
+  sections: StallSection[];
+  /** Top self-time frames from a CPU profile running at the time, or null (none ran). */
+  profile: StallFrame[] | null;
+  /** The main thread's CPU time, and its time runnable but waiting for a CPU (the machine busy
+   * with other work), over the stall plus up to one watchdog tick before it (Linux schedstat;
+   * null elsewhere). A stall whose time is mostly waiting was not caused by this process. */
+  cpuMs: number | null;
+  waitMs: number | null;
+}
+
+/** [on-CPU ms, waiting-for-a-CPU ms] of the calling thread since it started, or null. */
+function threadSchedstat(): [number, number] | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    const [run, wait] = fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
+    return [Number(run) / 1e6, Number(wait) / 1e6];
+  } catch {
+    return null;
+  }
+}
+
+export interface StallMonitorOptions {
+  thresholdMs?: number;
+  /** How many stalls are kept (the oldest go first). */
+  keep?: number;
+  /** Profile this long after a stall is seen (0: never profile). */
+  profileMs?: number;
+  /** At most one profile per this interval. */
+  profileCooldownMs?: number;
+}
+
+const kType = Symbol('stall-monitor.type');
+
+interface Frame {
+  start: number;
+  sections: StallSection[];
+  /** The longest dispatch run synchronously inside this callback (its name outlives the
+   * dispatch's own context, which ends before the callback does). */
+  dispatched: { label: string; ms: number } | null;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+function callbackName(res: unknown): string {
+  if (res === null || typeof res !== 'object') return 'callback';
+  const r = res as Record<PropertyKey, unknown>;
+  const type = r[kType] as string | undefined;
+  if (type === 'Timeout') {
+    const fn = r._onTimeout as { name?: string } | undefined;
+    return `timer ${fn?.name || '(anonymous)'}`;
+  }
+  if (type === 'Immediate') {
+    const fn = r._onImmediate as { name?: string } | undefined;
+    return `immediate ${fn?.name || '(anonymous)'}`;
+  }
+  if (type === 'TickObject') {
+    const fn = r.callback as { name?: string } | undefined;
+    return `nextTick ${fn?.name || '(anonymous)'}`;
+  }
+  if (type) return type;
+  return res instanceof Promise ? 'promise' : 'callback';
+}
+
+export class StallMonitor {
+  /** Mutable for tests that want every callback recorded. */
+  thresholdMs: number;
+  keep: number;
+  /** Sections shorter than this are not kept. */
+  sectionMinMs = 1;
+  private readonly profileMs: number;
+  profileCooldownMs: number;
+  private readonly context = new AsyncLocalStorage<string>();
+  private hook: AsyncHook | null = null;
+  private depth = 0;
+  private frame: Frame | null = null;
+  /** Sections run outside any callback (top-level start-up code). */
+  private outside: Frame = { start: 0, sections: [], dispatched: null };
+  private readonly stalls: Stall[] = [];
+  private total = 0;
+  private watchdog: NodeJS.Timeout | null = null;
+  private lastTick = 0;
+  private lastSched: [number, number] | null = null;
+  private lastRecordedEnd = 0;
+  private session: inspector.Session | null = null;
+  private profiling: { perfStart: number; until: number; pending: { stall: Stall; perfStart: number; perfEnd: number }[] } | null = null;
+  private lastProfileAt = -Infinity;
+  private listeners = new Set<(s: Stall) => void>();
+
+  constructor(opts: StallMonitorOptions = {}) {
+    this.thresholdMs = opts.thresholdMs ?? 50;
+    this.keep = opts.keep ?? 500;
+    this.profileMs = opts.profileMs ?? 5000;
+    this.profileCooldownMs = opts.profileCooldownMs ?? 30_000;
+  }
+
+  get running(): boolean {
+    return this.hook !== null;
+  }
+
+  start(): void {
+    if (this.hook) return;
+    this.hook = createHook({
+      init: (_id, type, _trigger, resource) => {
+        if (type === 'PROMISE') return;
+        try {
+          (resource as Record<PropertyKey, unknown>)[kType] = type;
+        } catch {
+          // a frozen resource: it is named "callback"
+        }
+      },
+      before: () => {
+        if (this.depth++ === 0) this.frame = { start: performance.now(), sections: [], dispatched: null };
+      },
+      after: () => {
+        // Started inside a callback: its `after` comes without a `before`.
+        if (this.depth === 0) return;
+        if (--this.depth !== 0) return;
+        const f = this.frame;
+        this.frame = null;
+        if (!f) return;
+        const end = performance.now();
+        if (end - f.start > this.thresholdMs) {
+          this.record(f.start, end, callbackName(executionAsyncResource()), this.context.getStore() ?? f.dispatched?.label ?? null, f.sections);
+        }
+      },
+    });
+    this.hook.enable();
+    // The watchdog: a gap between its ticks that no callback accounts for is a stall outside the
+    // hooks' sight (synchronous start-up code, or a hook that was not yet enabled).
+    this.lastTick = performance.now();
+    this.outside = { start: this.lastTick, sections: [], dispatched: null };
+    this.lastSched = threadSchedstat();
+    this.watchdog = setInterval(() => {
+      const now = performance.now();
+      const gap = now - this.lastTick;
+      if (gap > this.thresholdMs + 25 && this.lastRecordedEnd < this.lastTick) {
+        this.record(this.lastTick, now, 'main', this.context.getStore() ?? this.outside.dispatched?.label ?? null, this.outside.sections, true);
+      }
+      this.outside = { start: now, sections: [], dispatched: null };
+      this.lastTick = now;
+      this.lastSched = threadSchedstat();
+    }, 25);
+    this.watchdog.unref();
+  }
+
+  stop(): void {
+    this.hook?.disable();
+    this.hook = null;
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
+    this.stopProfile();
+    this.depth = 0;
+    this.frame = null;
+  }
+
+  /** Runs `fn` as the dispatch named `label` (an RPC method, a scan): the callbacks it causes,
+   * now and later, carry the name. */
+  dispatch<T>(label: string, fn: () => T): T {
+    if (!this.hook) return fn();
+    const t0 = performance.now();
+    try {
+      return this.context.run(label, fn);
+    } finally {
+      const ms = performance.now() - t0;
+      const f = this.frame ?? this.outside;
+      if (!f.dispatched || ms > f.dispatched.ms) f.dispatched = { label, ms };
+    }
+  }
+
+  /** Times a synchronous section (a plugin call) inside the current callback. */
+  section<T>(label: string, fn: () => T): T {
+    if (!this.hook) return fn();
+    const t0 = performance.now();
+    try {
+      return fn();
+    } finally {
+      const ms = performance.now() - t0;
+      if (ms >= this.sectionMinMs) (this.frame ?? this.outside).sections.push({ label, ms: Math.round(ms * 10) / 10 });
+    }
+  }
+
+  /** Stalls seen so far (oldest first; at most `keep`). */
+  list(): Stall[] {
+    return this.stalls.map((s) => ({ ...s, sections: [...s.sections], profile: s.profile ? [...s.profile] : null }));
+  }
+
+  /** Stalls ever seen (also those no longer kept). */
+  get count(): number {
+    return this.total;
+  }
+
+  onStall(listener: (s: Stall) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private record(perfStart: number, perfEnd: number, callback: string, context: string | null, sections: StallSection[], watchdog = false): void {
+    if (!watchdog) this.lastRecordedEnd = perfEnd;
+    const stall: Stall = {
+      at: Math.round(performance.timeOrigin + perfStart),
+      durationMs: Math.round((perfEnd - perfStart) * 10) / 10,
+      callback,
+      context,
+      sections: [...sections].sort((a, b) => b.ms - a.ms).slice(0, 12),
+      profile: null,
+      cpuMs: null,
+      waitMs: null,
+    };
+    const sched = this.lastSched ? threadSchedstat() : null;
+    if (sched && this.lastSched) {
+      stall.cpuMs = Math.round((sched[0] - this.lastSched[0]) * 10) / 10;
+      stall.waitMs = Math.round((sched[1] - this.lastSched[1]) * 10) / 10;
+    }
+    this.total++;
+    this.stalls.push(stall);
+    if (this.stalls.length > this.keep) this.stalls.shift();
+    if (this.profiling) this.profiling.pending.push({ stall, perfStart, perfEnd });
+    else this.startProfile();
+    for (const l of this.listeners) l(stall);
+  }
+
+  // ---- the CPU profile ------------------------------------------------------------------------
+
+  private startProfile(): void {
+    if (this.profileMs <= 0 || performance.now() - this.lastProfileAt < this.profileCooldownMs) return;
+    this.lastProfileAt = performance.now();
+    try {
+      this.session ??= new inspector.Session();
+      this.session.connect();
+    } catch {
+      return; // another inspector client holds the session: no profile
+    }
+    const s = this.session;
+    const begun = performance.now();
+    this.profiling = { perfStart: begun, until: begun + this.profileMs, pending: [] };
+    s.post('Profiler.enable', () => {
+      s.post('Profiler.setSamplingInterval', { interval: 1000 }, () => {
+        s.post('Profiler.start', () => {
+          if (this.profiling) this.profiling.perfStart = performance.now();
+        });
+      });
+    });
+    const t = setTimeout(() => this.stopProfile(), this.profileMs);
+    t.unref();
+  }
+
+  private stopProfile(): void {
+    const p = this.profiling;
+    const s = this.session;
+    if (!p || !s) return;
+    this.profiling = null;
+    try {
+      s.post('Profiler.stop', (err, result) => {
+        if (!err && result) this.attribute(result.profile as unknown as CpuProfile, p.perfStart, p.pending);
+        try {
+          s.post('Profiler.disable');
+          s.disconnect();
+        } catch {
+          // already gone
+        }
+      });
+    } catch {
+      // the session closed under us
+    }
+  }
+
+  /** Puts the profile's top self-time frames within each stall's time span on that stall. */
+  private attribute(profile: CpuProfile, perfStart: number, pending: { stall: Stall; perfStart: number; perfEnd: number }[]): void {
+    if (pending.length === 0 || !profile.samples || !profile.timeDeltas) return;
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    // profile times are µs on V8's clock, which starts (close to) when Profiler.start ran.
+    const offsetUs = profile.startTime - perfStart * 1000;
+    const times: number[] = [];
+    let t = profile.startTime;
+    for (const d of profile.timeDeltas) times.push((t += d));
+    for (const { stall, perfStart: a, perfEnd: b } of pending) {
+      const lo = a * 1000 + offsetUs;
+      const hi = b * 1000 + offsetUs;
+      const hits = new Map<string, number>();
+      let prev = lo;
+      for (let i = 0; i < profile.samples.length; i++) {
+        const ts = times[i]!;
+        if (ts < lo || ts > hi) continue;
+        const node = byId.get(profile.samples[i]!);
+        const cf = node?.callFrame;
+        if (!cf || cf.functionName === '(idle)') continue;
+        const name = cf.url ? `${cf.functionName || '(anonymous)'} (${cf.url.replace(/^.*\/(?=[^/]+\/[^/]+$)/, '')}:${cf.lineNumber + 1})` : cf.functionName;
+        hits.set(name, (hits.get(name) ?? 0) + (ts - prev) / 1000);
+        prev = ts;
+      }
+      stall.profile = [...hits]
+        .sort((x, y) => y[1] - x[1])
+        .slice(0, 6)
+        .map(([frame, ms]) => ({ frame, ms: Math.round(ms * 10) / 10 }));
+    }
+  }
+}
+
+/** The process's monitor. The core starts it; `dispatch` and `section` cost nothing until then. */
+export const stallMonitor = new StallMonitor();

@@ -1,0 +1,74 @@
+// The Subsonic password (a config field the plugin's schema marks "format": "password") is kept
+// out of the settings files and stored only where other local users cannot read it: a 0600 file in
+// a 0700 folder. The config in force still has it, also after a restart.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import type { ControlPlane } from '../../control/control-plane.js';
+import { makeTestHome, startControl, type TestHome } from '../harness.js';
+import { builtinPluginDir } from '../paths.js';
+
+const SUBSONIC = 'dev.stellatune.subsonic';
+const PASSWORD = 'hunter2-correct-horse';
+
+let home: TestHome | null = null;
+let cp: ControlPlane | null = null;
+
+afterEach(async () => {
+  await cp?.close();
+  cp = null;
+  home?.cleanup();
+  home = null;
+});
+
+function walk(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+    const p = path.join(dir, d.name);
+    return d.isDirectory() ? [p, ...walk(p)] : [p];
+  });
+}
+
+it('the password is in no file readable by others, and survives a restart', async () => {
+  home = makeTestHome();
+  home.install(path.join(builtinPluginDir, 'subsonic-source.so'));
+  cp = await startControl(home);
+  const config = { server_url: 'http://127.0.0.1:9/', username: 'ann', password: PASSWORD, plain_password: false };
+  cp.applyConfig(SUBSONIC, 'source', 'subsonic', config);
+  expect(cp.settings.config(SUBSONIC, 'source', 'subsonic')).toMatchObject({ username: 'ann', password: PASSWORD });
+
+  const holding: string[] = [];
+  for (const p of walk(home.paths.home)) {
+    const st = fs.statSync(p);
+    if (st.isFile() && fs.readFileSync(p).includes(PASSWORD)) {
+      holding.push(p);
+      // Only the user may read it, and only the user may enter every folder above it in the home.
+      expect((st.mode & 0o077).toString(8), `${p} is readable by others`).toBe('0');
+      for (let dir = path.dirname(p); dir.startsWith(home.paths.settings); dir = path.dirname(dir)) {
+        expect((fs.statSync(dir).mode & 0o077).toString(8), `${dir} is open to others`).toBe('0');
+      }
+    }
+  }
+  expect(holding).toEqual([path.join(home.paths.settings, 'secrets', `${SUBSONIC}.json`)]);
+  expect(fs.readFileSync(path.join(home.paths.settings, 'plugins', `${SUBSONIC}.json`), 'utf8')).toContain('"username": "ann"');
+
+  await cp.close();
+  cp = await startControl(home);
+  expect(cp.settings.config(SUBSONIC, 'source', 'subsonic')).toMatchObject({ username: 'ann', password: PASSWORD });
+});
+
+it('an exported state that holds the password is kept with the secrets, not in the settings file', async () => {
+  home = makeTestHome();
+  const { PluginSettingsStore } = await import('../../control/plugin-settings.js');
+  const dir = path.join(home.paths.settings, 'plugins');
+  const store = new PluginSettingsStore(dir, { secretsDir: path.join(home.paths.settings, 'secrets'), secretFields: () => ['password'] });
+  store.setConfig('dev.x', 'source', 's', { user: 'ann', password: PASSWORD });
+  store.setState('dev.x', 'source', 's', JSON.stringify({ session: `ann:${PASSWORD}` }));
+  expect(fs.readFileSync(path.join(dir, 'dev.x.json'), 'utf8')).not.toContain(PASSWORD);
+  expect(JSON.parse(store.state('dev.x', 'source', 's'))).toEqual({ session: `ann:${PASSWORD}` });
+  // A state without it goes back to the settings file.
+  store.setState('dev.x', 'source', 's', '{"counter":1}');
+  expect(fs.readFileSync(path.join(dir, 'dev.x.json'), 'utf8')).toContain('counter');
+  expect(store.state('dev.x', 'source', 's')).toBe('{"counter":1}');
+  const fresh = new PluginSettingsStore(dir, { secretsDir: path.join(home.paths.settings, 'secrets'), secretFields: () => ['password'] });
+  expect(fresh.config('dev.x', 'source', 's')).toEqual({ user: 'ann', password: PASSWORD });
+});
