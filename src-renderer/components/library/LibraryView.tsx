@@ -403,7 +403,7 @@ export function LibraryView(): JSX.Element {
   }, []);
 
   const firstRun = lib.loaded && lib.roots.length === 0;
-  const title = lib.tab === 'playlist' ? 'Playlist' : lib.tab === 'search' ? 'Search' : (VIEWS.find((v) => v.tab === lib.tab)?.label ?? (lib.tab === 'folders' ? 'Folders' : 'Problems'));
+  const title = firstRun && lib.tab !== 'playlist' ? 'Library' : lib.tab === 'playlist' ? 'Playlist' : lib.tab === 'search' ? 'Search' : (VIEWS.find((v) => v.tab === lib.tab)?.label ?? (lib.tab === 'folders' ? 'Folders' : 'Problems'));
   let body: JSX.Element;
   if (firstRun && lib.tab !== 'playlist') body = <FirstRun />;
   else if (lib.openAlbum) body = <AlbumPage albumKey={lib.openAlbum} />;
