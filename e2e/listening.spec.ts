@@ -156,7 +156,7 @@ test('a cover URL without the launch key is refused', async () => {
   expect(ok.headers()['cache-control']).toContain('immutable');
   expect((await page.request.get(src.replace(/k=.*/, 'k=forged'))).status()).toBe(404);
   expect((await page.request.get(src.split('?')[0]!)).status()).toBe(404);
-  expect((await page.request.get(`${origin}/covers/..%2Fsession%2Fplayer.json?k=x`)).status()).toBe(404);
+  expect((await page.request.get(`${origin}/art/..%2Fsession%2Fplayer.json?k=x`)).status()).toBe(404);
 });
 
 test('playing shows cover, title and artist — album; the window title and the media session follow', async () => {

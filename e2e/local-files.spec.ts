@@ -11,6 +11,7 @@ test.afterAll(async () => app?.close());
 
 test('open a local file and see the position advance', async () => {
   const { page } = app;
+  await page.getByTestId('nav-queue').click();
   await expect(page.getByText('Your queue is empty')).toBeVisible();
   await page.getByTestId('open-files').click();
   const dialog = page.getByTestId('file-browser');

@@ -9,7 +9,7 @@ test.beforeAll(async ({ browser }, testInfo) => {
 });
 test.afterAll(async () => app?.close());
 
-const SCREENS = ['queue', 'sources', 'lyrics', 'plugins', 'output', 'diagnostics'] as const;
+const SCREENS = ['library', 'queue', 'sources', 'lyrics', 'plugins', 'output', 'diagnostics'] as const;
 
 test('every screen at 800x600 in light and dark themes', async () => {
   const { page } = app;

@@ -24,6 +24,13 @@ import { playerService, queueService, relayEngineEvents } from './services/playe
 import { pluginsService } from './services/plugins-service.js';
 import { type ContractHandlers, ContractRouter, CoreEvents } from './services/router.js';
 import { sourcesService } from './services/sources-service.js';
+import { Library, type PluginDecoders } from './library/library.js';
+import { PlayHistory } from './library/play-history.js';
+import { Playlists } from './library/playlists.js';
+import { libraryService, playlistsService, relayLibraryEvents } from './services/library-service.js';
+import type { PluginGeneration } from './plugins/library.js';
+import { configInForce } from './plugins/capability-host.js';
+import { decoderCandidates } from './plugins/decoder-choice.js';
 
 export interface AppCoreOptions {
   shell: AppInfo['shell'];
@@ -43,6 +50,8 @@ export interface AppCoreOptions {
   tags?: boolean;
   /** The renderer's URL for a cached cover file (the shell serves it); none: no covers shown. */
   coverUrl?: (coverFile: string) => string | undefined;
+  /** Library settings (tests shorten the watcher's quiet time). */
+  library?: { watchDebounceMs?: number; watch?: boolean };
 }
 
 function packageVersion(): string {
@@ -64,6 +73,10 @@ export class AppCore {
   /** The persisted session; null when this core keeps none (tests). */
   session: SessionState | null = null;
   private memorySession = { ui: { view: null as string | null, volumeBeforeMute: null as number | null }, keepPlayingInBackground: false };
+  private readonly unrelayLibrary: () => void;
+  private readonly playHistory: PlayHistory;
+  private readonly onHistoryEvent: (e: Parameters<PlayHistory['onEvent']>[0]) => void;
+  readonly playlists: Playlists;
   readonly history: DiagnosticsHistory;
 
   private constructor(
@@ -72,10 +85,16 @@ export class AppCore {
     engineReason: string | null,
     private readonly opts: AppCoreOptions,
     readonly paths: AppPaths,
+    readonly library: Library,
   ) {
     this.engineInstance = engine;
     this.engineReason = engineReason;
     this.unrelay = relayEngineEvents(engine, this.events);
+    this.unrelayLibrary = relayLibraryEvents(library, this.events);
+    this.playlists = new Playlists(library);
+    this.playHistory = new PlayHistory(library);
+    this.onHistoryEvent = (e) => this.playHistory.onEvent(e);
+    engine.on('event', this.onHistoryEvent);
     const eng = (): PlayerEngine => this.engineInstance;
     this.history = new DiagnosticsHistory({
       ops: () => control.counters.snapshot(),
@@ -118,6 +137,8 @@ export class AppCore {
         history: this.history,
         testHooks: process.env.STELLATUNE_TEST_HOOKS === '1',
       }),
+      library: libraryService(() => this.library),
+      playlists: playlistsService(() => this.playlists, this.events),
     };
     this.router = new ContractRouter(handlers, {
       onContractViolation: (where, message) => opts.log?.(`contract violation in ${where}: ${message}`),
@@ -171,10 +192,11 @@ export class AppCore {
         engine = new DetachedEngine(reason);
       }
     }
-    const core = new AppCore(control, engine, reason, opts, paths);
+    const library = new Library({ home: paths.home, decoders: pluginDecoders(control), ...opts.library, ...(opts.log ? { log: opts.log } : {}) });
+    const core = new AppCore(control, engine, reason, opts, paths, library);
     core.session = session;
     if (opts.tags ?? realShell) {
-      core.tags = new QueueTags({ engine, coversDir: path.join(paths.home, 'covers'), ...(opts.coverUrl ? { coverUrl: opts.coverUrl } : {}), ...(opts.log ? { log: opts.log } : {}) });
+      core.tags = new QueueTags({ engine, coversDir: path.join(paths.home, 'art'), ...(opts.coverUrl ? { coverUrl: opts.coverUrl } : {}), ...(opts.log ? { log: opts.log } : {}) });
     }
     session?.restoreInto(engine);
     const mprisWanted = opts.mpris !== undefined ? opts.mpris !== false : opts.shell !== 'test';
@@ -225,7 +247,47 @@ export class AppCore {
     await this.tags?.close();
     this.history.stop();
     this.unrelay();
+    this.unrelayLibrary();
+    this.engineInstance.off('event', this.onHistoryEvent);
+    await this.library.close().catch(() => {});
     await this.engineInstance.close().catch(() => {});
     await this.control.close();
   }
+}
+
+/** The decoder plugins as the library scanner sees them: extensions, and retained generations
+ * for a scan's plugin-only files (released as the scan worker lets each go). */
+function pluginDecoders(control: ControlPlane): PluginDecoders {
+  const retained = new Map<number, PluginGeneration>();
+  return {
+    extensions: () => {
+      const exts = new Set<string>();
+      for (const gen of control.registry.loaded()) {
+        for (const cap of gen.capabilities) if (cap.kind === 'decoder') for (const e of cap.extensions) if (e.score > 0 && e.ext !== '*') exts.add(e.ext.replace(/^\./, '').toLowerCase());
+      }
+      return [...exts];
+    },
+    forScan: (exts) => {
+      const out: ReturnType<PluginDecoders['forScan']> = {};
+      const held = new Set<number>();
+      for (const ext of exts) {
+        const cands = decoderCandidates(control.registry.loaded(), ext).filter((c) => c.extScore > 0);
+        out[ext] = cands.map((c) => {
+          if (!held.has(c.gen.leaseId)) {
+            held.add(c.gen.leaseId);
+            c.gen.retain();
+            retained.set(c.gen.leaseId, c.gen);
+          }
+          const config = configInForce(control.settings.config(c.gen.pluginId, 'decoder', c.typeId), c.gen.capability('decoder', c.typeId));
+          return {
+            gen: { pluginId: c.gen.pluginId, leaseId: c.gen.leaseId, shadowPath: c.gen.shadowPath, sourcePath: c.gen.sourcePath, modulePointer: c.gen.modulePointer },
+            typeId: c.typeId,
+            configJson: JSON.stringify(config),
+          };
+        });
+      }
+      return out;
+    },
+    release: (leaseId) => retained.get(leaseId)?.release(),
+  };
 }

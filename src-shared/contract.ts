@@ -14,6 +14,7 @@ import type {
   TrackSource,
 } from './player-types.js';
 import { sessionContract } from './contract-session.js';
+import { libraryService, playlistsService } from './contract-library.js';
 import { diagnosticsHistory } from './diagnostics-contract.js';
 import { type Infer, type Schema, s } from './schema.js';
 
@@ -403,6 +404,8 @@ export const contract = {
     },
     events: {},
   },
+  library: libraryService,
+  playlists: playlistsService,
 } as const satisfies Record<string, ServiceSpec>;
 
 // ---- derived types --------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ import { AppCore } from '../app-core.js';
 import { appPaths, repoRoot } from '../app-paths.js';
 import { COVER_FILE_NAME, coverMime } from '../services/cover-files.js';
 import { rendererFile } from '../shell/renderer-files.js';
+import { COVER_PATH } from '../shell/cover-route.js';
+import type { CoverSize } from '../library/covers.js';
 import { utilityAudioProcess } from './audio-spawner.js';
 import { registerContractOnIpc } from './ipc-bridge.js';
 import { loadWindowState, MIN_SIZE, saveWindowState } from './window-state.js';
@@ -59,8 +61,8 @@ function registerContract(): void {
 }
 
 /** A file of the cover cache (only its content-hash names); only our window loads this scheme. */
-function serveCover(name: string): Response {
-  const file = path.join(paths.home, 'covers', name);
+function serveArt(name: string): Response {
+  const file = path.join(paths.home, 'art', name);
   if (!COVER_FILE_NAME.test(name) || !fs.statSync(file, { throwIfNoEntry: false })?.isFile()) return new Response('not found', { status: 404 });
   return new Response(fs.readFileSync(file), { headers: { 'Content-Type': coverMime(name), 'Cache-Control': 'private, max-age=31536000, immutable', 'X-Content-Type-Options': 'nosniff' } });
 }
@@ -69,7 +71,16 @@ function serveRenderer(): void {
   protocol.handle(SCHEME, async (request) => {
     const url = new URL(request.url);
     if (url.host !== 'app') return new Response('not found', { status: 404 });
-    if (url.pathname.startsWith('/covers/')) return serveCover(url.pathname.slice('/covers/'.length));
+    // Queue art (the pictures of queued files): stellatune://app/art/<content hash>.<ext>.
+    if (url.pathname.startsWith('/art/')) return serveArt(url.pathname.slice('/art/'.length));
+    // Cover thumbnails: stellatune://app/covers/<id>/<size>, named by content, cached for good.
+    const cover = COVER_PATH.exec(url.pathname);
+    if (cover && core) {
+      const thumb = await core.library.covers.file(cover[1]!, Number(cover[2]) as CoverSize).catch(() => null);
+      if (!thumb) return new Response('no cover', { status: 404, headers: { 'Cache-Control': 'no-cache' } });
+      const img = await net.fetch(pathToFileURL(thumb).toString());
+      return new Response(img.body, { status: 200, headers: { 'Content-Type': 'image/webp', 'Cache-Control': 'private, max-age=31536000, immutable' } });
+    }
     // A malformed path (bad percent-encoding, NUL) is a status, never a throw.
     const found = rendererFile(rendererDir, url.pathname);
     if (!found.ok) return new Response('not found', { status: found.status });
@@ -166,8 +177,8 @@ async function start(): Promise<void> {
     paths,
     extraFolders,
     engine: { spawnAudio: utilityAudioProcess },
-    // Relative: the window's own origin (SCHEME://app) serves them (serveCover).
-    coverUrl: (file) => (COVER_FILE_NAME.test(path.basename(file)) ? `/covers/${path.basename(file)}` : undefined),
+    // Relative: the window's own origin (SCHEME://app) serves them (serveArt).
+    coverUrl: (file) => (COVER_FILE_NAME.test(path.basename(file)) ? `/art/${path.basename(file)}` : undefined),
     log,
   });
   registerContract();

@@ -121,7 +121,7 @@ describe('contract on the real core with the fixture plugin', () => {
       served++;
     }
     expect(served).toBeGreaterThan(15);
-    expect(Object.keys(contract).sort()).toEqual(['diagnostics', 'files', 'lyrics', 'output', 'player', 'plugins', 'queue', 'session', 'sources'] satisfies ServiceName[]);
+    expect(Object.keys(contract).sort()).toEqual(['diagnostics', 'files', 'library', 'lyrics', 'output', 'player', 'playlists', 'plugins', 'queue', 'session', 'sources'] satisfies ServiceName[]);
     session.close();
   });
 

@@ -33,7 +33,7 @@ describe('queue tags', () => {
     const events: PlayerEvent[] = [];
     engine.on('event', (e) => events.push(e));
     const logs: string[] = [];
-    tags = new QueueTags({ engine, coversDir: path.join(dir, 'covers'), coverUrl: (f) => `/covers/${path.basename(f)}`, log: (m) => logs.push(m) });
+    tags = new QueueTags({ engine, coversDir: path.join(dir, 'art'), coverUrl: (f) => `/art/${path.basename(f)}`, log: (m) => logs.push(m) });
     engine.queueAdd([...files, path.join(album, 'zz-broken.flac')].map((f) => ({ source: { kind: 'file' as const, path: f }, title: path.basename(f, '.flac') })));
     const before = events.filter((e) => e.type === 'queue').length;
     const t0 = Date.now();
@@ -43,10 +43,10 @@ describe('queue tags', () => {
     const q = engine.queue().tracks;
     expect(q.slice(0, 300).every((t) => t.title === 'Jóga' && t.artist === 'Björk' && t.album === 'Homogenic' && t.durationMs === 2000)).toBe(true);
     // One cached copy of the folder cover, shared by every entry of the folder (the damaged file too).
-    const covers = fs.readdirSync(path.join(dir, 'covers'));
+    const covers = fs.readdirSync(path.join(dir, 'art'));
     expect(covers).toHaveLength(1);
     expect(covers[0]).toMatch(/^[0-9a-f]{40}\.jpg$/);
-    expect(new Set(q.map((t) => t.cover))).toEqual(new Set([`/covers/${covers[0]}`]));
+    expect(new Set(q.map((t) => t.cover))).toEqual(new Set([`/art/${covers[0]}`]));
     expect(tags.artUrl(q[0]!)).toBe(`file://${path.join(dir, 'covers', covers[0]!)}`);
     // The damaged file keeps its name as title, and is noted.
     expect(q[300]).toMatchObject({ title: 'zz-broken' });

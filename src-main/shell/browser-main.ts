@@ -64,7 +64,7 @@ const shellOptions = {
   core,
   rendererDir: path.join(repoRoot, 'dist', 'renderer'),
   token,
-  coversDir: path.join(paths.home, 'covers'),
+  coversDir: path.join(paths.home, 'art'),
   log,
   // Closing the player's window ends the player, unless the listener asked to keep it playing.
   // STELLATUNE_WINDOW_GRACE_MS: how long a reload may take (tests shorten it).

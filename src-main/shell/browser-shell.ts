@@ -16,6 +16,7 @@ import { rendererFile } from './renderer-files.js';
 import { clientMessage, LAUNCH_CHECK_PATH, RPC_PATH, type ServerMessage } from '../../src-shared/wire.js';
 import type { AppCore } from '../app-core.js';
 import { COVER_FILE_NAME, coverMime } from '../services/cover-files.js';
+import { serveCover } from './cover-route.js';
 
 export interface BrowserShellOptions {
   core: AppCore;
@@ -29,7 +30,7 @@ export interface BrowserShellOptions {
   /** How often silent connections are probed (ms). */
   heartbeatMs?: number;
   limits?: Partial<ConnectionLimits>;
-  /** The cover cache served under /covers/ (see coverUrlFor). */
+  /** The queue's art cache (pictures of queued files) served under /art/ (see coverUrlFor). */
   coversDir?: string;
   /** Called when the last window went away and none came back within `idleGraceMs` (a reload
    * reconnects well within it). */
@@ -48,7 +49,7 @@ function coverKey(token: string, name: string): string {
 export function coverUrlFor(token: string): (coverFile: string) => string | undefined {
   return (coverFile) => {
     const name = path.basename(coverFile);
-    return COVER_FILE_NAME.test(name) ? `/covers/${name}?k=${coverKey(token, name)}` : undefined;
+    return COVER_FILE_NAME.test(name) ? `/art/${name}?k=${coverKey(token, name)}` : undefined;
   };
 }
 
@@ -243,8 +244,13 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
       res.writeHead(hasSession(req) ? 204 : 401, { 'Cache-Control': 'no-store' }).end();
       return;
     }
+    if (rawPath.startsWith('/art/')) {
+      serveArt(rawPath.slice('/art/'.length), new URLSearchParams(q < 0 ? '' : target.slice(q + 1)).get('k') ?? '', req, res);
+      return;
+    }
+    // Cover thumbnails, behind the same session cookie (an <img> sends it like any request).
     if (rawPath.startsWith('/covers/')) {
-      serveCover(rawPath.slice('/covers/'.length), new URLSearchParams(q < 0 ? '' : target.slice(q + 1)).get('k') ?? '', req, res);
+      serveCover(opts.core.library, rawPath, req, res, hasSession(req));
       return;
     }
     const found = rendererFile(rendererDir, rawPath);
@@ -276,7 +282,7 @@ export async function startBrowserShell(opts: BrowserShellOptions): Promise<Brow
     });
   };
 
-  const serveCover = (name: string, key: string, req: http.IncomingMessage, res: http.ServerResponse): void => {
+  const serveArt = (name: string, key: string, req: http.IncomingMessage, res: http.ServerResponse): void => {
     if (!opts.coversDir || !COVER_FILE_NAME.test(name) || !sameToken(key, coverKey(token, name))) {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
       return;

@@ -7,6 +7,8 @@ import { position } from '../store/position.js';
 import type { Screen } from '../store/slices.js';
 import { DiagnosticsView } from './DiagnosticsView.js';
 import { FileBrowser } from './FileBrowser.js';
+import { LibraryView, useLibrarySearchShortcut, useWindowDrop } from './library/LibraryView.js';
+import { carriesTracks, draggedTrackIds } from './library/ListViews.js';
 import { Icon } from './Icons.js';
 import { LyricsView } from './LyricsView.js';
 import { NowPlayingBar } from './NowPlayingBar.js';
@@ -16,6 +18,7 @@ import { QueueView } from './QueueView.js';
 import { SourcesView } from './SourcesView.js';
 
 const NAV: { id: Screen; label: string; icon: () => JSX.Element }[] = [
+  { id: 'library', label: 'Library', icon: () => Icon.music() },
   { id: 'queue', label: 'Queue', icon: () => Icon.queue() },
   { id: 'sources', label: 'Sources', icon: () => Icon.globe() },
   { id: 'lyrics', label: 'Lyrics', icon: () => Icon.lyrics() },
@@ -145,6 +148,8 @@ export function App(): JSX.Element {
   const info = useStore((s) => s.info);
   useShortcuts();
   useMediaSession();
+  useLibrarySearchShortcut();
+  useWindowDrop();
 
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
@@ -163,7 +168,25 @@ export function App(): JSX.Element {
         <ul>
           {NAV.map((n) => (
             <li key={n.id}>
-              <button className={`nav-item ${screen === n.id ? 'is-active' : ''}`} aria-current={screen === n.id ? 'page' : undefined} onClick={() => setScreen(n.id)} data-testid={`nav-${n.id}`} title={n.label}>
+              <button
+                className={`nav-item ${screen === n.id ? 'is-active' : ''}`}
+                aria-current={screen === n.id ? 'page' : undefined}
+                onClick={() => setScreen(n.id)}
+                data-testid={`nav-${n.id}`}
+                title={n.label}
+                // Library tracks and albums dropped on "Queue" are added to the queue.
+                onDragOver={n.id === 'queue' ? (e) => carriesTracks(e.dataTransfer) && e.preventDefault() : undefined}
+                onDrop={
+                  n.id === 'queue'
+                    ? (e) => {
+                        e.preventDefault();
+                        void draggedTrackIds(e.dataTransfer).then((ids) => {
+                          if (ids && ids.length > 0) void useStore.getState().playTrackIds(ids, 'queue');
+                        });
+                      }
+                    : undefined
+                }
+              >
                 {n.icon()}
                 <span className="nav-label">{n.label}</span>
               </button>
@@ -190,6 +213,7 @@ export function App(): JSX.Element {
             Audio is unavailable: {info.engineUnavailable}. Browsing, plugins and the queue still work.
           </div>
         ) : null}
+        {screen === 'library' ? <LibraryView /> : null}
         {screen === 'queue' ? <QueueView /> : null}
         {screen === 'sources' ? <SourcesView /> : null}
         {screen === 'lyrics' ? <LyricsView /> : null}

@@ -2,6 +2,7 @@
 import { create } from 'zustand';
 import type { ContractClient } from '../../src-shared/contract.js';
 import { setApi } from './api.js';
+import { createMusicLibrarySlice } from './library.js';
 import { position } from './position.js';
 import {
   type AppState,
@@ -23,6 +24,7 @@ export const createAppStore = () =>
     ...createPlaybackSlice(...a),
     ...createQueueSlice(...a),
     ...createLibrarySlice(...a),
+    ...createMusicLibrarySlice(...a),
     ...createPluginsSlice(...a),
     ...createSourcesSlice(...a),
     ...createLyricsSlice(...a),
@@ -45,6 +47,9 @@ export async function bindStore(client: ContractClient, store: AppStore = useSto
       s().notify('error', f.text, f.details);
     }),
     client.queue.onDidChange((q) => s().applyQueue(q)),
+    client.library.onDidProgress((p) => s().applyScanProgress(p)),
+    client.library.onDidChange((c) => s().applyLibraryChange(c.what)),
+    client.playlists.onDidChange(() => void s().refreshPlaylists().catch(() => {})),
     client.plugins.onDidChangeList((list) => {
       s().applyPlugins(list);
       // Capabilities follow the plugins.
@@ -69,6 +74,7 @@ export async function refreshAll(store: AppStore = useStore): Promise<void> {
     s().refreshCatalogs(),
     s().refreshLyricsProviders(),
     s().refreshDsps(),
+    s().loadLibrary(),
   ]);
 }
 

@@ -17,9 +17,10 @@ import type { AudioDevice, OutputChoice, PlayerStatus, QueueSnapshot, RepeatMode
 import { describeError, RpcError } from '../../src-shared/rpc-error.js';
 import type { ConnectionState } from '../ipc/client.js';
 import { api } from './api.js';
+import type { MusicLibrarySlice } from './library.js';
 import { position } from './position.js';
 
-export type Screen = 'queue' | 'sources' | 'lyrics' | 'plugins' | 'output' | 'diagnostics';
+export type Screen = 'library' | 'queue' | 'sources' | 'lyrics' | 'plugins' | 'output' | 'diagnostics';
 export type Theme = 'light' | 'dark';
 
 export interface Toast {
@@ -32,7 +33,7 @@ export interface Toast {
   count: number;
 }
 
-export type AppState = UiSlice & PlaybackSlice & QueueSlice & LibrarySlice & PluginsSlice & SourcesSlice & LyricsSlice & OutputSlice & DiagnosticsSlice;
+export type AppState = UiSlice & PlaybackSlice & QueueSlice & LibrarySlice & MusicLibrarySlice & PluginsSlice & SourcesSlice & LyricsSlice & OutputSlice & DiagnosticsSlice;
 type Slice<T> = StateCreator<AppState, [], [], T>;
 
 // ---- ui --------------------------------------------------------------------------------------------
@@ -79,7 +80,7 @@ export function trackFailureText(track: TrackInfo, code: string, message: string
 }
 
 export const createUiSlice: Slice<UiSlice> = (set, get) => ({
-  screen: 'queue',
+  screen: 'library',
   theme: 'dark',
   connection: 'connecting',
   keepPlayingInBackground: false,

@@ -1,0 +1,213 @@
+// bench:library — the music library's figures: a cold scan of a generated corpus of 10,000 tagged
+// files (in the page cache: they were just written), a warm rescan of the same unchanged files,
+// the main event loop's delay while the cold scan runs, search as you type on a synthetic
+// 100,000-track database, the tracks table scrolling 100,000 rows in Chromium (frames from a
+// Chrome trace and from requestAnimationFrame), the database size and the core's RSS. Next to
+// them, in the same run: ffprobe (the ffmpeg suite's tag reader, one process per file, as a
+// per-file tool scans) on a sample of the same corpus. Prints figures; it is not a test.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { chromium } from '@playwright/test';
+import { projectRoot } from '../engine/runnable.js';
+import { Library } from '../library/library.js';
+import { makeTemplates, writeBenchCorpus } from '../tools/music-corpus.js';
+import { syntheticDb } from './library-synthetic.js';
+
+const FILES = Number(process.env.BENCH_LIBRARY_FILES ?? 10_000);
+const SYNTHETIC = Number(process.env.BENCH_LIBRARY_TRACKS ?? 100_000);
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'stellatune-bench-library-'));
+const rows: [string, string, string][] = [];
+const row = (what: string, value: string, goal = ''): void => {
+  rows.push([what, value, goal]);
+  console.log(`  ${what}: ${value}${goal ? `   (goal ${goal})` : ''}`);
+};
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+};
+const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`;
+
+async function loopDelayWhile(run: () => Promise<unknown>): Promise<{ p50: number; p99: number; max: number; worstGap: number }> {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  let worstGap = 0;
+  let last = performance.now();
+  const tick = setInterval(() => {
+    const now = performance.now();
+    worstGap = Math.max(worstGap, now - last - 5);
+    last = now;
+  }, 5);
+  h.enable();
+  await run();
+  h.disable();
+  clearInterval(tick);
+  return { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6, worstGap };
+}
+
+async function coldAndWarm(): Promise<void> {
+  console.log(`writing ${FILES} tagged files (templates from ffmpeg, tags from Node) …`);
+  const t = makeTemplates(path.join(work, 'templates'));
+  const corpus = path.join(work, 'corpus');
+  const t0 = performance.now();
+  await writeBenchCorpus(corpus, FILES, t);
+  row('corpus written', `${FILES} files in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  const home = path.join(work, 'home-scan');
+  const lib = new Library({ home, watch: false });
+  // Writing the corpus left garbage behind; collect it now so that its collection does not land
+  // inside the measurements below (npm run bench:library runs node with --expose-gc).
+  (globalThis as { gc?: () => void }).gc?.();
+  // The same measurement for as long with no scan: on a shared machine, the OS's scheduling alone
+  // makes the loop late now and then; this is the floor to read the scan's figures against.
+  const idle = await loopDelayWhile(() => new Promise((r) => setTimeout(r, 3000)));
+  row('main event loop, idle (baseline, 3 s)', `p50 ${idle.p50.toFixed(1)} ms, p99 ${idle.p99.toFixed(1)} ms, max ${idle.max.toFixed(1)} ms; 5 ms timer worst lateness ${idle.worstGap.toFixed(1)} ms`);
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  // A timer that should fire every 5 ms: its worst lateness is what a click would feel.
+  let worstGap = 0;
+  let last = performance.now();
+  const tick = setInterval(() => {
+    const now = performance.now();
+    worstGap = Math.max(worstGap, now - last - 5);
+    last = now;
+  }, 5);
+  delay.enable();
+  const s0 = performance.now();
+  const root = lib.addRoot(corpus);
+  await lib.idle();
+  const coldMs = performance.now() - s0;
+  delay.disable();
+  clearInterval(tick);
+  const st = lib.scanStatus()!;
+  const tracks = lib.tracks({ limit: 1 }).total;
+  row('cold scan', `${tracks} tracks in ${(coldMs / 1000).toFixed(2)} s = ${Math.round((tracks * 1000) / coldMs)} tracks/s (problems ${st.problems})`, '≥ 1,000 tracks/s');
+  row('main event loop during the cold scan', `p50 ${(delay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms; 5 ms timer worst lateness ${worstGap.toFixed(1)} ms`, 'max < 50 ms');
+
+  const w0 = performance.now();
+  lib.rescan(root.id);
+  await lib.idle();
+  const warm = lib.scanStatus()!;
+  row('warm rescan (unchanged)', `${((performance.now() - w0) / 1000).toFixed(2)} s, ${warm.unchanged} unchanged, ${warm.added + warm.updated} re-read`, '≤ 1 s');
+  row('database after the scan', `${mb(fs.statSync(lib.dbFile).size + (fs.statSync(`${lib.dbFile}-wal`, { throwIfNoEntry: false })?.size ?? 0))} for ${tracks} tracks`);
+  row('core RSS after the scan', mb(process.memoryUsage().rss));
+  await lib.close();
+
+  // The peer: ffprobe reading the tags of a sample, one process per file.
+  const files: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      if (files.length >= 200) return;
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(mp3|flac)$/.test(e.name)) files.push(p);
+    }
+  };
+  walk(corpus);
+  const f0 = performance.now();
+  for (const f of files) spawnSync('ffprobe', ['-v', 'error', '-threads', '1', '-show_entries', 'format_tags:stream=codec_name,sample_rate,channels', '-of', 'json', f], { stdio: ['ignore', 'ignore', 'ignore'] });
+  row('peer: ffprobe -threads 1, one process per file', `${Math.round((files.length * 1000) / (performance.now() - f0))} files/s (sample of ${files.length})`);
+}
+
+async function searchAt100k(home: string): Promise<void> {
+  const lib = new Library({ home, watch: false });
+  // Every prefix of what a listener types, as they type it.
+  const typed = ['bjork', 'ete', 'river night', 'karen solvatin', 'the love', 'electro', 'silver winter', '東京', '夜明', 'glass fire', 'mirvalin', 'zzz'];
+  const times: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    for (const q of typed) {
+      for (let i = 1; i <= q.length; i++) {
+        const t0 = performance.now();
+        lib.search(q.slice(0, i), 50);
+        times.push(performance.now() - t0);
+      }
+    }
+  }
+  const hits = lib.search('bjork', 50).tracks.length;
+  row(`search as you type at ${lib.tracks({ limit: 1 }).total.toLocaleString()} tracks`, `p50 ${pct(times, 50).toFixed(2)} ms, p99 ${pct(times, 99).toFixed(2)} ms, max ${Math.max(...times).toFixed(2)} ms over ${times.length} queries ("bjork": ${hits} tracks shown)`, 'p99 ≤ 10 ms');
+  const l0 = performance.now();
+  lib.trackIds({ sort: 'title' });
+  row(`all ${lib.tracks({ limit: 1 }).total.toLocaleString()} track ids sorted by title (the tracks table's load)`, `${(performance.now() - l0).toFixed(0)} ms`);
+  await lib.close();
+  row('synthetic database', mb(fs.statSync(path.join(home, 'library.sqlite')).size));
+}
+
+async function scrollTable(home: string): Promise<void> {
+  const shell = spawn(process.execPath, [path.join(projectRoot, 'dist', 'src-main', 'shell', 'browser-main.js'), '--no-open', '--no-audio'], {
+    env: { ...process.env, STELLATUNE_HOME: home, CI: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`the browser shell did not start: ${out}`)), 30_000);
+      shell.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /running at (http:\/\/\S+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+    });
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(url);
+    await page.getByTestId('lib-tracks').click();
+    await page.getByTestId('track-row').first().waitFor();
+    const count = await page.getByTestId('tracks-table').getAttribute('data-count');
+    const scroller = page.locator('.tt-scroll');
+    await scroller.hover();
+    await page.evaluate(`(() => { window.__frames = []; let last = performance.now(); const f = (t) => { window.__frames.push(t - last); last = t; if (window.__frames.length < 100000) requestAnimationFrame(f); }; requestAnimationFrame(f); })()`);
+    const traceFile = path.join(work, 'scroll-trace.json');
+    await browser.startTracing(page, { path: traceFile, categories: ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline.frame'] });
+    const s0 = Date.now();
+    // Scroll down through the table in wheel steps, then jump far and keep going (as a fling).
+    for (let i = 0; i < 300; i++) await page.mouse.wheel(0, 640);
+    await scroller.evaluate((el: unknown) => {
+      const e = el as { scrollTop: number; scrollHeight: number };
+      e.scrollTop = e.scrollHeight / 2;
+    });
+    for (let i = 0; i < 150; i++) await page.mouse.wheel(0, 960);
+    const scrolledMs = Date.now() - s0;
+    await browser.stopTracing();
+    const frames = (await page.evaluate('window.__frames')) as number[];
+    const rowsShown = await page.evaluate(`document.querySelectorAll('[data-testid=track-row]').length`);
+    const top = await scroller.evaluate((el: unknown) => (el as { scrollTop: number }).scrollTop);
+    // From the trace: renderer main-thread frames (the work that makes one frame) and their length.
+    const trace = JSON.parse(fs.readFileSync(traceFile, 'utf8')) as { traceEvents: { name: string; ph: string; dur?: number; args?: Record<string, unknown> }[] };
+    const mainFrames = trace.traceEvents.filter((e) => e.ph === 'X' && e.name === 'ThreadControllerImpl::RunTask' && (e.dur ?? 0) > 0);
+    const longTasks = mainFrames.filter((e) => (e.dur ?? 0) > 16_000).length;
+    const drawFrames = trace.traceEvents.filter((e) => e.name === 'DrawFrame' || e.name === 'Graphics.Pipeline').length;
+    const measured = frames.slice(1);
+    const over16 = measured.filter((d) => d > 16.7).length;
+    const missed = measured.filter((d) => d > 25).length;
+    row(
+      `tracks table scrolling ${Number(count).toLocaleString()} rows (${scrolledMs} ms, ${measured.length} frames, ${rowsShown} rows in the DOM, scrolled to ${Math.round(Number(top)).toLocaleString()} px)`,
+      `rAF frames over 16.7 ms: ${((over16 / Math.max(1, measured.length)) * 100).toFixed(2)} %, missed a vsync (> 25 ms): ${((missed / Math.max(1, measured.length)) * 100).toFixed(2)} %, worst ${Math.max(...measured).toFixed(1)} ms; trace: ${longTasks} main-thread tasks > 16 ms of ${mainFrames.length}, ${drawFrames} frame events`,
+      '≤ 1 % over 16 ms',
+    );
+    await browser.close();
+  } finally {
+    shell.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    if (shell.exitCode === null) shell.kill('SIGKILL');
+  }
+}
+
+try {
+  console.log(`bench:library on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), work folder ${work}`);
+  await coldAndWarm();
+  const home100k = path.join(work, 'home-100k');
+  console.log(`building a synthetic ${SYNTHETIC.toLocaleString()}-track database …`);
+  const g0 = performance.now();
+  syntheticDb(home100k, SYNTHETIC);
+  row('synthetic database built', `${((performance.now() - g0) / 1000).toFixed(1)} s`);
+  await searchAt100k(home100k);
+  if (process.env.BENCH_LIBRARY_NO_BROWSER !== '1') await scrollTable(home100k);
+  console.log('\nbench:library');
+  const w = Math.max(...rows.map((r) => r[0].length));
+  for (const [a, b, c] of rows) console.log(`${a.padEnd(w)}  ${b}${c ? `  [goal ${c}]` : ''}`);
+} finally {
+  fs.rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,246 @@
+// The tracks table: virtualized (only the rows on screen exist in the DOM, rows are fetched by id
+// as they scroll into view), sortable and resizable columns, multi-select (click, Ctrl, Shift,
+// Ctrl+A), a context menu, drag to the queue or a playlist. One table serves every list view:
+// it is given the ids in order and loads the rows itself.
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { type JSX, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { LibraryTrack, TrackSort } from '../../../src-shared/contract-library.js';
+import { formatTime } from '../../lib/format.js';
+import { api } from '../../store/api.js';
+import { useStore } from '../../store/index.js';
+import { TrackMenu, type MenuAt } from './TrackMenu.js';
+
+export const TRACKS_MIME = 'application/x-stellatune-tracks';
+
+interface Column {
+  key: TrackSort;
+  label: string;
+  width: number;
+  align?: 'right';
+  cell(t: LibraryTrack): string;
+}
+
+const COLUMNS: Column[] = [
+  { key: 'title', label: 'Title', width: 260, cell: (t) => t.title },
+  { key: 'artist', label: 'Artist', width: 180, cell: (t) => t.artist ?? '' },
+  { key: 'album', label: 'Album', width: 180, cell: (t) => t.album ?? '' },
+  { key: 'trackNo', label: '#', width: 44, align: 'right', cell: (t) => (t.trackNo === null ? '' : t.discNo && t.discNo > 1 ? `${t.discNo}.${t.trackNo}` : String(t.trackNo)) },
+  { key: 'durationMs', label: 'Time', width: 64, align: 'right', cell: (t) => (t.durationMs === null ? '' : formatTime(t.durationMs)) },
+  { key: 'year', label: 'Year', width: 56, align: 'right', cell: (t) => (t.year === null ? '' : String(t.year)) },
+  { key: 'genre', label: 'Genre', width: 110, cell: (t) => t.genres.join(', ') },
+  { key: 'codec', label: 'Format', width: 120, cell: (t) => [t.codec, t.sampleRate ? `${(t.sampleRate / 1000).toFixed(1)} kHz` : null].filter(Boolean).join(' · ') },
+  { key: 'playCount', label: 'Plays', width: 56, align: 'right', cell: (t) => (t.playCount ? String(t.playCount) : '') },
+  { key: 'rating', label: 'Rating', width: 80, cell: (t) => '★'.repeat(t.rating) },
+  { key: 'addedAt', label: 'Added', width: 96, cell: (t) => new Date(t.addedAt).toLocaleDateString() },
+];
+
+const WIDTHS_KEY = 'stellatune.trackColumns';
+const ROW_PX = 32;
+const PAGE = 200;
+
+function savedWidths(): Record<string, number> {
+  try {
+    return JSON.parse(localStorage.getItem(WIDTHS_KEY) ?? '{}') as Record<string, number>;
+  } catch {
+    return {};
+  }
+}
+
+export interface TracksTableProps {
+  ids: number[] | null;
+  sort?: TrackSort | null;
+  descending?: boolean;
+  onSort?(key: TrackSort, descending: boolean): void;
+  empty?: string;
+  testId?: string;
+}
+
+export function TracksTable({ ids, sort, descending, onSort, empty, testId }: TracksTableProps): JSX.Element {
+  const version = useStore((s) => s.lib.version + s.lib.historyVersion * 1_000_003);
+  const currentPath = useStore((s) => (s.status?.current?.source.kind === 'file' ? s.status.current.source.path : null));
+  const playTrackIds = useStore((s) => s.playTrackIds);
+  const [rows, setRows] = useState<Map<number, LibraryTrack>>(() => new Map());
+  const [widths, setWidths] = useState<Record<string, number>>(savedWidths);
+  const [selected, setSelected] = useState<Set<number>>(() => new Set());
+  const [anchor, setAnchor] = useState<number | null>(null);
+  const [menu, setMenu] = useState<MenuAt | null>(null);
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const loading = useRef(new Set<number>());
+  const list = useMemo(() => ids ?? [], [ids]);
+
+  const virtualizer = useVirtualizer({ count: list.length, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_PX, overscan: 12 });
+  const items = virtualizer.getVirtualItems();
+  const first = items[0]?.index ?? 0;
+  const last = items[items.length - 1]?.index ?? -1;
+
+  // Rows change (play counts, tags): drop the cache, the visible pages load again.
+  useEffect(() => {
+    setRows(new Map());
+    loading.current.clear();
+  }, [version, ids]);
+
+  useEffect(() => {
+    if (last < 0) return;
+    const from = Math.floor(first / PAGE) * PAGE;
+    const to = Math.min(list.length, Math.ceil((last + 1) / PAGE) * PAGE);
+    const want = list.slice(from, to).filter((id) => !rows.has(id) && !loading.current.has(id));
+    if (want.length === 0) return;
+    for (const id of want) loading.current.add(id);
+    let live = true;
+    void api()
+      .library.tracksById({ ids: want })
+      .then((got) => {
+        if (!live) return;
+        setRows((prev) => {
+          // Keep the rows near the view only: far-away pages are fetched again if scrolled back to.
+          const keep = prev.size > 3000 ? new Set(list.slice(Math.max(0, from - 1000), to + 1000)) : null;
+          const next = keep ? new Map([...prev].filter(([id]) => keep.has(id))) : new Map(prev);
+          for (const t of got) next.set(t.id, t);
+          return next;
+        });
+      })
+      .catch(() => {})
+      .finally(() => {
+        for (const id of want) loading.current.delete(id);
+      });
+    return () => {
+      live = false;
+      for (const id of want) loading.current.delete(id);
+    };
+  }, [first, last, list, rows]);
+
+  const columns = COLUMNS.map((c) => ({ ...c, width: widths[c.key] ?? c.width }));
+  const template = columns.map((c) => `${c.width}px`).join(' ');
+  const totalWidth = columns.reduce((a, c) => a + c.width, 0);
+
+  const startResize = (key: string, startX: number, startW: number): void => {
+    const move = (e: MouseEvent): void => setWidths((w) => ({ ...w, [key]: Math.max(36, Math.round(startW + e.clientX - startX)) }));
+    const up = (): void => {
+      window.removeEventListener('mousemove', move);
+      window.removeEventListener('mouseup', up);
+      setWidths((w) => {
+        localStorage.setItem(WIDTHS_KEY, JSON.stringify(w));
+        return w;
+      });
+    };
+    window.addEventListener('mousemove', move);
+    window.addEventListener('mouseup', up);
+  };
+
+  const select = useCallback(
+    (index: number, e: { ctrlKey: boolean; metaKey: boolean; shiftKey: boolean }): void => {
+      const id = list[index]!;
+      if (e.shiftKey && anchor !== null) {
+        const [a, b] = anchor < index ? [anchor, index] : [index, anchor];
+        setSelected(new Set(list.slice(a, b + 1)));
+        return;
+      }
+      setAnchor(index);
+      if (e.ctrlKey || e.metaKey) {
+        setSelected((s) => {
+          const n = new Set(s);
+          if (n.has(id)) n.delete(id);
+          else n.add(id);
+          return n;
+        });
+      } else setSelected(new Set([id]));
+    },
+    [anchor, list],
+  );
+
+  const chosen = (id: number): number[] => (selected.has(id) ? list.filter((x) => selected.has(x)) : [id]);
+
+  if (ids === null) return <div className="center-pad muted">Loading…</div>;
+  if (list.length === 0) return <div className="center-pad muted" data-testid={testId ? `${testId}-empty` : undefined}>{empty ?? 'No tracks.'}</div>;
+
+  return (
+    <div className="tracks-table" data-testid={testId ?? 'tracks-table'} data-count={list.length}>
+      <div
+        className="tt-scroll"
+        ref={scrollRef}
+        tabIndex={0}
+        role="grid"
+        aria-rowcount={list.length}
+        aria-multiselectable
+        onKeyDown={(e) => {
+          if ((e.ctrlKey || e.metaKey) && e.key === 'a') {
+            setSelected(new Set(list));
+            e.preventDefault();
+          } else if (e.key === 'Enter' && selected.size > 0) {
+            void playTrackIds(list.filter((x) => selected.has(x)), 'play');
+            e.preventDefault();
+          }
+        }}
+      >
+        <div className="tt-head" style={{ gridTemplateColumns: template, width: totalWidth }} role="row">
+          {columns.map((c) => (
+            <div key={c.key} className={`tt-th ${c.align === 'right' ? 'right' : ''}`} role="columnheader" aria-sort={sort === c.key ? (descending ? 'descending' : 'ascending') : 'none'}>
+              <button className="tt-sort" onClick={() => onSort?.(c.key, sort === c.key ? !descending : false)} disabled={!onSort} data-testid={`sort-${c.key}`}>
+                {c.label}
+                {sort === c.key ? <span aria-hidden>{descending ? ' ▾' : ' ▴'}</span> : null}
+              </button>
+              <span
+                className="tt-resize"
+                role="separator"
+                aria-label={`Resize ${c.label}`}
+                data-testid={`resize-${c.key}`}
+                onMouseDown={(e) => {
+                  e.preventDefault();
+                  startResize(c.key, e.clientX, c.width);
+                }}
+              />
+            </div>
+          ))}
+        </div>
+        <div className="tt-body" style={{ height: virtualizer.getTotalSize(), width: totalWidth }}>
+          {items.map((v) => {
+            const id = list[v.index]!;
+            const t = rows.get(id);
+            const isSel = selected.has(id);
+            return (
+              <div
+                key={v.key}
+                className={`tt-row ${isSel ? 'is-selected' : ''} ${t && t.path === currentPath ? 'is-current' : ''} ${t?.missing ? 'is-missing' : ''} ${v.index % 2 ? 'odd' : ''}`}
+                style={{ transform: `translateY(${v.start}px)`, gridTemplateColumns: template }}
+                role="row"
+                aria-rowindex={v.index + 1}
+                aria-selected={isSel}
+                data-testid="track-row"
+                draggable
+                onMouseDown={(e) => {
+                  if (e.button === 0) select(v.index, e);
+                }}
+                onDoubleClick={() => void playTrackIds(list.slice(v.index, v.index + 1000), 'play')}
+                onContextMenu={(e) => {
+                  e.preventDefault();
+                  if (!isSel) {
+                    setSelected(new Set([id]));
+                    setAnchor(v.index);
+                  }
+                  const dir = t ? t.path.slice(0, Math.max(t.path.lastIndexOf('/'), t.path.lastIndexOf('\\'))) : null;
+                  setMenu({ x: e.clientX, y: e.clientY, ids: isSel ? list.filter((x) => selected.has(x)) : [id], dir });
+                }}
+                onDragStart={(e) => {
+                  e.dataTransfer.effectAllowed = 'copy';
+                  e.dataTransfer.setData(TRACKS_MIME, JSON.stringify(chosen(id)));
+                  e.dataTransfer.setData('text/plain', t?.title ?? '');
+                }}
+              >
+                {t ? columns.map((c) => (
+                  <span key={c.key} className={`tt-td ${c.align === 'right' ? 'right' : ''} ${c.key === 'title' ? 'title' : ''}`} title={c.key === 'title' && t.missing ? 'Missing: the file is gone' : undefined}>
+                    {c.cell(t)}
+                  </span>
+                )) : <span className="tt-td muted">…</span>}
+              </div>
+            );
+          })}
+        </div>
+      </div>
+      <div className="tt-foot muted small">
+        {selected.size > 1 ? `${selected.size} of ` : ''}
+        {list.length.toLocaleString()} track{list.length === 1 ? '' : 's'}
+      </div>
+      {menu ? <TrackMenu at={menu} onClose={() => setMenu(null)} /> : null}
+    </div>
+  );
+}
