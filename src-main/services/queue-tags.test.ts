@@ -47,7 +47,7 @@ describe('queue tags', () => {
     expect(covers).toHaveLength(1);
     expect(covers[0]).toMatch(/^[0-9a-f]{40}\.jpg$/);
     expect(new Set(q.map((t) => t.cover))).toEqual(new Set([`/art/${covers[0]}`]));
-    expect(tags.artUrl(q[0]!)).toBe(`file://${path.join(dir, 'covers', covers[0]!)}`);
+    expect(tags.artUrl(q[0]!)).toBe(`file://${path.join(dir, 'art', covers[0]!)}`);
     // The damaged file keeps its name as title, and is noted.
     expect(q[300]).toMatchObject({ title: 'zz-broken' });
     expect(q[300]!.artist).toBeUndefined();
