@@ -69,7 +69,7 @@ test.beforeAll(async ({ browser }) => {
   page = await context.newPage();
   page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
   await page.goto(await start());
-  await page.getByTestId('nav-queue').waitFor();
+  await page.getByTestId('nav-queue').click();
 });
 
 test.afterAll(async () => {
@@ -139,7 +139,7 @@ test('the queue shows tags, covers and durations for every entry, and the total'
   // Covers: the embedded picture for the FLACs, the folder's cover.jpg for the MP3; loaded images.
   for (const i of [0, 1, 3]) {
     const img = rows.nth(i).getByTestId('cover').locator('img');
-    await expect(img).toHaveAttribute('src', /^\/covers\/[0-9a-f]{40}\.(png|jpg)\?k=/);
+    await expect(img).toHaveAttribute('src', /^\/art\/[0-9a-f]{40}\.(png|jpg)\?k=/);
     await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
   }
   // The damaged file has no tags, but its folder has a cover.
