@@ -172,7 +172,7 @@ test('playing shows cover, title and artist — album; the window title and the 
     return m ? { title: m.title, artist: m.artist, album: m.album, art: m.artwork.map((a) => a.src) } : null;
   });
   expect(ms).toMatchObject({ title: 'Andra vågen', artist: 'Ådalen', album: 'Nattljus' });
-  expect(ms!.art[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/covers\/[0-9a-f]{40}\.png\?k=/);
+  expect(ms!.art[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/art\/[0-9a-f]{40}\.png\?k=/);
   await screenshot(page, 'listening-now-playing');
 });
 
@@ -285,7 +285,7 @@ test('after a restart everything is back, and the old page says the player was r
   await fresh.getByTestId('nav-queue').click();
   await expect(fresh.getByTestId('queue-byline')).toHaveText(['Ådalen — Nattljus', 'Ådalen — Nattljus', /broken\.flac$/, 'Mizuki — Yoru']);
   await expect(fresh.getByTestId('queue-duration').first()).toHaveText('0:40');
-  await expect(fresh.getByTestId('queue-row').first().getByTestId('cover').locator('img')).toHaveAttribute('src', /^\/covers\//);
+  await expect(fresh.getByTestId('queue-row').first().getByTestId('cover').locator('img')).toHaveAttribute('src', /^\/art\//);
   await screenshot(fresh, 'listening-restored');
   // Unmute returns to the volume before muting; play resumes where it was.
   await fresh.getByRole('button', { name: 'Unmute' }).click();
