@@ -340,3 +340,14 @@ describe('plugins slice', () => {
     expect(store.getState().applyOutcome['dev.x/source/src']).toMatchObject({ outcome: 'error' });
   });
 });
+
+describe('session', () => {
+  it('restores the saved screen once; a reconnect does not move the listener back to it', async () => {
+    t.on('session.get', () => ({ ui: { view: 'sources', volumeBeforeMute: null }, keepPlayingInBackground: false, restored: true }));
+    await store.getState().loadSession();
+    expect(store.getState().screen).toBe('sources');
+    store.getState().setScreen('plugins');
+    await store.getState().loadSession();
+    expect(store.getState().screen).toBe('plugins');
+  });
+});

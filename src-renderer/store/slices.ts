@@ -46,6 +46,8 @@ export interface UiSlice {
   connection: ConnectionState;
   /** Closing the browser shell's window leaves the player playing. */
   keepPlayingInBackground: boolean;
+  /** The session was read once: a reconnect must not move the listener back to the saved screen. */
+  sessionLoaded: boolean;
   info: AppInfo | null;
   toasts: Toast[];
   setScreen(screen: Screen): void;
@@ -84,6 +86,7 @@ export const createUiSlice: Slice<UiSlice> = (set, get) => ({
   theme: 'dark',
   connection: 'connecting',
   keepPlayingInBackground: false,
+  sessionLoaded: false,
   info: null,
   toasts: [],
   setScreen: (screen) => {
@@ -112,8 +115,8 @@ export const createUiSlice: Slice<UiSlice> = (set, get) => ({
   loadInfo: async () => set({ info: await api().diagnostics.info() }),
   loadSession: async () => {
     const sv = await api().session.get();
-    const view = SCREENS.find((x) => x === sv.ui.view);
-    set({ keepPlayingInBackground: sv.keepPlayingInBackground, volumeBeforeMute: sv.ui.volumeBeforeMute, ...(view ? { screen: view } : {}) });
+    const view = get().sessionLoaded ? undefined : SCREENS.find((x) => x === sv.ui.view);
+    set({ keepPlayingInBackground: sv.keepPlayingInBackground, volumeBeforeMute: sv.ui.volumeBeforeMute, sessionLoaded: true, ...(view ? { screen: view } : {}) });
   },
   setKeepPlayingInBackground: async (on) => {
     set({ keepPlayingInBackground: on });
