@@ -2,7 +2,7 @@
  * pa_output.c — the PortAudio output of the audio process, driven from PortAudio's callback.
  *
  * Why in C.  The callback runs on PortAudio's audio thread and takes its audio straight from the
- * shared PCM ring, runs the DSP chain (process_f32 is hard-sync and realtime-safe by the ABI),
+ * shared PCM ring (scaled by the ring's per-track gain marks: ReplayGain), runs the DSP chain (process_f32 is hard-sync and realtime-safe by the ABI),
  * applies the volume and the pause/flush fades, and publishes the played position. JavaScript
  * only opens, closes and reconfigures: nothing wakes the audio process's event loop per buffer,
  * so the device buffer can be small (what is queued there is what every control waits behind:
@@ -68,6 +68,8 @@ struct st_pa_out {
   float fade;
   float fade_step;
   float gain;
+  /* ReplayGain: the ring's gain marks, applied as samples are read (before the DSP chain) */
+  st_pcm_gain_state_t track_gain;
   pthread_mutex_t dsp_lock;
   uint32_t n_dsp;
   void *dsp_handle[ST_PA_MAX_DSP];
@@ -127,6 +129,7 @@ static int callback(const void *input, void *output, unsigned long frames, const
     o->primed = false;
     o->dsp_reset = true;
     o->fade = 0.0f; /* the new audio fades in: no click at a seek */
+    o->track_gain.snap = 1.0f; /* ...at its own gain, without a ramp from the old one */
   }
   const bool active = st_pcm_ring_get32(r, ST_CTL_PRODUCER_ACTIVE) == 1;
   if (active && !o->was_active) o->primed = false;
@@ -146,7 +149,7 @@ static int callback(const void *input, void *output, unsigned long frames, const
       st_pcm_ring_set64(r, ST_CTL64_FILL_COUNT, st_pcm_ring_get64(r, ST_CTL64_FILL_COUNT) + 1);
     }
     uint32_t take = want < fill ? want : fill - fill % ch;
-    n = st_pcm_ring_read(r, dst, take, 1.0f);
+    n = st_pcm_ring_read_gained(r, dst, take, ch, &o->track_gain);
     if (n > 0) o->primed = true;
     if (n < want && active && o->primed && !paused) st_pcm_ring_add32(r, ST_CTL_UNDERRUNS, 1);
   }
@@ -217,6 +220,7 @@ st_pa_out_t *st_pa_out_open(const char *pa_library, st_pcm_ring_t *ring, int32_t
   o->fade = 0.0f;
   o->fade_step = (float)(1.0 / (0.005 * o->rate));
   o->gain = st_pcm_ring_getf(ring, ST_CTL_VOLUME);
+  o->track_gain.snap = 1.0f;
   pthread_mutex_init(&o->dsp_lock, NULL);
 
   PaStreamParameters out;

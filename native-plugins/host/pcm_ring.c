@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 #ifdef _WIN32
@@ -24,7 +25,7 @@
 #include "st_host.h"
 
 #define RING_MAGIC 0x53545052u /* "STPR" */
-#define RING_VERSION 1u
+#define RING_VERSION 2u /* 2: gain marks */
 
 /* The shared layout. Producer- and consumer-owned words sit on separate cache lines. */
 typedef struct ring_shared {
@@ -50,6 +51,17 @@ typedef struct ring_shared {
 
   _Atomic uint32_t ctl32[ST_PCM_RING_CTL32];
   _Atomic uint64_t ctl64[ST_PCM_RING_CTL64];
+
+  /* Gain marks (producer-written): mark `id` lives in slot id % ST_PCM_RING_GAIN_MARKS; `marks`
+   * counts the marks made, so ids 1..marks exist and the newest ST_PCM_RING_GAIN_MARKS - 1 are
+   * readable (the next slot may be being rewritten). */
+  _Atomic uint32_t marks;
+  uint32_t pad3;
+  struct {
+    _Atomic uint64_t start; /* ring sample index the gain starts at */
+    _Atomic uint32_t id;
+    _Atomic uint32_t gain_bits;
+  } mark[ST_PCM_RING_GAIN_MARKS];
 } ring_shared_t;
 
 /* Windows: one named auto-reset event per word a side can sleep on (write_seq, read_seq, each
@@ -506,4 +518,123 @@ void st_pcm_ring_setf(st_pcm_ring_t *ring, uint32_t slot, float value) {
   uint32_t bits;
   memcpy(&bits, &value, sizeof bits);
   st_pcm_ring_set32(ring, slot, bits);
+}
+
+/* ---- Gain marks -------------------------------------------------------------------------------- */
+
+static float bits_to_float(uint32_t bits) {
+  float f;
+  memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+static uint32_t float_to_bits(float f) {
+  uint32_t bits;
+  memcpy(&bits, &f, sizeof bits);
+  return bits;
+}
+
+uint32_t st_pcm_ring_mark_gain(st_pcm_ring_t *ring, uint64_t start_index, float gain) {
+  ring_shared_t *s = ring->shared;
+  if (!(gain >= 0.0f) || gain > 64.0f) gain = 1.0f;
+  uint32_t id = atomic_load_explicit(&s->marks, memory_order_relaxed) + 1;
+  if (id == 0) id = 1; /* 0 means "no mark" */
+  uint32_t slot = id % ST_PCM_RING_GAIN_MARKS;
+  /* id 0 while the slot is rewritten: a reader that sees it skips the slot */
+  atomic_store_explicit(&s->mark[slot].id, 0, memory_order_release);
+  atomic_store_explicit(&s->mark[slot].start, start_index, memory_order_release);
+  atomic_store_explicit(&s->mark[slot].gain_bits, float_to_bits(gain), memory_order_release);
+  atomic_store_explicit(&s->mark[slot].id, id, memory_order_release);
+  atomic_store_explicit(&s->marks, id, memory_order_release);
+  return id;
+}
+
+int st_pcm_ring_set_mark_gain(st_pcm_ring_t *ring, uint32_t mark_id, float gain) {
+  ring_shared_t *s = ring->shared;
+  if (mark_id == 0 || !(gain >= 0.0f) || gain > 64.0f) return 0;
+  uint32_t slot = mark_id % ST_PCM_RING_GAIN_MARKS;
+  if (atomic_load_explicit(&s->mark[slot].id, memory_order_acquire) != mark_id) return 0;
+  atomic_store_explicit(&s->mark[slot].gain_bits, float_to_bits(gain), memory_order_release);
+  return 1;
+}
+
+/* The gain in force at sample `index` (the newest mark starting at or before it; 1 with none) and
+ * the start of the next mark after it (UINT64_MAX with none). */
+static float gain_at(const ring_shared_t *s, uint64_t index, uint64_t *next_start) {
+  uint32_t newest = atomic_load_explicit(&((ring_shared_t *)s)->marks, memory_order_acquire);
+  float gain = 1.0f;
+  uint64_t best = 0;
+  bool found = false;
+  uint64_t next = UINT64_MAX;
+  for (uint32_t k = 0; k + 1 < ST_PCM_RING_GAIN_MARKS && k < newest; k++) {
+    uint32_t id = newest - k;
+    uint32_t slot = id % ST_PCM_RING_GAIN_MARKS;
+    ring_shared_t *w = (ring_shared_t *)s;
+    if (atomic_load_explicit(&w->mark[slot].id, memory_order_acquire) != id) continue;
+    uint64_t start = atomic_load_explicit(&w->mark[slot].start, memory_order_acquire);
+    float g = bits_to_float(atomic_load_explicit(&w->mark[slot].gain_bits, memory_order_acquire));
+    if (atomic_load_explicit(&w->mark[slot].id, memory_order_acquire) != id) continue;
+    if (start <= index) {
+      if (!found || start >= best) {
+        found = true;
+        best = start;
+        gain = g;
+      }
+      /* Marks are made in index order: an older one cannot be newer in force. */
+      break;
+    }
+    if (start < next) next = start;
+  }
+  *next_start = next;
+  return gain;
+}
+
+float st_pcm_ring_gain_at(const st_pcm_ring_t *ring, uint64_t index) {
+  uint64_t next;
+  return gain_at(ring->shared, index, &next);
+}
+
+uint32_t st_pcm_ring_read_gained(st_pcm_ring_t *ring, float *dst, uint32_t samples, uint32_t channels,
+                                 st_pcm_gain_state_t *state) {
+  ring_shared_t *s = ring->shared;
+  if (channels == 0) channels = 1;
+  const uint64_t first = atomic_load_explicit(&s->read_index, memory_order_relaxed);
+  uint32_t n = st_pcm_ring_read(ring, dst, samples, 1.0f);
+  if (n == 0 || state == NULL) return n;
+  const uint32_t frames = n / channels;
+  uint32_t f = 0;
+  while (f < frames) {
+    uint64_t next;
+    const uint64_t at = first + (uint64_t)f * channels;
+    const float target = gain_at(s, at, &next);
+    uint32_t until = frames;
+    if (next != UINT64_MAX && next > at) {
+      uint64_t span = (next - at + channels - 1) / channels;
+      if (span < (uint64_t)(frames - f)) until = f + (uint32_t)span;
+    }
+    if (state->snap != 0.0f) {
+      state->current = target;
+      state->snap = 0.0f;
+    }
+    if (target != state->target) {
+      /* A new track (a join) or a live change: ramp from where we are, starting at this sample. */
+      state->target = target;
+      state->step = (target - state->current) / (float)ST_PCM_GAIN_RAMP_FRAMES;
+    }
+    float g = state->current;
+    if (g == target && g == 1.0f) {
+      f = until;
+      continue;
+    }
+    for (; f < until; f++) {
+      if (g != target) {
+        g += state->step;
+        if ((state->step > 0.0f && g > target) || (state->step < 0.0f && g < target) || state->step == 0.0f) g = target;
+      }
+      float *p = dst + (size_t)f * channels;
+      for (uint32_t c = 0; c < channels; c++) p[c] *= g;
+    }
+    state->current = g;
+  }
+  return n;
 }

@@ -121,6 +121,38 @@ ST_HOST_EXPORT int st_pcm_ring_wait32(st_pcm_ring_t *ring, uint32_t slot, uint32
 ST_HOST_EXPORT float st_pcm_ring_getf(const st_pcm_ring_t *ring, uint32_t slot);
 ST_HOST_EXPORT void st_pcm_ring_setf(st_pcm_ring_t *ring, uint32_t slot, float value);
 
+/* Gain marks: a scalar gain per span of the ring (ReplayGain per track). The producer marks, before
+ * writing a track's first sample, the ring index its gain starts at; the consumer multiplies every
+ * sample by the gain of the newest mark at or before it, so the gain changes exactly at a gapless
+ * join (ramped over ST_PCM_GAIN_RAMP_FRAMES from that sample, so a step makes no click). The gain
+ * of a mark can be changed later (a setting change is heard within the device buffer, not after
+ * the ring drains). Only the newest ST_PCM_RING_GAIN_MARKS - 1 marks are kept: enough for the
+ * tracks a ~1.5 s ring can hold unless they are shorter than ~0.1 s each. */
+#define ST_PCM_RING_GAIN_MARKS 16
+#define ST_PCM_GAIN_RAMP_FRAMES 64
+
+/* The consumer's gain state between reads (floats, so JavaScript can hold it in a Float32Array):
+ * the gain applied to the last sample, the target it ramps to, the step per frame, and `snap`
+ * (non-zero: jump to the next target without a ramp, set after a flush when the audio fades in). */
+typedef struct st_pcm_gain_state {
+  float current;
+  float target;
+  float step;
+  float snap;
+} st_pcm_gain_state_t;
+
+/* Producer: from ring sample `start_index` (>= every earlier mark's) on, samples are scaled by
+ * `gain` (0..64; anything else reads as 1). Returns the mark's id (never 0). */
+ST_HOST_EXPORT uint32_t st_pcm_ring_mark_gain(st_pcm_ring_t *ring, uint64_t start_index, float gain);
+/* Any thread: changes the gain of mark `mark_id`; 0 if that mark is gone. */
+ST_HOST_EXPORT int st_pcm_ring_set_mark_gain(st_pcm_ring_t *ring, uint32_t mark_id, float gain);
+/* The gain in force at ring sample `index` (1 where no mark covers it). */
+ST_HOST_EXPORT float st_pcm_ring_gain_at(const st_pcm_ring_t *ring, uint64_t index);
+/* Consumer: st_pcm_ring_read, then each frame scaled by its mark's gain through `state` (a
+ * `channels`-sample frame never straddles a mark: marks sit on frame boundaries). */
+ST_HOST_EXPORT uint32_t st_pcm_ring_read_gained(st_pcm_ring_t *ring, float *dst, uint32_t samples, uint32_t channels,
+                                                st_pcm_gain_state_t *state);
+
 /* Wakes a producer sleeping in st_pcm_ring_wait_space (main wrote a command it must see now). */
 ST_HOST_EXPORT void st_pcm_ring_wake_producer(st_pcm_ring_t *ring);
 

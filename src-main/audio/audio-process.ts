@@ -187,6 +187,8 @@ class SinkOutput implements Output {
   private lastQueued = 0;
   private readonly chunkFrames: number;
   private chain: DspInstance[] = [];
+  /** ReplayGain marks applied as samples are read (st_pcm_gain_state_t; snap at the start). */
+  private readonly trackGain = new Float32Array([1, 1, 0, 1]);
 
   constructor(
     readonly format: Format,
@@ -245,6 +247,7 @@ class SinkOutput implements Output {
           this.pending = 0;
           this.inst.reset();
           for (const d of this.chain) d.reset();
+          this.trackGain[3] = 1;
           this.segRing = r.readIndex;
           this.segFrames = this.inst.status().framesPlayed;
         }
@@ -256,7 +259,7 @@ class SinkOutput implements Output {
             return;
           }
           c.noteFill(fill);
-          const n = r.read(this.buf, Math.min(this.buf.length, fill - (fill % ch)));
+          const n = r.readGained(this.buf, Math.min(this.buf.length, fill - (fill % ch)), ch, this.trackGain);
           if (n === 0) {
             const st = this.inst.status();
             if (c.producerActive && c.primed && this.lastQueued > 0 && st.queuedFrames === 0) r.add32(Ctl32.UNDERRUNS, 1);

@@ -94,6 +94,10 @@ interface HostFns {
   getf: Fn;
   setf: Fn;
   wakeProducer: Fn;
+  markGain: Fn;
+  setMarkGain: Fn;
+  gainAt: Fn;
+  readGained: Fn;
   paOpen: Fn;
   paClose: Fn;
   paLatency: Fn;
@@ -145,6 +149,10 @@ function host(): HostFns {
     getf: lib.func('st_pcm_ring_getf', 'float', [ring, 'uint32_t']),
     setf: lib.func('st_pcm_ring_setf', 'void', [ring, 'uint32_t', 'float']),
     wakeProducer: lib.func('st_pcm_ring_wake_producer', 'void', [ring]),
+    markGain: lib.func('st_pcm_ring_mark_gain', 'uint32_t', [ring, 'uint64_t', 'float']),
+    setMarkGain: lib.func('st_pcm_ring_set_mark_gain', 'int', [ring, 'uint32_t', 'float']),
+    gainAt: lib.func('st_pcm_ring_gain_at', 'float', [ring, 'uint64_t']),
+    readGained: lib.func('st_pcm_ring_read_gained', 'uint32_t', [ring, 'void *', 'uint32_t', 'uint32_t', 'void *']),
     paOpen: lib.func('st_pa_out_open', 'void *', ['const char *', ring, 'int32_t', 'uint32_t', 'char *', 'size_t']),
     paClose: lib.func('st_pa_out_close', 'void', ['void *']),
     paLatency: lib.func('st_pa_out_latency', 'double', ['void *']),
@@ -244,6 +252,28 @@ export class PcmRing {
   /** Consumer: copies up to `samples` into `dst`, scaled by `gain`; returns how many. */
   read(dst: Float32Array, samples: number, gain = 1): number {
     return host().read(this.ptr, dst, samples, gain) as number;
+  }
+
+  /** Producer: from ring sample `startIndex` on, samples play scaled by `gain` (ReplayGain of the
+   * track starting there); returns the mark's id for `setMarkGain`. */
+  markGain(startIndex: number, gain: number): number {
+    return host().markGain(this.ptr, BigInt(Math.max(0, Math.floor(startIndex))), gain) as number;
+  }
+
+  /** Any side: changes a mark's gain (a setting change); false if the mark is gone. */
+  setMarkGain(markId: number, gain: number): boolean {
+    return (host().setMarkGain(this.ptr, markId >>> 0, gain) as number) === 1;
+  }
+
+  /** The gain in force at ring sample `index`. */
+  gainAt(index: number): number {
+    return host().gainAt(this.ptr, BigInt(Math.max(0, Math.floor(index)))) as number;
+  }
+
+  /** Consumer: `read`, each frame scaled by its gain mark; `state` is a 4-float st_pcm_gain_state_t
+   * kept between reads (set state[3] = 1 after a flush to start at the new gain without a ramp). */
+  readGained(dst: Float32Array, samples: number, channels: number, state: Float32Array): number {
+    return host().readGained(this.ptr, dst, samples, channels, state) as number;
   }
 
   /** Producer: blocks the calling thread up to `timeoutMs` for space. */

@@ -186,6 +186,49 @@ static void test_wake_latency(void) {
   st_pcm_ring_unlink(g_name);
 }
 
+/* Gain marks: each sample gets the gain of the newest mark at or before it; a join ramps from the
+ * join sample on; a flush snaps; a live change reaches the marked span. */
+static void test_gain_marks(void) {
+  st_pcm_ring_t *r = st_pcm_ring_create(g_name, 4096);
+  CHECK(r != NULL);
+  if (!r) return;
+  float one[2048], out[2048];
+  for (int i = 0; i < 2048; i++) one[i] = 1.0f;
+  CHECK(st_pcm_ring_gain_at(r, 0) == 1.0f); /* no mark: unity */
+  uint32_t a = st_pcm_ring_mark_gain(r, 0, 0.5f);
+  uint32_t b = st_pcm_ring_mark_gain(r, 1000, 2.0f); /* a gapless join at sample 1000 (frame 500) */
+  CHECK(a != 0 && b != 0 && a != b);
+  CHECK_EQ_INT(st_pcm_ring_write(r, one, 2048), 2048);
+  st_pcm_gain_state_t st = {0, 0, 0, 1.0f};
+  CHECK_EQ_INT(st_pcm_ring_read_gained(r, out, 2048, 2, &st), 2048);
+  CHECK(out[0] == 0.5f && out[999] == 0.5f);           /* the old gain up to the join */
+  CHECK(out[1000] > 0.5f && out[1000] < 0.6f);         /* the ramp starts at the join sample */
+  CHECK(out[1000 + 2 * ST_PCM_GAIN_RAMP_FRAMES] == 2.0f); /* and ends after RAMP frames */
+  CHECK(out[2047] == 2.0f);
+  CHECK(st_pcm_ring_set_mark_gain(r, b, 1.0f) == 1); /* a live change */
+  CHECK(st_pcm_ring_set_mark_gain(r, 12345, 1.0f) == 0);
+  CHECK_EQ_INT(st_pcm_ring_write(r, one, 1024), 1024);
+  CHECK_EQ_INT(st_pcm_ring_read_gained(r, out, 1024, 2, &st), 1024);
+  CHECK(out[0] < 2.0f && out[1023] == 1.0f);
+  /* A flush: the new mark at the flush index, taken at once with snap. */
+  CHECK_EQ_INT(st_pcm_ring_write(r, one, 512), 512);
+  uint64_t at = st_pcm_ring_producer_flush(r);
+  st_pcm_ring_mark_gain(r, at, 0.25f);
+  CHECK_EQ_INT(st_pcm_ring_write(r, one, 512), 512);
+  uint32_t epoch = 0;
+  CHECK_EQ_INT(st_pcm_ring_consumer_sync(r, &epoch), 1);
+  st.snap = 1.0f;
+  CHECK_EQ_INT(st_pcm_ring_read_gained(r, out, 512, 2, &st), 512);
+  CHECK(out[0] == 0.25f && out[511] == 0.25f);
+  /* More marks than slots: the newest still rule. */
+  for (int i = 0; i < 40; i++) st_pcm_ring_mark_gain(r, at + 512 + (uint64_t)i * 2, (float)(i + 1) / 64.0f);
+  CHECK(st_pcm_ring_gain_at(r, at + 512 + 39 * 2) == 40.0f / 64.0f);
+  CHECK(st_pcm_ring_mark_gain(r, at + 600, -3.0f) != 0);
+  CHECK(st_pcm_ring_gain_at(r, at + 600) == 1.0f); /* a bad gain reads as unity */
+  st_pcm_ring_close(r);
+  st_pcm_ring_unlink(g_name);
+}
+
 int main(int argc, char **argv) {
   g_self = argv[0];
   if (argc == 3) { /* a child started by start_child on Windows */
@@ -197,6 +240,7 @@ int main(int argc, char **argv) {
   test_processes();
   test_flush_and_waits();
   test_wake_latency();
+  test_gain_marks();
   if (st_test_failures) fprintf(stderr, "%d failure(s)\n", st_test_failures);
   return st_test_failures ? 1 : 0;
 }
