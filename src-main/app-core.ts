@@ -25,6 +25,7 @@ import { pluginsService } from './services/plugins-service.js';
 import { type ContractHandlers, ContractRouter, CoreEvents } from './services/router.js';
 import { sourcesService } from './services/sources-service.js';
 import { Library, type PluginDecoders } from './library/library.js';
+import type { LibraryGainInfo } from '../src-shared/replay-gain.js';
 import { PlayHistory } from './library/play-history.js';
 import { Playlists } from './library/playlists.js';
 import { libraryService, playlistsService, relayLibraryEvents } from './services/library-service.js';
@@ -138,6 +139,10 @@ export class AppCore {
         testHooks: process.env.STELLATUNE_TEST_HOOKS === '1',
       }),
       library: libraryService(() => this.library),
+      replayGain: {
+        get: () => eng().replayGain(),
+        set: ({ settings }) => eng().setReplayGain(settings),
+      },
       playlists: playlistsService(() => this.playlists, this.events),
     };
     this.router = new ContractRouter(handlers, {
@@ -173,13 +178,16 @@ export class AppCore {
       ? new SessionState({ dir: path.join(paths.home, 'session'), ...(typeof sessionOpts === 'object' ? sessionOpts : {}), ...(opts.log ? { log: opts.log } : {}) })
       : null;
     let engine: PlayerEngine;
+    let libraryRef: Library | null = null;
     let reason: string | null = null;
     if (opts.engine === false) {
       reason = 'this core runs without audio';
       engine = new DetachedEngine(reason);
     } else {
       try {
-        engine = await createPlayerEngine({ control, paths, ...opts.engine });
+        // Library tracks play at the library's ReplayGain tags (the library opens below).
+        const libraryInfo = (p: string): LibraryGainInfo | null => libraryRef?.replayGainInfo(p) ?? null;
+        engine = await createPlayerEngine({ control, paths, libraryInfo, ...opts.engine });
         // The output of the last run, unless the caller names one; gone (a device unplugged, a
         // plugin removed), the default stays.
         const saved = session?.savedOutput;
@@ -193,6 +201,7 @@ export class AppCore {
       }
     }
     const library = new Library({ home: paths.home, decoders: pluginDecoders(control), ...opts.library, ...(opts.log ? { log: opts.log } : {}) });
+    libraryRef = library;
     const core = new AppCore(control, engine, reason, opts, paths, library);
     core.session = session;
     if (opts.tags ?? realShell) {

@@ -14,6 +14,7 @@ import type {
   TrackSource,
 } from './player-types.js';
 import { sessionContract } from './contract-session.js';
+import { replayGainApplied, replayGainContract } from './contract-replaygain.js';
 import { libraryService, playlistsService } from './contract-library.js';
 import { diagnosticsHistory } from './diagnostics-contract.js';
 import { type Infer, type Schema, s } from './schema.js';
@@ -104,6 +105,8 @@ export const playerStatus = s.object({
   repeat: repeatMode,
   shuffle: s.boolean(),
   output: outputChoice,
+  /** The ReplayGain the playing track plays at (absent: no engine, or nothing decided yet). */
+  replayGain: s.optional(s.nullable(replayGainApplied)),
 });
 
 export const queueSnapshot = s.object({ tracks: s.array(trackInfo), index: s.int({ min: -1 }) });
@@ -392,6 +395,7 @@ export const contract = {
     events: {},
   },
   session: sessionContract,
+  replayGain: replayGainContract,
   diagnostics: {
     methods: {
       info: method(none, appInfo),

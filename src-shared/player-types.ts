@@ -1,5 +1,6 @@
 // Plain data types of the player, shared by the main process (engine, services) and the renderer
 // (through the IPC contract). No Node, DOM or native imports here.
+import type { ReplayGainApplied } from './replay-gain.js';
 
 /** Where a track's bytes come from: a local file, or a SourceCatalog plugin item. */
 export type TrackSource =
@@ -47,6 +48,8 @@ export interface PlayerStatus {
   repeat: RepeatMode;
   shuffle: boolean;
   output: OutputChoice;
+  /** The ReplayGain the playing track plays at. */
+  replayGain?: ReplayGainApplied | null;
 }
 
 export interface QueueSnapshot {

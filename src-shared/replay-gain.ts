@@ -128,6 +128,11 @@ export interface AlbumPlace {
   trackNo?: number | null;
 }
 
+/** What the library knows of a file: its album place and ReplayGain tags. */
+export interface LibraryGainInfo extends AlbumPlace {
+  tags: ReplayGainTags;
+}
+
 function sameAlbum(a: AlbumPlace, b: AlbumPlace): boolean {
   if (!a.album || !b.album || a.album.trim().toLowerCase() !== b.album.trim().toLowerCase()) return false;
   return !a.albumArtist || !b.albumArtist || a.albumArtist.trim().toLowerCase() === b.albumArtist.trim().toLowerCase();

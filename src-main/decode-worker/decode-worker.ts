@@ -11,6 +11,16 @@ import { createInstance, type DecoderInfo, type DecoderInstance } from '../plugi
 import { closeFileStream, Command, Ctl32, Ctl64, type FileStream, FormatConverter, openFileStream, PcmRing } from '../plugins/host-lib.js';
 import type { FromWorker, StartedInfo, ToWorker, WorkerTrack } from './protocol.js';
 import { attachCrashGuard } from '../plugins/crash-guard.js';
+import {
+  dbToGain,
+  DEFAULT_REPLAY_GAIN,
+  mergeReplayGainTags,
+  type ReplayGainApplied,
+  replayGainFor,
+  replayGainFromDecoderMetadata,
+  type ReplayGainSettings,
+  type ReplayGainTags,
+} from '../../src-shared/replay-gain.js';
 
 if (!parentPort) throw new Error('decode-worker must run as a worker thread');
 const port = parentPort;
@@ -28,6 +38,9 @@ interface Active {
   /** The ring's format for this track, and the converter to it (null: the file's own). */
   out: { sampleRate: number; channels: number };
   conv: FormatConverter | null;
+  /** ReplayGain inputs, kept for re-marking after a seek. */
+  gainTags: ReplayGainTags;
+  albumInOrder: boolean;
 }
 
 /** The output's format when it runs at one (resampling), or null to follow each file. */
@@ -84,7 +97,7 @@ function openTrack(track: WorkerTrack): Active {
       (cand) => `${cand.gen.pluginId}/${cand.typeId}`,
     );
     const out = outputFormat ?? { sampleRate: opened.info.sampleRate, channels: opened.info.channels };
-    return { track, decoder: opened.decoder, info: opened.info, file, awaitingFormat: false, out, conv: null };
+    return { track, decoder: opened.decoder, info: opened.info, file, awaitingFormat: false, out, conv: null, gainTags: mergeReplayGainTags(), albumInOrder: false };
   } catch (err) {
     if (file) closeFileStream(file);
     throw err;
@@ -105,6 +118,47 @@ function closeCurrent(): void {
 function dropPendingNext(): void {
   if (pendingNext) post({ type: 'released', token: pendingNext.token });
   pendingNext = null;
+}
+
+// ---- ReplayGain -----------------------------------------------------------------------------------
+// Each track's gain is marked in the ring where its audio starts, before its first sample is
+// written; the audio process scales the samples as it reads them (st_pcm_ring_read_gained), so the
+// gain changes exactly at a gapless join. Tracks still in the ring are remembered here so a
+// setting change re-marks them at once (heard within the device buffer, not after the ring).
+
+let rgSettings: ReplayGainSettings = DEFAULT_REPLAY_GAIN;
+
+interface LiveGain {
+  token: number;
+  markId: number;
+  startIndex: number;
+  tags: ReplayGainTags;
+  albumInOrder: boolean;
+}
+const liveGains: LiveGain[] = [];
+
+function markGain(token: number, startIndex: number, tags: ReplayGainTags, albumInOrder: boolean, flushed: boolean): ReplayGainApplied {
+  const r = ring as PcmRing;
+  if (flushed) liveGains.length = 0; // everything before a flush is discarded
+  const applied = replayGainFor(rgSettings, tags, albumInOrder);
+  const markId = r.markGain(startIndex, dbToGain(applied.gainDb));
+  // Forget tracks the output has read past (the next one's mark is behind the read index).
+  const read = r.readIndex;
+  while (liveGains.length > 1 && (liveGains[1] as LiveGain).startIndex <= read) liveGains.shift();
+  if (liveGains.length > 12) liveGains.splice(0, liveGains.length - 12);
+  const last = liveGains[liveGains.length - 1];
+  if (last && last.token === token) liveGains.pop(); // a seek re-marks the same track
+  liveGains.push({ token, markId, startIndex, tags, albumInOrder });
+  return applied;
+}
+
+function applyReplayGainSettings(settings: ReplayGainSettings): void {
+  rgSettings = settings;
+  const r = ring as PcmRing;
+  for (const g of liveGains) {
+    const applied = replayGainFor(rgSettings, g.tags, g.albumInOrder);
+    if (r.setMarkGain(g.markId, dbToGain(applied.gainDb))) post({ type: 'replay-gain', token: g.token, applied });
+  }
 }
 
 // ---- tracks ------------------------------------------------------------------------------------
@@ -149,6 +203,7 @@ function startTrack(track: WorkerTrack, startMs: number, flush: boolean): void {
         startFrame = 0;
       }
     }
+    const flushed = doFlush;
     const ringIndex = doFlush ? r.producerFlush() : r.writeIndex;
     doFlush = false;
     const spec = { sampleRate: active.info.sampleRate, channels: active.info.channels };
@@ -163,8 +218,12 @@ function startTrack(track: WorkerTrack, startMs: number, flush: boolean): void {
     }
     active.awaitingFormat = r.get32(Ctl32.SAMPLE_RATE) !== active.out.sampleRate || r.get32(Ctl32.CHANNELS) !== active.out.channels;
     current = active;
-    r.set32(Ctl32.PRODUCER_ACTIVE, 1);
     const meta = metadataOf(active.decoder);
+    // The library's tags first (the engine looked them up), then what the decoder read.
+    active.gainTags = mergeReplayGainTags(t.replayGain?.tags, replayGainFromDecoderMetadata(meta));
+    active.albumInOrder = t.replayGain?.albumInOrder ?? false;
+    const replayGain = markGain(t.token, ringIndex, active.gainTags, active.albumInOrder, flushed);
+    r.set32(Ctl32.PRODUCER_ACTIVE, 1);
     const dec = t.decoders.find((d) => d.gen.leaseId === active.decoder.leaseId && d.typeId === active.decoder.typeId);
     const info: StartedInfo = {
       sampleRate: spec.sampleRate,
@@ -178,6 +237,7 @@ function startTrack(track: WorkerTrack, startMs: number, flush: boolean): void {
       metadata: meta,
       outSampleRate: active.out.sampleRate,
       outChannels: active.out.channels,
+      replayGain,
     };
     post({ type: 'started', token: t.token, ringIndex, startFrame, info });
     return;
@@ -231,6 +291,7 @@ function checkCommand(): void {
     }
     current.conv?.reset();
     const ringIndex = r.producerFlush();
+    markGain(token, ringIndex, current.gainTags, current.albumInOrder, true);
     r.set32(Ctl32.PRODUCER_ACTIVE, 1);
     post({ type: 'seeked', token, ringIndex, startFrame: frame });
   } else if (cmd === Command.STOP) {
@@ -387,6 +448,9 @@ port.on('message', (msg: ToWorker) => {
         break;
       case 'retire':
         gens.retire(msg.leaseId);
+        break;
+      case 'replay-gain':
+        applyReplayGainSettings(msg.settings);
         break;
       case 'close':
         closing = true;

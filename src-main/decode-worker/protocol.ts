@@ -2,6 +2,7 @@
 // clone keeps them); koffi functions and types never cross.
 
 import type { GenerationRef } from '../plugins/capability-host.js';
+import type { ReplayGainApplied, ReplayGainSettings, ReplayGainTags } from '../../src-shared/replay-gain.js';
 
 /** A plugin generation the worker attaches to (same shadow copy, same module pointer). */
 export type GenRef = GenerationRef;
@@ -30,6 +31,8 @@ export interface WorkerTrack {
   ext: string;
   /** Every decoder, best extension score first; the worker orders them by content (decoder-choice). */
   decoders: DecoderRefMsg[];
+  /** ReplayGain inputs main knows: the library's tags (before the decoder's) and the album context. */
+  replayGain?: { tags: ReplayGainTags | null; albumInOrder: boolean };
 }
 
 export type ToWorker =
@@ -40,6 +43,8 @@ export type ToWorker =
   /** The output runs at this format (the worker resamples and remixes), or null: each file's. */
   | { type: 'output-format'; format: { sampleRate: number; channels: number } | null }
   | { type: 'retire'; leaseId: number }
+  /** From now on, and for the tracks already in the ring (their gain marks change at once). */
+  | { type: 'replay-gain'; settings: ReplayGainSettings }
   | { type: 'close' };
 
 export interface StartedInfo {
@@ -55,6 +60,8 @@ export interface StartedInfo {
   /** The format this track has in the ring (after resampling / remixing). */
   outSampleRate: number;
   outChannels: number;
+  /** The ReplayGain the track plays at (marked in the ring where it starts). */
+  replayGain: ReplayGainApplied;
 }
 
 export type FromWorker =
@@ -72,4 +79,6 @@ export type FromWorker =
   | { type: 'stopped'; ringIndex: number }
   | { type: 'detached'; leaseId: number }
   | { type: 'stats'; blockP50: number; blockP99: number }
+  /** A setting change gave a track still in the ring a new gain. */
+  | { type: 'replay-gain'; token: number; applied: ReplayGainApplied }
   | { type: 'log'; message: string };

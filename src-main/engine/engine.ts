@@ -38,6 +38,14 @@ import type { NewTrack, PlayerEngine, PlayerEngineEvents, TrackUpdate } from './
 import { PlayQueue } from './play-queue.js';
 import { runnableEntry } from './runnable.js';
 import type { DecoderRefMsg, FromWorker, GenRef, StartedInfo, ToWorker, WorkerTrack } from '../decode-worker/protocol.js';
+import {
+  type AlbumPlace,
+  albumPlaysInOrder,
+  DEFAULT_REPLAY_GAIN,
+  type LibraryGainInfo,
+  type ReplayGainApplied,
+  type ReplayGainSettings,
+} from '../../src-shared/replay-gain.js';
 
 export interface EngineOptions {
   control: ControlPlane;
@@ -54,6 +62,9 @@ export interface EngineOptions {
   /** Frames per decode block (default 2048). */
   blockFrames?: number;
   log?: (message: string) => void;
+  /** What the library knows of a local file (ReplayGain tags, album and track number), or null
+   * when it is not a library track. Looked up as a track goes to the decode worker. */
+  libraryInfo?: (path: string) => LibraryGainInfo | null;
 }
 
 interface TokenInfo {
@@ -61,6 +72,8 @@ interface TokenInfo {
   entryId: string;
   lease: StreamLease | null;
   info: StartedInfo | null;
+  /** The ReplayGain it plays at (from the worker; updated by setting changes). */
+  replayGain: ReplayGainApplied | null;
 }
 
 interface Marker {
@@ -96,6 +109,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   private state: PlaybackState = 'stopped';
   private volume = 1;
   private output: OutputChoice;
+  private rg: ReplayGainSettings = DEFAULT_REPLAY_GAIN;
+  private readonly libraryInfo: ((path: string) => LibraryGainInfo | null) | undefined;
 
   private nextToken = 1;
   private readonly tokens = new Map<number, TokenInfo>();
@@ -135,6 +150,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     this.log = opts.log ?? ((m) => console.warn(`[engine] ${m}`));
     this.output = opts.output ?? { kind: 'portaudio', deviceId: null, bufferFrames: DEFAULT_BUFFER_FRAMES };
     this.chain = opts.dspChain ?? DEFAULT_CHAIN;
+    this.libraryInfo = opts.libraryInfo;
     this.audio = new AudioHost({
       ...(opts.spawnAudio ? { spawn: opts.spawnAudio } : {}),
       init: { type: 'init', ringName: ring.name, shadowDir: opts.paths.shadow, dataRoot: opts.paths.pluginData },
@@ -195,6 +211,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     this.worker.on('message', (m: FromWorker) => this.onWorker(m));
     this.worker.on('error', (err) => this.log(`decode worker error: ${err.message}`));
     this.postWorker({ type: 'init', ringName: this.ring.name, blockFrames });
+    this.postWorker({ type: 'replay-gain', settings: this.rg });
     await ready;
     await this.audio.start();
     await this.audio.request({ type: 'dsp-chain', chain: this.dspChainRefs() });
@@ -222,6 +239,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       repeat: this.q.repeat,
       shuffle: this.q.shuffle,
       output: this.output,
+      replayGain: this.playingToken !== null ? (this.tokens.get(this.playingToken)?.replayGain ?? null) : null,
     };
   }
 
@@ -362,6 +380,48 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     this.q.setShuffle(on);
     this.refreshPreload();
     this.emitStatus();
+  }
+
+  replayGain(): ReplayGainSettings {
+    return this.rg;
+  }
+
+  setReplayGain(settings: ReplayGainSettings): void {
+    this.rg = { ...settings };
+    // The worker re-marks the tracks in the ring: heard within the output's buffer.
+    this.postWorker({ type: 'replay-gain', settings: this.rg });
+    this.emitStatus(); // saved with the session
+  }
+
+  // ---- ReplayGain inputs ---------------------------------------------------------------------------
+
+  private libraryOf(entry: TrackInfo): LibraryGainInfo | null {
+    if (entry.source.kind !== 'file' || !this.libraryInfo) return null;
+    try {
+      return this.libraryInfo(entry.source.path);
+    } catch (err) {
+      this.log(`library lookup: ${(err as Error).message}`);
+      return null;
+    }
+  }
+
+  private albumPlace(entry: TrackInfo | undefined): AlbumPlace | null {
+    if (!entry) return null;
+    const lib = this.libraryOf(entry);
+    return lib ?? { album: entry.album ?? null };
+  }
+
+  /** The ReplayGain inputs of queue entry `entry`: the library's tags, and whether it plays as part
+   * of its album in order (auto mode), judged by its neighbours in play order. */
+  private replayGainInputs(entry: TrackInfo): NonNullable<WorkerTrack['replayGain']> {
+    const i = this.q.indexOf(entry.id);
+    const lib = this.libraryOf(entry);
+    const cur = lib ?? { album: entry.album ?? null };
+    const p = i >= 0 ? this.q.preceding(i) : null;
+    const n = i >= 0 ? this.q.following(i, true) : null;
+    const prev = p !== null && p !== i ? this.albumPlace(this.q.at(p)) : null;
+    const next = n !== null && n !== i ? this.albumPlace(this.q.at(n)) : null;
+    return { tags: lib?.tags ?? null, albumInOrder: albumPlaysInOrder(prev, cur, next) };
   }
 
   // ---- queue ----------------------------------------------------------------------------------------
@@ -543,7 +603,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   // ---- tracks to the worker -----------------------------------------------------------------------
 
   private newToken(entry: TrackInfo): TokenInfo {
-    const t: TokenInfo = { token: this.nextToken++, entryId: entry.id, lease: null, info: null };
+    const t: TokenInfo = { token: this.nextToken++, entryId: entry.id, lease: null, info: null, replayGain: null };
     this.tokens.set(t.token, t);
     return t;
   }
@@ -554,7 +614,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     if (src.kind === 'file') {
       await checkLocalTrackFile(src.path);
       const ext = extOf(src.path);
-      return { token: t.token, source: { kind: 'file', path: src.path }, ext, decoders: this.decodersFor(ext) };
+      return { token: t.token, source: { kind: 'file', path: src.path }, ext, decoders: this.decodersFor(ext), replayGain: this.replayGainInputs(entry) };
     }
     const lease = await this.control.openStream(src.pluginId, src.typeId, src.item);
     t.lease = lease;
@@ -565,6 +625,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       source: { kind: 'stream', handle: lease.stream.handle, io: lease.stream.io, pluginId: src.pluginId },
       ext,
       decoders: this.decodersFor(ext),
+      replayGain: this.replayGainInputs(entry),
     };
   }
 
@@ -742,6 +803,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
         const t = this.tokens.get(m.token);
         if (!t) return;
         t.info = m.info;
+        t.replayGain = m.info.replayGain;
         this.decodeToken = m.token;
         this.consecutiveErrors = 0;
         if (this.preloaded?.token === m.token) this.preloaded = null;
@@ -807,6 +869,13 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
           this.workerGens.delete(m.leaseId);
           gen.release();
         }
+        return;
+      }
+      case 'replay-gain': {
+        const t = this.tokens.get(m.token);
+        if (!t) return;
+        t.replayGain = m.applied;
+        if (m.token === this.playingToken) this.emitStatus();
         return;
       }
       case 'stats':

@@ -25,6 +25,8 @@ export interface PlayerEngineEvents {
   event: [PlayerEvent];
 }
 
+import type { ReplayGainSettings } from '../../src-shared/replay-gain.js';
+
 export interface PlayerEngine extends EventEmitter<PlayerEngineEvents> {
   status(): PlayerStatus;
   queue(): QueueSnapshot;
@@ -41,6 +43,10 @@ export interface PlayerEngine extends EventEmitter<PlayerEngineEvents> {
   setVolume(volume: number): void;
   setRepeat(mode: RepeatMode): void;
   setShuffle(on: boolean): void;
+  /** The ReplayGain settings in force. */
+  replayGain(): ReplayGainSettings;
+  /** Applies new ReplayGain settings, at once also to the tracks already decoded. */
+  setReplayGain(settings: ReplayGainSettings): void;
 
   /** Appends tracks; returns the queue entries created. */
   queueAdd(tracks: NewTrack[]): TrackInfo[];

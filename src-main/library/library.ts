@@ -27,6 +27,7 @@ import { type Db, ftsStatements, LIBRARY_DB_FILE, openLibraryDb, rebuildAlbums }
 import type { FromScanner, ToScanner } from './scan-worker.js';
 import { hasCjk, matchExpression } from './search-text.js';
 import { TAG_READER_EXTENSIONS } from './tags.js';
+import type { LibraryGainInfo } from '../../src-shared/replay-gain.js';
 
 /** A decoder the scanner may ask for a file's metadata, with the config to create it with. */
 export interface CapabilityRefMsg {
@@ -449,6 +450,25 @@ export class Library extends EventEmitter<LibraryEvents> {
     const rows = this.q(`SELECT ${TRACK_COLS} FROM tracks t WHERE t.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as TrackRow[];
     const byId = new Map(rows.map((r) => [r.id, trackOf(r)]));
     return ids.map((id) => byId.get(id)).filter((t): t is LibraryTrack => t !== undefined);
+  }
+
+  /** The ReplayGain tags and album place of a library file (the engine asks as a track starts). */
+  replayGainInfo(p: string): LibraryGainInfo | null {
+    const r = this.q(
+      'SELECT album, album_key, album_artist, disc_no, track_no, rg_track_gain, rg_track_peak, rg_album_gain, rg_album_peak FROM tracks WHERE path = ?',
+    ).get(p) as
+      | { album: string | null; album_key: string; album_artist: string | null; disc_no: number | null; track_no: number | null; rg_track_gain: number | null; rg_track_peak: number | null; rg_album_gain: number | null; rg_album_peak: number | null }
+      | undefined;
+    if (!r) return null;
+    const fin = (v: number | null): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+    return {
+      // The album key already tells albums of the same name apart (album artist).
+      album: r.album_key || r.album,
+      albumArtist: r.album_key ? null : r.album_artist,
+      discNo: r.disc_no,
+      trackNo: r.track_no,
+      tags: { trackGainDb: fin(r.rg_track_gain), trackPeak: fin(r.rg_track_peak), albumGainDb: fin(r.rg_album_gain), albumPeak: fin(r.rg_album_peak) },
+    };
   }
 
   trackByPath(p: string): LibraryTrack | null {

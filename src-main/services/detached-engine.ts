@@ -15,11 +15,13 @@ import type {
 } from '../../src-shared/player-types.js';
 import { DEFAULT_BUFFER_FRAMES } from '../../src-shared/player-types.js';
 import { RpcError } from '../../src-shared/rpc-error.js';
+import { DEFAULT_REPLAY_GAIN, type ReplayGainSettings } from '../../src-shared/replay-gain.js';
 
 export class DetachedEngine extends EventEmitter<PlayerEngineEvents> implements PlayerEngine {
   private readonly q = new PlayQueue<TrackInfo>();
   private volume = 1;
   private output: OutputChoice = { kind: 'portaudio', deviceId: null, bufferFrames: DEFAULT_BUFFER_FRAMES };
+  private rg: ReplayGainSettings = DEFAULT_REPLAY_GAIN;
 
   constructor(readonly reason: string) {
     super();
@@ -88,6 +90,12 @@ export class DetachedEngine extends EventEmitter<PlayerEngineEvents> implements 
   setRepeat(mode: RepeatMode): void {
     this.q.setRepeat(mode);
     this.changedStatus();
+  }
+  replayGain(): ReplayGainSettings {
+    return this.rg;
+  }
+  setReplayGain(settings: ReplayGainSettings): void {
+    this.rg = settings;
   }
   setShuffle(on: boolean): void {
     this.q.setShuffle(on);

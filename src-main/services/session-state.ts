@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { NewTrack, PlayerEngine } from '../engine/player-engine.js';
 import type { OutputChoice, PlayerEvent, PlayerStatus, RepeatMode, TrackInfo, TrackSource } from '../../src-shared/player-types.js';
+import type { ReplayGainSettings } from '../../src-shared/replay-gain.js';
 
 export const SESSION_VERSION = 1;
 
@@ -45,6 +46,8 @@ export interface SavedPlayer {
   repeat: RepeatMode;
   shuffle: boolean;
   output: OutputChoice | null;
+  /** Absent in files of older versions: the defaults. */
+  replayGain?: ReplayGainSettings;
   ui: SessionUi;
   settings: SessionSettings;
 }
@@ -150,6 +153,14 @@ function validTrack(v: unknown): NewTrack | null {
   return t;
 }
 
+function validReplayGain(v: unknown): ReplayGainSettings | null {
+  if (!isObj(v)) return null;
+  const modes = ['off', 'track', 'album', 'auto'] as const;
+  const mode = modes.find((m) => m === v.mode);
+  if (!mode) return null;
+  return { mode, preampDb: num(v.preampDb, -15, 15, 0), untaggedDb: num(v.untaggedDb, -15, 15, 0), preventClipping: v.preventClipping !== false };
+}
+
 function validOutput(v: unknown): OutputChoice | null {
   if (!isObj(v)) return null;
   // The output format choice (bit-perfect, a fixed rate) comes back with the device.
@@ -189,6 +200,7 @@ export function readSession(dir: string, log: (m: string) => void = () => {}): S
       repeat: p.repeat === 'all' || p.repeat === 'one' ? p.repeat : 'off',
       shuffle: p.shuffle === true,
       output: validOutput(p.output),
+      ...(validReplayGain(p.replayGain) ? { replayGain: validReplayGain(p.replayGain) as ReplayGainSettings } : {}),
       ui: {
         view: typeof ui.view === 'string' && ui.view.length <= 64 ? ui.view : null,
         volumeBeforeMute: typeof ui.volumeBeforeMute === 'number' ? num(ui.volumeBeforeMute, 0, 1, 1) : null,
@@ -283,6 +295,7 @@ export class SessionState {
       engine.setVolume(player.volume);
       engine.setRepeat(player.repeat);
       engine.setShuffle(player.shuffle);
+      if (player.replayGain) engine.setReplayGain(player.replayGain);
     }
     this.attach(engine);
   }
@@ -354,6 +367,7 @@ export class SessionState {
       repeat: st.repeat,
       shuffle: st.shuffle,
       output: st.output,
+      replayGain: this.engine.replayGain(),
       ui: this.ui,
       settings: this.settingsValue,
     };

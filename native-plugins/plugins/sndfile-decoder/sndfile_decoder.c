@@ -48,6 +48,10 @@
 
 /* ---- Small helpers ------------------------------------------------------------------------- */
 
+static uint32_t sfd_le32(const unsigned char *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 /* Tags come from Vorbis comments (UTF-8), ID3 (converted by mpg123) or RIFF INFO chunks (often
  * Latin-1). JSON must be UTF-8, so anything that is not valid UTF-8 is read as Latin-1. */
 static bool sfd_is_utf8(const unsigned char *s) {
@@ -301,6 +305,13 @@ static uint32_t sfd_probe(void *handle, const st_decoder_probe_args_t *args) {
 
 /* ---- The decoder instance ------------------------------------------------------------------ */
 
+/* ReplayGain tags, which libsndfile's string API does not expose: read from the file's own tag
+ * block (FLAC and Ogg Vorbis comments, ID3v2 TXXX frames) at open and reported with the tags. */
+#define SFD_RG_KEYS 6
+static const char *const k_rg_keys[SFD_RG_KEYS] = {
+    "replaygain_track_gain", "replaygain_track_peak", "replaygain_album_gain",
+    "replaygain_album_peak", "r128_track_gain",       "r128_album_gain"};
+
 typedef struct sfd_decoder {
   st_stream_t stream;     /* borrowed from the host until destroy or the next open */
   uint64_t stream_size;   /* bytes; what libsndfile's get_filelen sees */
@@ -315,6 +326,7 @@ typedef struct sfd_decoder {
   bool vorbis;            /* Ogg Vorbis: seeks go through sfd_seek_vorbis */
   uint64_t vorbis_last_page_frame; /* the first frame of the last Ogg page */
   float *scratch;         /* decode-and-discard buffer for Vorbis seeks, SFD_SCRATCH_FRAMES */
+  char rg[SFD_RG_KEYS][32]; /* ReplayGain tag values as found (sfd_scan_replaygain), "" if none */
 } sfd_decoder_t;
 
 #define SFD_SCRATCH_FRAMES 1024u
@@ -695,6 +707,234 @@ static st_status_t sfd_reopen(sfd_decoder_t *d) {
   return ST_OK;
 }
 
+
+/* ---- ReplayGain tags ------------------------------------------------------------------------ */
+
+/* Keeps `value` (ASCII digits, sign, point, "dB": anything else is not a gain or peak) if `key`
+ * (any case, `key_len` bytes) is one of k_rg_keys. */
+static void sfd_rg_offer(sfd_decoder_t *d, const char *key, size_t key_len, const char *value,
+                         size_t value_len) {
+  for (int k = 0; k < SFD_RG_KEYS; k++) {
+    const char *want = k_rg_keys[k];
+    if (strlen(want) != key_len) {
+      continue;
+    }
+    bool same = true;
+    for (size_t i = 0; i < key_len && same; i++) {
+      char c = key[i];
+      same = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c) == want[i];
+    }
+    if (!same || d->rg[k][0] != '\0') {
+      continue;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < value_len && n + 1 < sizeof d->rg[k]; i++) {
+      unsigned char c = (unsigned char)value[i];
+      if (c == 0) {
+        break;
+      }
+      if (c < 0x20 || c > 0x7E) {
+        n = 0;
+        break;
+      }
+      d->rg[k][n++] = (char)c;
+    }
+    d->rg[k][n] = '\0';
+    return;
+  }
+}
+
+/* A Vorbis comment block (vendor string, then "KEY=value" entries), possibly cut short. */
+static void sfd_rg_vorbis_comments(sfd_decoder_t *d, const unsigned char *p, size_t n) {
+  if (n < 8) {
+    return;
+  }
+  uint64_t off = 4 + (uint64_t)sfd_le32(p);
+  if (off + 4 > n) {
+    return;
+  }
+  uint32_t count = sfd_le32(p + off);
+  off += 4;
+  for (uint32_t i = 0; i < count && off + 4 <= n; i++) {
+    uint32_t len = sfd_le32(p + off);
+    off += 4;
+    if (off + len > n) {
+      return;
+    }
+    const char *c = (const char *)p + off;
+    const char *eq = memchr(c, '=', len);
+    if (eq != NULL) {
+      sfd_rg_offer(d, c, (size_t)(eq - c), eq + 1, len - (size_t)(eq - c) - 1);
+    }
+    off += len;
+  }
+}
+
+#define SFD_RG_MAX_BLOCK (1u << 20)
+
+static void sfd_rg_flac(sfd_decoder_t *d) {
+  uint64_t off = 4;
+  for (int blocks = 0; blocks < 128; blocks++) {
+    unsigned char h[4];
+    if (!sfd_read_at(d, off, h, 4)) {
+      return;
+    }
+    uint32_t len = (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+    if ((h[0] & 0x7F) == 4 && len <= SFD_RG_MAX_BLOCK) {
+      unsigned char *buf = malloc(len > 0 ? len : 1);
+      if (buf != NULL && sfd_read_at(d, off + 4, buf, len)) {
+        sfd_rg_vorbis_comments(d, buf, len);
+      }
+      free(buf);
+      return;
+    }
+    if (h[0] & 0x80) {
+      return; /* the last metadata block */
+    }
+    off += 4 + (uint64_t)len;
+  }
+}
+
+/* The comment header of an Ogg Vorbis or Opus stream: the second packet of the first pages. */
+static void sfd_rg_ogg(sfd_decoder_t *d) {
+  size_t cap = (size_t)(d->stream_size < (256u << 10) ? d->stream_size : (256u << 10));
+  unsigned char *buf = malloc(cap > 0 ? cap : 1);
+  unsigned char *pkt = malloc(cap > 0 ? cap : 1);
+  if (buf == NULL || pkt == NULL || !sfd_read_at(d, 0, buf, cap)) {
+    free(buf);
+    free(pkt);
+    return;
+  }
+  size_t off = 0, plen = 0;
+  int packet = 0;
+  bool done = false;
+  while (!done && off + 27 <= cap && memcmp(buf + off, "OggS", 4) == 0) {
+    unsigned segs = buf[off + 26];
+    size_t body = off + 27 + segs;
+    if (body > cap) {
+      break;
+    }
+    for (unsigned i = 0; i < segs && !done; i++) {
+      unsigned lace = buf[off + 27 + i];
+      if (body + lace > cap) {
+        done = true;
+        break;
+      }
+      if (packet == 1) {
+        memcpy(pkt + plen, buf + body, lace);
+        plen += lace;
+      }
+      body += lace;
+      if (lace < 255 && ++packet > 1) {
+        done = true;
+      }
+    }
+    off = body;
+  }
+  /* Cut short (a cover bigger than the window) still yields the comments before the cut. */
+  if (plen > 7 && memcmp(pkt, "\x03vorbis", 7) == 0) {
+    sfd_rg_vorbis_comments(d, pkt + 7, plen - 7);
+  } else if (plen > 8 && memcmp(pkt, "OpusTags", 8) == 0) {
+    sfd_rg_vorbis_comments(d, pkt + 8, plen - 8);
+  }
+  free(buf);
+  free(pkt);
+}
+
+/* TXXX frames of an ID3v2.3 / 2.4 tag at the start (MP3; also found before FLAC and WAV data). */
+static void sfd_rg_id3(sfd_decoder_t *d, const unsigned char *h) {
+  unsigned ver = h[3];
+  if (ver < 3 || ver > 4 || (h[6] | h[7] | h[8] | h[9]) & 0x80) {
+    return;
+  }
+  uint64_t size = (uint64_t)h[6] << 21 | (uint64_t)h[7] << 14 | (uint64_t)h[8] << 7 | h[9];
+  uint64_t off = 10, end = 10 + size;
+  if (h[5] & 0x40) { /* extended header: skip it */
+    unsigned char e[4];
+    if (!sfd_read_at(d, off, e, 4)) {
+      return;
+    }
+    uint64_t el = ver == 4 ? ((uint64_t)e[0] << 21 | (uint64_t)e[1] << 14 | (uint64_t)e[2] << 7 | e[3])
+                           : 4 + ((uint64_t)e[0] << 24 | (uint64_t)e[1] << 16 | (uint64_t)e[2] << 8 | e[3]);
+    off += el;
+  }
+  for (int frames = 0; frames < 512 && off + 10 <= end; frames++) {
+    unsigned char f[10];
+    if (!sfd_read_at(d, off, f, 10) || f[0] == 0) {
+      return; /* padding */
+    }
+    uint64_t len = ver == 4 ? ((uint64_t)f[4] << 21 | (uint64_t)f[5] << 14 | (uint64_t)f[6] << 7 | f[7])
+                            : ((uint64_t)f[4] << 24 | (uint64_t)f[5] << 16 | (uint64_t)f[6] << 8 | f[7]);
+    if (memcmp(f, "TXXX", 4) == 0 && len > 1 && len <= 4096) {
+      unsigned char body[4096];
+      char text[4096];
+      if (!sfd_read_at(d, off + 10, body, (size_t)len)) {
+        return;
+      }
+      /* Description and value as ASCII: UTF-16 keeps the low byte of each unit (the keys and
+       * numbers are ASCII); a BOM and the terminators split the two. */
+      unsigned enc = body[0];
+      size_t n = 0;
+      size_t key_end = 0;
+      bool wide = enc == 1 || enc == 2;
+      bool big = enc == 2; /* UTF-16BE; enc 1 says its order with a BOM (little-endian without) */
+      for (size_t i = 1; i < (size_t)len && n + 1 < sizeof text;) {
+        unsigned c;
+        if (wide) {
+          if (i + 1 >= (size_t)len) {
+            break;
+          }
+          c = big ? (unsigned)body[i] << 8 | body[i + 1] : (unsigned)body[i + 1] << 8 | body[i];
+          i += 2;
+          if (c == 0xFEFF) {
+            continue;
+          }
+          if (c == 0xFFFE) {
+            big = !big;
+            continue;
+          }
+          if (c > 0x7F) {
+            c = '?';
+          }
+        } else {
+          c = body[i++];
+        }
+        if (c == 0) {
+          if (key_end == 0 && n > 0) {
+            key_end = n;
+            text[n++] = '=';
+            continue;
+          }
+          break;
+        }
+        text[n++] = (char)c;
+      }
+      if (key_end > 0) {
+        sfd_rg_offer(d, text, key_end, text + key_end + 1, n - key_end - 1);
+      }
+    }
+    off += 10 + len;
+  }
+}
+
+/* Looks for ReplayGain tags at the start of the stream; leaves the stream at 0. */
+static void sfd_scan_replaygain(sfd_decoder_t *d) {
+  memset(d->rg, 0, sizeof d->rg);
+  unsigned char h[10];
+  if (d->stream_size >= 10 && sfd_read_at(d, 0, h, 10)) {
+    if (memcmp(h, "fLaC", 4) == 0) {
+      sfd_rg_flac(d);
+    } else if (memcmp(h, "OggS", 4) == 0) {
+      sfd_rg_ogg(d);
+    } else if (memcmp(h, "ID3", 3) == 0) {
+      sfd_rg_id3(d, h);
+    }
+  }
+  uint64_t pos = 0;
+  d->stream.io->seek(d->stream.handle, 0, ST_SEEK_SET, &pos);
+  d->stream_pos = 0;
+}
+
 static st_status_t sfd_open(void *handle, const st_decoder_open_args_t *args, st_str_t *out_error) {
   sfd_decoder_t *d = handle;
   if (args == NULL || args->struct_size < offsetof(st_decoder_open_args_t, stream) +
@@ -741,6 +981,7 @@ static st_status_t sfd_open(void *handle, const st_decoder_open_args_t *args, st
     return st_sdk_error(out_error, ST_ERR_UNSUPPORTED, "sndfile: the stream is too large");
   }
   d->stream_size = size;
+  sfd_scan_replaygain(d);
 
   SF_INFO info;
   memset(&info, 0, sizeof info);
@@ -873,6 +1114,9 @@ static st_status_t sfd_get_metadata_json(void *handle, st_str_t *out_json) {
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
       sfd_add_tag(tags, map[i].key, sf_get_string(d->sf, map[i].id));
+    }
+    for (int k = 0; k < SFD_RG_KEYS; k++) {
+      sfd_add_tag(tags, k_rg_keys[k], d->rg[k]);
     }
   }
   /* Copied out of cJSON's memory: its allocator hooks are process-wide (st_sdk.h). */
