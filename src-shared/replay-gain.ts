@@ -55,7 +55,8 @@ export function replayGainFor(settings: ReplayGainSettings, tags: ReplayGainTags
   // The peak that goes with the gain used (the other one if only that is tagged).
   const peak = pick.peak ?? (pick.source === 'album' ? tags.trackPeak : tags.albumPeak);
   if (settings.preventClipping && peak !== null && peak > 0) {
-    const maxDb = -20 * Math.log10(peak);
+    // A hair under 1 / peak: the float32 gain and samples must not round past full scale.
+    const maxDb = -20 * Math.log10(peak) - 1e-4;
     if (db > maxDb) {
       db = maxDb;
       limited = true;
