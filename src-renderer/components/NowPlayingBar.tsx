@@ -5,6 +5,7 @@ import { type JSX, useEffect, useRef } from 'react';
 import { formatChannels, formatRate, formatTime } from '../lib/format.js';
 import { trackByline } from '../lib/track.js';
 import { useStore } from '../store/index.js';
+import { replayGainLabel } from '../../src-shared/replay-gain.js';
 import { position } from '../store/position.js';
 import { Cover } from './Cover.js';
 import { Icon } from './Icons.js';
@@ -127,6 +128,11 @@ export function NowPlayingBar(): JSX.Element {
             {fmt?.streamPlugin || track?.source.kind === 'plugin' ? (
               <span className="badge badge-accent" data-testid="stream-badge" title="Streamed by a plugin">
                 {Icon.plug({ size: 12 })} {fmt?.streamPlugin ?? (track?.source.kind === 'plugin' ? track.source.pluginId : '')}
+              </span>
+            ) : null}
+            {status?.replayGain && status.replayGain.source !== 'off' && fmt ? (
+              <span className="badge" data-testid="rg-badge" title={status.replayGain.limited ? 'ReplayGain, limited by the peak so it does not clip' : 'ReplayGain'}>
+                {replayGainLabel(status.replayGain)}
               </span>
             ) : null}
             {loading ? <span className="badge state-loading">loading…</span> : null}

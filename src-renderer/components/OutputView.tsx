@@ -1,9 +1,10 @@
-// Output: PortAudio host APIs and devices with the buffer size, OutputSink plugin targets, and the
-// EQ panel.
+// Output: PortAudio host APIs and devices with the buffer size, OutputSink plugin targets,
+// ReplayGain and the EQ panel.
 import { type JSX, useEffect, useState } from 'react';
 import { DEFAULT_BUFFER_FRAMES, type OutputChoice } from '../../src-shared/player-types.js';
 import { useStore } from '../store/index.js';
 import { EqPanel } from './EqPanel.js';
+import { ReplayGainPanel } from './ReplayGainPanel.js';
 import { Icon, Spinner } from './Icons.js';
 
 const BUFFERS = [256, 512, 1024, 2048, 4096];
@@ -138,6 +139,8 @@ export function OutputView(): JSX.Element {
           })}
         </div>
       </div>
+
+      <ReplayGainPanel />
 
       <EqPanel />
 
