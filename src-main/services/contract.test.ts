@@ -55,6 +55,10 @@ describe('contract router', () => {
       ['sources', 'list', { ...FIXTURE, request: { query: 'no action' } }],
       ['plugins', 'applyConfig', { pluginId: 'a', kind: 'dsp', typeId: 't', config: [1, 2] }],
       ['plugins', 'enable', { pluginId: 'x', extra: 1 }],
+      ['replayGain', 'set', { settings: { mode: 'loud', preampDb: 0, untaggedDb: 0, preventClipping: true } }],
+      ['replayGain', 'set', { settings: { mode: 'track', preampDb: 1e9, untaggedDb: 0, preventClipping: true } }],
+      ['replayGain', 'set', { settings: { mode: 'track', preampDb: Number.NaN, untaggedDb: 0, preventClipping: true } }],
+      ['replayGain', 'set', { settings: { mode: 'track', preampDb: 0 } }],
     ];
     for (const [service, method, params] of bad) {
       const r = await session.call(`id-${service}-${method}`, service, method, params);
@@ -121,7 +125,7 @@ describe('contract on the real core with the fixture plugin', () => {
       served++;
     }
     expect(served).toBeGreaterThan(15);
-    expect(Object.keys(contract).sort()).toEqual(['diagnostics', 'files', 'library', 'lyrics', 'output', 'player', 'playlists', 'plugins', 'queue', 'session', 'sources'] satisfies ServiceName[]);
+    expect(Object.keys(contract).sort()).toEqual(['diagnostics', 'files', 'library', 'lyrics', 'output', 'player', 'playlists', 'plugins', 'queue', 'replayGain', 'session', 'sources'] satisfies ServiceName[]);
     session.close();
   });
 

@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readSession, restoredIndex, SESSION_VERSION, type SavedPlayer } from '../../services/session-state.js';
+import { readSession, restoredIndex, SESSION_VERSION, SessionState, type SavedPlayer } from '../../services/session-state.js';
+import { DetachedEngine } from '../../services/detached-engine.js';
+import { DEFAULT_REPLAY_GAIN } from '../../../src-shared/replay-gain.js';
 import { repoRoot } from '../paths.js';
 
 let dir: string;
@@ -109,5 +111,26 @@ describe('session files', () => {
     expect(restoredIndex(tracks, player({ index: 0, currentSource: { kind: 'file', path: '/c' } }))).toBe(2);
     expect(restoredIndex(tracks, player({ index: 7, currentSource: { kind: 'file', path: '/gone' } }))).toBe(2);
     expect(restoredIndex([], player({ index: 0 }))).toBe(-1);
+  });
+
+  it('keep the ReplayGain settings with the player; damaged ones read as the defaults', async () => {
+    fresh();
+    const first = new SessionState({ dir });
+    const e1 = new DetachedEngine('test');
+    first.restoreInto(e1);
+    const settings = { mode: 'auto' as const, preampDb: 3.5, untaggedDb: -2, preventClipping: false };
+    e1.setReplayGain(settings);
+    await first.close();
+    expect(readSession(dir).player?.replayGain).toEqual(settings);
+    const second = new SessionState({ dir });
+    const e2 = new DetachedEngine('test');
+    second.restoreInto(e2);
+    expect(e2.replayGain()).toEqual(settings);
+    await second.close();
+
+    writeJson(path.join(dir, 'player.json'), { version: 1, replayGain: { mode: 'loud', preampDb: 3 } });
+    expect(readSession(dir).player?.replayGain).toBeUndefined();
+    writeJson(path.join(dir, 'player.json'), { version: 1, replayGain: { mode: 'track', preampDb: 99, untaggedDb: 'x' } });
+    expect(readSession(dir).player?.replayGain).toEqual({ ...DEFAULT_REPLAY_GAIN, mode: 'track', preampDb: 15 });
   });
 });
