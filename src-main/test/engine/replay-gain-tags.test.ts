@@ -1,7 +1,7 @@
 // ReplayGain tags as the decoders report them in get_metadata_json: the libsndfile decoder reads
 // them from the file's own tag block (FLAC and Ogg comments, ID3v2 TXXX), which libsndfile's
-// string API does not expose; the FFmpeg decoder passes libavformat's tags through (APE, Matroska,
-// MP4 freeform atoms). Media written by ffmpeg at test time.
+// string API does not expose; the FFmpeg decoder passes libavformat's tags through (APE in
+// WavPack, Matroska, MP4 ----:com.apple.iTunes freeform atoms). Media written by ffmpeg at test time.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,7 +34,44 @@ beforeAll(() => {
   ffmpeg('-i', src, '-metadata', 'R128_TRACK_GAIN=-1280', '-c:a', 'libopus', path.join(media, 'a.opus'));
   ffmpeg('-i', src, ...tags, '-c:a', 'wavpack', path.join(media, 'a.wv'));
   ffmpeg('-i', src, ...tags, '-c:a', 'flac', path.join(media, 'a.mka'));
+  // MP4: iTunes-style freeform atoms (----:com.apple.iTunes:replaygain_*), which ffmpeg's muxer
+  // does not write; added to the ilst of an ALAC file here (its moov comes after mdat, so no
+  // chunk offset moves).
+  const m4a = path.join(media, 'plain.m4a');
+  ffmpeg('-i', src, '-metadata', 'title=x', '-c:a', 'alac', m4a);
+  fs.writeFileSync(path.join(media, 'a.m4a'), withFreeformAtoms(fs.readFileSync(m4a), {
+    replaygain_track_gain: '-6.50 dB', replaygain_track_peak: '0.316', replaygain_album_gain: '-4.25 dB', replaygain_album_peak: '0.5',
+  }));
 });
+
+function box(type: string, ...parts: Buffer[]): Buffer {
+  const body = Buffer.concat(parts);
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(8 + body.length, 0);
+  head.write(type, 4, 'latin1');
+  return Buffer.concat([head, body]);
+}
+
+function withFreeformAtoms(file: Buffer, tags: Record<string, string>): Buffer {
+  const zero4 = Buffer.alloc(4);
+  const atoms = Object.entries(tags).map(([name, value]) =>
+    box('----', box('mean', zero4, Buffer.from('com.apple.iTunes')), box('name', zero4, Buffer.from(name)), box('data', Buffer.from([0, 0, 0, 1]), zero4, Buffer.from(value))),
+  );
+  const extra = Buffer.concat(atoms);
+  // Path to ilst: moov > udta > meta (a full box: 4 bytes before its children) > ilst.
+  const find = (buf: Buffer, from: number, to: number, type: string): number => {
+    for (let at = from; at + 8 <= to; at += buf.readUInt32BE(at)) if (buf.toString('latin1', at + 4, at + 8) === type) return at;
+    throw new Error(`no ${type} box`);
+  };
+  const moov = find(file, 0, file.length, 'moov');
+  const udta = find(file, moov + 8, moov + file.readUInt32BE(moov), 'udta');
+  const meta = find(file, udta + 8, udta + file.readUInt32BE(udta), 'meta');
+  const ilst = find(file, meta + 12, meta + file.readUInt32BE(meta), 'ilst');
+  const out = Buffer.from(file);
+  for (const at of [moov, udta, meta, ilst]) out.writeUInt32BE(out.readUInt32BE(at) + extra.length, at);
+  const end = ilst + file.readUInt32BE(ilst);
+  return Buffer.concat([out.subarray(0, end), extra, out.subarray(end)]);
+}
 
 afterAll(async () => {
   for (const g of gens.values()) await g.unload();
@@ -65,7 +102,7 @@ describe('ReplayGain in decoder metadata', () => {
     expect(replayGainFromDecoderMetadata(meta).trackGainDb).toBe(0);
   });
 
-  it.each(['a.wv', 'a.mka'])('ffmpeg-decoder reports the tags of %s', (name) => {
+  it.each(['a.wv', 'a.mka', 'a.m4a'])('ffmpeg-decoder reports the tags of %s', (name) => {
     expect(replayGainFromDecoderMetadata(metadataOf('ffmpeg-decoder', 'ffmpeg', path.join(media, name)))).toEqual(full);
   });
 
