@@ -124,6 +124,25 @@ st_status_t st_sdk_import_no_state(void *handle, const st_str_t *state, st_str_t
   return ST_OK;
 }
 
+st_status_t st_sdk_plan_nothing(void *handle, const st_str_t *new_config,
+                                st_config_mode_t *out_mode, st_str_t *out_reason) {
+  (void)handle;
+  (void)new_config;
+  (void)out_reason;
+  if (out_mode == NULL) {
+    return ST_ERR_INVALID_ARG;
+  }
+  *out_mode = ST_CONFIG_HOT_APPLY;
+  return ST_OK;
+}
+
+st_status_t st_sdk_apply_nothing(void *handle, const st_str_t *new_config, st_str_t *out_error) {
+  (void)handle;
+  (void)new_config;
+  (void)out_error;
+  return ST_OK;
+}
+
 /* ---- Host services -------------------------------------------------------------------------- */
 
 /* Written by entry/shutdown on the control thread, read from workers. */
