@@ -1118,6 +1118,9 @@ static st_status_t ffd_create_instance(const st_instance_args_t *args, st_instan
   if (args->kind != ST_CAP_DECODER || !st_sdk_str_eq(&args->type_id, FFD_TYPE_ID)) {
     return st_sdk_error(out_error, ST_ERR_UNSUPPORTED, "ffmpeg: unknown capability");
   }
+  if (!st_sdk_config_is_object(&args->config_json)) {
+    return st_sdk_error(out_error, ST_ERR_INVALID_ARG, "ffmpeg: the config must be a JSON object");
+  }
   ffd_decoder_t *d = calloc(1, sizeof *d);
   if (d == NULL) {
     return ST_ERR_INTERNAL;

@@ -1008,6 +1008,9 @@ static st_status_t sfd_create_instance(const st_instance_args_t *args, st_instan
   if (args->kind != ST_CAP_DECODER || !st_sdk_str_eq(&args->type_id, SFD_TYPE_ID)) {
     return st_sdk_error(out_error, ST_ERR_UNSUPPORTED, "sndfile: unknown capability");
   }
+  if (!st_sdk_config_is_object(&args->config_json)) {
+    return st_sdk_error(out_error, ST_ERR_INVALID_ARG, "sndfile: the config must be a JSON object");
+  }
   sfd_decoder_t *d = calloc(1, sizeof *d);
   if (d == NULL) {
     return ST_ERR_INTERNAL;
