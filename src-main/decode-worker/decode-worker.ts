@@ -54,6 +54,8 @@ const gens = new GenerationHost({ onDetached: (leaseId) => post({ type: 'detache
 let current: Active | null = null;
 let pendingNext: WorkerTrack | null = null;
 let lastCmdSeq = 0;
+/** 'load' and 'stop' messages taken so far: an 'idle' says which playback it ends. */
+let transportEpoch = 0;
 let loopScheduled = false;
 let closing = false;
 const blockTimes: number[] = [];
@@ -243,7 +245,7 @@ function startTrack(track: WorkerTrack, startMs: number, flush: boolean): void {
     return;
   }
   r.set32(Ctl32.PRODUCER_ACTIVE, 0);
-  post({ type: 'idle', ringIndex: r.writeIndex });
+  post({ type: 'idle', ringIndex: r.writeIndex, epoch: transportEpoch });
 }
 
 function finishCurrent(): void {
@@ -256,7 +258,7 @@ function finishCurrent(): void {
   if (next) startTrack(next, 0, false);
   else {
     r.set32(Ctl32.PRODUCER_ACTIVE, 0);
-    post({ type: 'idle', ringIndex: r.writeIndex });
+    post({ type: 'idle', ringIndex: r.writeIndex, epoch: transportEpoch });
   }
 }
 
@@ -425,6 +427,7 @@ port.on('message', (msg: ToWorker) => {
         post({ type: 'ready' });
         break;
       case 'load':
+        transportEpoch++;
         closeCurrent();
         lastCmdSeq = (ring as PcmRing).get32(Ctl32.CMD_SEQ); // a load supersedes older commands
         startTrack(msg.track, msg.startMs, true);
@@ -440,6 +443,7 @@ port.on('message', (msg: ToWorker) => {
         }
         break;
       case 'stop':
+        transportEpoch++;
         stopAll();
         break;
       case 'output-format':

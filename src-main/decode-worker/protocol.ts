@@ -74,8 +74,9 @@ export type FromWorker =
   | { type: 'track-error'; token: number; code: string; message: string }
   /** The worker no longer touches the track's stream: main may close the lease. */
   | { type: 'released'; token: number }
-  /** Nothing more to decode; the audio ends at `ringIndex`. */
-  | { type: 'idle'; ringIndex: number }
+  /** Nothing more to decode; the audio ends at `ringIndex`. `epoch` counts the 'load' and 'stop'
+   * messages the worker had taken: an idle posted before a newer one arrived is stale. */
+  | { type: 'idle'; ringIndex: number; epoch: number }
   | { type: 'stopped'; ringIndex: number }
   | { type: 'detached'; leaseId: number }
   | { type: 'stats'; blockP50: number; blockP99: number }

@@ -123,6 +123,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   private ranDryAfter: number | null = null;
   private idleAt: number | null = null;
   private loadSeq = 0;
+  /** 'load' and 'stop' messages posted to the worker (its 'idle' echoes the count it had seen). */
+  private workerEpoch = 0;
   private positionMs = 0;
   /** Where play() starts the current entry after cue() (a restored session). */
   private cuedAtMs: number | null = null;
@@ -790,6 +792,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
 
   private postWorker(msg: ToWorker): void {
     if (this.closed && msg.type !== 'close') return;
+    if (msg.type === 'load' || msg.type === 'stop') this.workerEpoch++;
     this.worker.postMessage(msg);
     // The worker may sleep for ring space: wake it so the message is taken now.
     this.ring.wakeProducer();
@@ -840,6 +843,9 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
         if (!this.markers.some((x) => x.token === m.token) && this.preloaded?.token !== m.token) this.tokens.delete(m.token);
         return;
       case 'idle': {
+        // The end of a playback already replaced (a stop or load crossed it): it must not stop
+        // the one now loading.
+        if (m.epoch !== this.workerEpoch) return;
         this.ranDryAfter = this.decodeToken;
         this.decodeToken = null;
         this.idleAt = m.ringIndex;

@@ -315,7 +315,13 @@ static const char *const k_rg_keys[SFD_RG_KEYS] = {
 typedef struct sfd_decoder {
   st_stream_t stream;     /* borrowed from the host until destroy or the next open */
   uint64_t stream_size;   /* bytes; what libsndfile's get_filelen sees */
-  uint64_t stream_pos;    /* our view of the stream position */
+  uint64_t stream_pos;    /* our view of the stream position (what libsndfile sees) */
+  uint64_t real_pos;      /* where the stream itself is (UINT64_MAX: unknown); reads seek it to
+                           * stream_pos only when they must (sfd_vio_read) */
+  unsigned char *prefix;  /* the stream's first bytes, read once at open for the ReplayGain tag
+                           * scan and served to libsndfile from memory: no extra request (a
+                           * backward seek on a network stream is one) */
+  size_t prefix_len;
   st_status_t io_status;  /* the first stream error of the current read or seek, sticky */
   SNDFILE *sf;            /* NULL until open succeeds */
   SF_INFO info;
@@ -338,18 +344,25 @@ static sf_count_t sfd_vio_get_filelen(void *user) {
 
 static sf_count_t sfd_vio_seek(sf_count_t offset, int whence, void *user) {
   sfd_decoder_t *d = user;
-  st_seek_whence_t w = whence == SEEK_CUR ? ST_SEEK_CUR : whence == SEEK_END ? ST_SEEK_END
-                                                                             : ST_SEEK_SET;
+  /* Relative seeks are made absolute: the stream itself may be elsewhere (real_pos). */
+  int64_t target = whence == SEEK_CUR ? (int64_t)d->stream_pos + offset : offset;
+  if (whence != SEEK_END && target >= 0 && (uint64_t)target <= d->prefix_len) {
+    d->stream_pos = (uint64_t)target; /* inside the prefix: nothing to ask of the stream */
+    return (sf_count_t)target;
+  }
+  st_seek_whence_t w = whence == SEEK_END ? ST_SEEK_END : ST_SEEK_SET;
   uint64_t pos = 0;
-  st_status_t st = d->stream.io->seek(d->stream.handle, (int64_t)offset, w, &pos);
+  st_status_t st = d->stream.io->seek(d->stream.handle, whence == SEEK_END ? offset : target, w, &pos);
   if (st != ST_OK) {
     /* libsndfile probes positions on its own; only a transport failure is worth keeping. */
     if (st != ST_ERR_UNSUPPORTED && st != ST_ERR_INVALID_ARG && d->io_status == ST_OK) {
       d->io_status = st;
     }
+    d->real_pos = UINT64_MAX;
     return -1;
   }
   d->stream_pos = pos;
+  d->real_pos = pos;
   return (sf_count_t)pos;
 }
 
@@ -362,6 +375,28 @@ static sf_count_t sfd_vio_read(void *ptr, sf_count_t count, void *user) {
   }
   size_t want = (size_t)count;
   size_t got = 0;
+  if (d->stream_pos < d->prefix_len) {
+    size_t n = d->prefix_len - (size_t)d->stream_pos;
+    got = n < want ? n : want;
+    memcpy(ptr, d->prefix + d->stream_pos, got);
+    d->stream_pos += got;
+    if (got == want) {
+      return (sf_count_t)got;
+    }
+  }
+  if (d->real_pos != d->stream_pos) {
+    uint64_t pos = 0;
+    st_status_t st = d->stream.io->seek(d->stream.handle, (int64_t)d->stream_pos, ST_SEEK_SET, &pos);
+    if (st != ST_OK || pos != d->stream_pos) {
+      if (st != ST_OK && d->io_status == ST_OK) {
+        d->io_status = st;
+      }
+      d->real_pos = UINT64_MAX;
+      return (sf_count_t)got;
+    }
+    d->real_pos = pos;
+  }
+  size_t from_prefix = got;
   while (got < want) {
     size_t n = 0;
     st_status_t st = d->stream.io->read(d->stream.handle, (char *)ptr + got, want - got, &n);
@@ -376,7 +411,8 @@ static sf_count_t sfd_vio_read(void *ptr, sf_count_t count, void *user) {
     }
     got += n > want - got ? want - got : n;
   }
-  d->stream_pos += got;
+  d->stream_pos += got - from_prefix;
+  d->real_pos = d->stream_pos;
   return (sf_count_t)got;
 }
 
@@ -414,6 +450,9 @@ static void sfd_close_file(sfd_decoder_t *d) {
   d->vorbis_last_page_frame = 0;
   free(d->scratch);
   d->scratch = NULL;
+  free(d->prefix);
+  d->prefix = NULL;
+  d->prefix_len = 0;
 }
 
 static bool sfd_is_lossless(int format) {
@@ -557,6 +596,7 @@ static uint64_t sfd_le64(const unsigned char *p) {
 /* Reads `len` bytes at `offset` of the stream; false on any failure or short read. */
 static bool sfd_read_at(sfd_decoder_t *d, uint64_t offset, unsigned char *buf, size_t len) {
   uint64_t pos = 0;
+  d->real_pos = UINT64_MAX; /* moved under sfd_vio_read's feet: it seeks back when it reads */
   if (d->stream.io->seek(d->stream.handle, (int64_t)offset, ST_SEEK_SET, &pos) != ST_OK ||
       pos != offset) {
     return false;
@@ -648,6 +688,7 @@ static void sfd_find_vorbis_last_page(sfd_decoder_t *d) {
   uint64_t pos = 0;
   d->stream.io->seek(d->stream.handle, (int64_t)saved, ST_SEEK_SET, &pos);
   d->stream_pos = saved;
+  d->real_pos = UINT64_MAX;
 }
 
 static sf_count_t sfd_seek_vorbis(sfd_decoder_t *d, uint64_t target) {
@@ -690,6 +731,7 @@ static st_status_t sfd_reopen(sfd_decoder_t *d) {
     return st;
   }
   d->stream_pos = 0;
+  d->real_pos = 0;
   SF_INFO info;
   memset(&info, 0, sizeof info);
   SNDFILE *sf = sf_open_virtual(&g_vio, SFM_READ, &info, d);
@@ -709,6 +751,15 @@ static st_status_t sfd_reopen(sfd_decoder_t *d) {
 
 
 /* ---- ReplayGain tags ------------------------------------------------------------------------ */
+
+/* `len` bytes at `offset`: from the prefix when they are in it, else from the stream. */
+static bool sfd_peek(sfd_decoder_t *d, uint64_t offset, unsigned char *buf, size_t len) {
+  if (offset + len <= d->prefix_len) {
+    memcpy(buf, d->prefix + offset, len);
+    return true;
+  }
+  return sfd_read_at(d, offset, buf, len);
+}
 
 /* Keeps `value` (ASCII digits, sign, point, "dB": anything else is not a gain or peak) if `key`
  * (any case, `key_len` bytes) is one of k_rg_keys. */
@@ -776,13 +827,13 @@ static void sfd_rg_flac(sfd_decoder_t *d) {
   uint64_t off = 4;
   for (int blocks = 0; blocks < 128; blocks++) {
     unsigned char h[4];
-    if (!sfd_read_at(d, off, h, 4)) {
+    if (!sfd_peek(d, off, h, 4)) {
       return;
     }
     uint32_t len = (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
     if ((h[0] & 0x7F) == 4 && len <= SFD_RG_MAX_BLOCK) {
       unsigned char *buf = malloc(len > 0 ? len : 1);
-      if (buf != NULL && sfd_read_at(d, off + 4, buf, len)) {
+      if (buf != NULL && sfd_peek(d, off + 4, buf, len)) {
         sfd_rg_vorbis_comments(d, buf, len);
       }
       free(buf);
@@ -797,12 +848,10 @@ static void sfd_rg_flac(sfd_decoder_t *d) {
 
 /* The comment header of an Ogg Vorbis or Opus stream: the second packet of the first pages. */
 static void sfd_rg_ogg(sfd_decoder_t *d) {
-  size_t cap = (size_t)(d->stream_size < (256u << 10) ? d->stream_size : (256u << 10));
-  unsigned char *buf = malloc(cap > 0 ? cap : 1);
+  const unsigned char *buf = d->prefix;
+  size_t cap = d->prefix_len;
   unsigned char *pkt = malloc(cap > 0 ? cap : 1);
-  if (buf == NULL || pkt == NULL || !sfd_read_at(d, 0, buf, cap)) {
-    free(buf);
-    free(pkt);
+  if (pkt == NULL) {
     return;
   }
   size_t off = 0, plen = 0;
@@ -831,13 +880,12 @@ static void sfd_rg_ogg(sfd_decoder_t *d) {
     }
     off = body;
   }
-  /* Cut short (a cover bigger than the window) still yields the comments before the cut. */
+  /* Cut short (a cover bigger than the prefix) still yields the comments before the cut. */
   if (plen > 7 && memcmp(pkt, "\x03vorbis", 7) == 0) {
     sfd_rg_vorbis_comments(d, pkt + 7, plen - 7);
   } else if (plen > 8 && memcmp(pkt, "OpusTags", 8) == 0) {
     sfd_rg_vorbis_comments(d, pkt + 8, plen - 8);
   }
-  free(buf);
   free(pkt);
 }
 
@@ -851,7 +899,7 @@ static void sfd_rg_id3(sfd_decoder_t *d, const unsigned char *h) {
   uint64_t off = 10, end = 10 + size;
   if (h[5] & 0x40) { /* extended header: skip it */
     unsigned char e[4];
-    if (!sfd_read_at(d, off, e, 4)) {
+    if (!sfd_peek(d, off, e, 4)) {
       return;
     }
     uint64_t el = ver == 4 ? ((uint64_t)e[0] << 21 | (uint64_t)e[1] << 14 | (uint64_t)e[2] << 7 | e[3])
@@ -860,7 +908,7 @@ static void sfd_rg_id3(sfd_decoder_t *d, const unsigned char *h) {
   }
   for (int frames = 0; frames < 512 && off + 10 <= end; frames++) {
     unsigned char f[10];
-    if (!sfd_read_at(d, off, f, 10) || f[0] == 0) {
+    if (!sfd_peek(d, off, f, 10) || f[0] == 0) {
       return; /* padding */
     }
     uint64_t len = ver == 4 ? ((uint64_t)f[4] << 21 | (uint64_t)f[5] << 14 | (uint64_t)f[6] << 7 | f[7])
@@ -868,7 +916,7 @@ static void sfd_rg_id3(sfd_decoder_t *d, const unsigned char *h) {
     if (memcmp(f, "TXXX", 4) == 0 && len > 1 && len <= 4096) {
       unsigned char body[4096];
       char text[4096];
-      if (!sfd_read_at(d, off + 10, body, (size_t)len)) {
+      if (!sfd_peek(d, off + 10, body, (size_t)len)) {
         return;
       }
       /* Description and value as ASCII: UTF-16 keeps the low byte of each unit (the keys and
@@ -917,11 +965,36 @@ static void sfd_rg_id3(sfd_decoder_t *d, const unsigned char *h) {
   }
 }
 
-/* Looks for ReplayGain tags at the start of the stream; leaves the stream at 0. */
+/* Reads the stream's first SFD_PREFIX_BYTES (the stream is at 0) into d->prefix; libsndfile's
+ * first reads are served from it. Small enough that a network stream delivers it in its first
+ * response; the tag blocks of nearly every file lie inside it. */
+#define SFD_PREFIX_BYTES (16u << 10)
+
+static void sfd_read_prefix(sfd_decoder_t *d) {
+  size_t cap = (size_t)(d->stream_size < SFD_PREFIX_BYTES ? d->stream_size : SFD_PREFIX_BYTES);
+  d->prefix = malloc(cap > 0 ? cap : 1);
+  d->prefix_len = 0;
+  if (d->prefix == NULL) {
+    return;
+  }
+  while (d->prefix_len < cap) {
+    size_t n = 0;
+    if (d->stream.io->read(d->stream.handle, d->prefix + d->prefix_len, cap - d->prefix_len, &n) != ST_OK ||
+        n == 0) {
+      break; /* a failing stream fails again for libsndfile, which reports it */
+    }
+    d->prefix_len += n > cap - d->prefix_len ? cap - d->prefix_len : n;
+  }
+  d->real_pos = d->prefix_len;
+}
+
+/* Looks for ReplayGain tags at the start of the stream (in the prefix; beyond it only for tag
+ * blocks that start past it, as after a large cover). libsndfile then starts at byte 0. */
 static void sfd_scan_replaygain(sfd_decoder_t *d) {
   memset(d->rg, 0, sizeof d->rg);
-  unsigned char h[10];
-  if (d->stream_size >= 10 && sfd_read_at(d, 0, h, 10)) {
+  sfd_read_prefix(d);
+  const unsigned char *h = d->prefix;
+  if (d->prefix_len >= 10) {
     if (memcmp(h, "fLaC", 4) == 0) {
       sfd_rg_flac(d);
     } else if (memcmp(h, "OggS", 4) == 0) {
@@ -930,8 +1003,6 @@ static void sfd_scan_replaygain(sfd_decoder_t *d) {
       sfd_rg_id3(d, h);
     }
   }
-  uint64_t pos = 0;
-  d->stream.io->seek(d->stream.handle, 0, ST_SEEK_SET, &pos);
   d->stream_pos = 0;
 }
 
@@ -959,6 +1030,7 @@ static st_status_t sfd_open(void *handle, const st_decoder_open_args_t *args, st
     return st_sdk_error(out_error, st, "sndfile: cannot rewind the stream");
   }
   d->stream_pos = 0;
+  d->real_pos = 0;
 
   uint64_t size = 0;
   st = io->size != NULL ? io->size(d->stream.handle, &size) : ST_ERR_UNSUPPORTED;

@@ -34,6 +34,14 @@ beforeAll(() => {
   ffmpeg('-i', src, '-metadata', 'R128_TRACK_GAIN=-1280', '-c:a', 'libopus', path.join(media, 'a.opus'));
   ffmpeg('-i', src, ...tags, '-c:a', 'wavpack', path.join(media, 'a.wv'));
   ffmpeg('-i', src, ...tags, '-c:a', 'flac', path.join(media, 'a.mka'));
+  // A FLAC whose Vorbis comment comes after 40 KiB of other metadata (as after a large cover):
+  // past the decoder's 16 KiB prefix.
+  const flac = fs.readFileSync(path.join(media, 'a.flac'));
+  const streaminfoEnd = 4 + 4 + 34;
+  const padding = Buffer.alloc(4 + 40_000);
+  padding[0] = 1; // PADDING, not the last block
+  padding.writeUIntBE(40_000, 1, 3);
+  fs.writeFileSync(path.join(media, 'late.flac'), Buffer.concat([flac.subarray(0, streaminfoEnd), padding, flac.subarray(streaminfoEnd)]));
   // MP4: iTunes-style freeform atoms (----:com.apple.iTunes:replaygain_*), which ffmpeg's muxer
   // does not write; added to the ilst of an ALAC file here (its moov comes after mdat, so no
   // chunk offset moves).
@@ -93,7 +101,7 @@ function metadataOf(lib: string, typeId: string, file: string): Record<string, u
 const full = { trackGainDb: -6.5, trackPeak: 0.316, albumGainDb: -4.25, albumPeak: 0.5 };
 
 describe('ReplayGain in decoder metadata', () => {
-  it.each(['a.flac', 'a.ogg', 'a.mp3', 'a23.mp3'])('sndfile-decoder reports the tags of %s', (name) => {
+  it.each(['a.flac', 'late.flac', 'a.ogg', 'a.mp3', 'a23.mp3'])('sndfile-decoder reports the tags of %s', (name) => {
     expect(replayGainFromDecoderMetadata(metadataOf('sndfile-decoder', 'sndfile', path.join(media, name)))).toEqual(full);
   });
 
@@ -111,12 +119,12 @@ describe('ReplayGain in decoder metadata', () => {
     expect(replayGainFromDecoderMetadata(meta)).toEqual({ trackGainDb: null, trackPeak: null, albumGainDb: null, albumPeak: null });
   });
 
-  it('the tag scan leaves the stream where libsndfile expects it: a tagged FLAC decodes whole', () => {
-    const file = path.join(media, 'a.flac');
+  it.each(['a.flac', 'late.flac', 'a.mp3'])('the tag scan leaves the stream where libsndfile expects it: %s decodes whole', (name) => {
+    const file = path.join(media, name);
     const stream = openFileStream(file);
     const dec = createInstance(gens.get('sndfile-decoder') as PluginGeneration, 'decoder', 'sndfile', '{}');
     try {
-      dec.open(stream, { path: file, ext: 'flac' });
+      dec.open(stream, { path: file, ext: path.extname(name).slice(1) });
       const buf = new Float32Array(4096 * 2);
       let frames = 0;
       for (let n = dec.read(buf, 4096); n > 0; n = dec.read(buf, 4096)) frames += n;
