@@ -146,6 +146,7 @@ export class AppCore {
     };
     this.router = new ContractRouter(handlers, {
       onContractViolation: (where, message) => opts.log?.(`contract violation in ${where}: ${message}`),
+      scrub: (text) => control.settings.scrub(text),
     });
     this.events.on('error', (err: Error) => opts.log?.(err.message));
   }

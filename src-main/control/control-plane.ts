@@ -272,7 +272,10 @@ export class ControlPlane {
 
   /** A config from the renderer with the stored secrets it left out (see withKeptSecrets). */
   completeConfig<T>(pluginId: string, kind: CapabilityKindName, typeId: string, sent: T): T {
-    return isPlainObject(sent) ? (this.settings.withKeptSecrets(pluginId, kind, typeId, sent) as T) : sent;
+    if (!isPlainObject(sent)) return sent;
+    const config = this.settings.withKeptSecrets(pluginId, kind, typeId, sent);
+    this.settings.noteSecrets(pluginId, kind, typeId, config);
+    return config as T;
   }
 
   /** Throws a structured error unless `config` is an object that meets the capability's schema. */

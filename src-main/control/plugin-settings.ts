@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ControlError } from './errors.js';
-import { FileSecretStore, isPlainObject, scrubSecrets, type SecretHolder } from './secret-store.js';
+import { FileSecretStore, isPlainObject, MIN_SCRUBBED_LENGTH, scrubSecrets, type SecretHolder } from './secret-store.js';
 
 export interface PluginSettings {
   enabled: boolean;
@@ -105,10 +105,22 @@ export class PluginSettingsStore {
     return Object.keys(kept).length ? { ...config, ...kept } : config;
   }
 
+  /** Secret values on their way to a plugin, before they are stored: the plugin may log them while
+   * it applies the config. */
+  private readonly seen = new Set<string>();
+
+  /** Makes the secret fields of `config` known to `scrub` (call before a plugin sees it). */
+  noteSecrets(pluginId: string, kind: string, typeId: string, config: Record<string, unknown>): void {
+    for (const k of this.opts.secretFields?.(pluginId, kind, typeId) ?? []) {
+      const v = config[k];
+      if (typeof v === 'string' && v.length >= MIN_SCRUBBED_LENGTH) this.seen.add(v);
+    }
+  }
+
   /** `text` with every secret this process knows replaced by ***. */
   scrub(text: string): string {
-    const values = this.secrets?.values();
-    return values && values.length ? scrubSecrets(text, values) : text;
+    const values = [...(this.secrets?.values() ?? []), ...this.seen];
+    return values.length ? scrubSecrets(text, values) : text;
   }
 
   /** Until the secret store has written what was set (a keyring writes asynchronously). */

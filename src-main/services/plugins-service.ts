@@ -27,7 +27,7 @@ export function pluginView(control: ControlPlane, st: PluginStatus): PluginView 
       storedSecrets: st.pluginId ? control.settings.storedSecretFields(st.pluginId, c.kind, c.typeId) : [],
       extensions: c.extensions,
     })),
-    error: st.error,
+    error: st.error ? { ...st.error, message: control.settings.scrub(st.error.message) } : null,
     leaseId: st.leaseId,
     retiredGenerations: st.retiredGenerations,
     quarantine: st.quarantine
