@@ -650,11 +650,11 @@ export async function runChecker(
   const results: CheckResult[] = [];
   const env = { ...process.env, STELLATUNE_CHECK_CRASH_DIR: crashDir };
   const childArgs = ['--child', path.resolve(library), JSON.stringify(opts)];
-  const valgrindLog = path.join(crashDir, 'valgrind.log');
+  const valgrindLog = path.join(crashDir, 'valgrind.xml');
   // Under valgrind the child is valgrind running node: spawned with the same IPC channel as a fork
   // (node finds it through NODE_CHANNEL_FD), so the results arrive the same way.
   const child: ChildProcess = how.valgrind
-    ? spawn('valgrind', [...VALGRIND_ARGS, `--log-file=${valgrindLog}`, process.execPath, '--expose-gc', childEntry(), ...childArgs], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env })
+    ? spawn('valgrind', [...VALGRIND_ARGS, `--xml-file=${valgrindLog}`, '--log-file=/dev/null', process.execPath, '--expose-gc', childEntry(), ...childArgs], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env })
     : fork(childEntry(), childArgs, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--expose-gc'], env });
   let progress: CheckResult | null = null;
   child.on('message', (r: CheckResult) => {
@@ -831,47 +831,72 @@ async function cli(argv: string[]): Promise<number> {
   return exitCode;
 }
 
-const VALGRIND_ARGS = ['--leak-check=full', '--show-leak-kinds=definite', '--errors-for-leak-kinds=definite', '--num-callers=30'];
+const VALGRIND_ARGS = ['--leak-check=full', '--show-leak-kinds=definite', '--errors-for-leak-kinds=definite', '--num-callers=30', '--xml=yes'];
+
+interface ValgrindError {
+  kind: string;
+  what: string;
+  frames: { obj: string; fn: string; where: string }[];
+}
+
+const xmlText = (s: string): string => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+const xmlTag = (block: string, tag: string): string | undefined => {
+  const m = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(block);
+  return m ? xmlText(m[1]!.trim()) : undefined;
+};
+
+/** The <error> records of valgrind's XML report (protocol 4): kind, message, stack. */
+export function parseValgrindXml(xml: string): { finished: boolean; errors: ValgrindError[] } {
+  const errors = [...xml.matchAll(/<error>([\s\S]*?)<\/error>/g)].map(([, b]) => ({
+    kind: xmlTag(b!, 'kind') ?? '',
+    what: xmlTag(b!, 'what') ?? xmlTag(xmlTag(b!, 'xwhat') ?? '', 'text') ?? (/<xwhat>\s*<text>([\s\S]*?)<\/text>/.exec(b!)?.[1] ?? ''),
+    frames: [...(/<stack>([\s\S]*?)<\/stack>/.exec(b!)?.[1] ?? '').matchAll(/<frame>([\s\S]*?)<\/frame>/g)].map(([, f]) => {
+      const file = xmlTag(f!, 'file');
+      const line = xmlTag(f!, 'line');
+      return { obj: xmlTag(f!, 'obj') ?? '', fn: xmlTag(f!, 'fn') ?? '???', where: file ? `${file}${line ? `:${line}` : ''}` : '' };
+    }),
+  }));
+  return { finished: /<state>FINISHED<\/state>/.test(xml), errors };
+}
 
 /**
- * What valgrind's log says about the plugin: memory errors (invalid reads and writes, jumps on
- * uninitialised values, bad frees) and definitely lost blocks whose stack passes through the
- * library are failures; those that never touch it (node's own) are not the author's and are
- * only counted. The library runs from a shadow copy named after it, so its file name is enough.
+ * What valgrind says about the plugin: memory errors (invalid reads and writes, jumps on
+ * uninitialised values, bad frees) and definitely lost blocks with a frame in the library are
+ * failures; those that never touch it (node's, the host's) are not the author's and are only
+ * counted. Frames name their object file even with debug info in the XML report; the library runs
+ * from a shadow copy whose name ends with its own ("g1-…-name.so").
  */
-export function valgrindFindings(log: string, library: string): CheckResult[] {
+export function valgrindFindings(xml: string, library: string): CheckResult[] {
   const name = path.basename(library);
-  const blocks = log
-    .replace(/^==\d+== ?/gm, '')
-    .split(/\n\s*\n/)
-    .map((b) => b.trim())
-    .filter(Boolean);
-  const isError = (b: string): boolean => /^(Invalid (read|write|free)|Conditional jump|Use of uninitialised|Syscall param|Mismatched free|Source and destination overlap|Argument .* of function)/.test(b);
-  const isLeak = (b: string): boolean => /are definitely lost in loss record/.test(b);
-  const mine = (b: string): boolean => b.includes(name);
+  const { finished, errors } = parseValgrindXml(xml);
+  const inLibrary = (obj: string): boolean => {
+    const b = path.basename(obj);
+    return b === name || b.endsWith(`-${name}`);
+  };
+  const mine = errors.filter((e) => e.frames.some((f) => inLibrary(f.obj)));
+  const others = errors.length - mine.length;
+  const stack = (e: ValgrindError): string =>
+    e.frames
+      .slice(0, 12)
+      .map((f) => `${f.fn}${f.where ? ` (${f.where})` : ''} in ${path.basename(f.obj) || '?'}`)
+      .join('\n      ');
   const out: CheckResult[] = [];
-  const shown = (b: string): string => b.split('\n').slice(0, 14).join('\n      ');
-  const errors = blocks.filter((b) => isError(b) && mine(b));
-  const leaks = blocks.filter((b) => isLeak(b) && mine(b));
-  for (const b of errors.slice(0, 5)) {
-    out.push({ level: 'fail', check: 'leaks', step: 'valgrind', detail: `memory error in the plugin: ${b.split('\n')[0]}`, fix: `valgrind's stack:\n      ${shown(b)}` });
-  }
-  for (const b of leaks.slice(0, 5)) {
-    out.push({ level: 'fail', check: 'leaks', step: 'valgrind', detail: b.split('\n')[0]!, fix: `free it on the path below (valgrind's stack of the allocation):\n      ${shown(b)}` });
-  }
-  const summary = /definitely lost: ([\d,]+) bytes in ([\d,]+) blocks/.exec(log);
-  const others = blocks.filter((b) => (isError(b) || isLeak(b)) && !mine(b)).length;
-  if (!summary) {
-    out.push({ level: 'warn', check: 'leaks', step: 'valgrind', detail: 'valgrind printed no leak summary (did the checker run to the end?)', fix: 'run the checker without --valgrind first' });
-  } else if (errors.length + leaks.length === 0) {
+  for (const e of mine.slice(0, 8)) {
+    const leak = e.kind.startsWith('Leak_');
     out.push({
-      level: 'pass',
+      level: 'fail',
       check: 'leaks',
       step: 'valgrind',
-      detail: `no memory error and nothing definitely lost in ${name}${others ? ` (${others} report(s) outside the plugin, e.g. node's own, not counted)` : ''}`,
+      detail: leak ? e.what : `memory error in the plugin (${e.kind}): ${e.what}`,
+      fix: `${leak ? 'free it on the path that allocated it' : 'fix the access'} (valgrind's stack):\n      ${stack(e)}`,
     });
   }
-  if (errors.length > 5 || leaks.length > 5) out.push({ level: 'info', check: 'leaks', step: 'valgrind', detail: `${errors.length} memory errors and ${leaks.length} lost blocks in all; the first 5 of each are shown` });
+  if (mine.length > 8) out.push({ level: 'info', check: 'leaks', step: 'valgrind', detail: `${mine.length} valgrind reports in the plugin in all; the first 8 are shown` });
+  if (!finished) {
+    out.push({ level: 'warn', check: 'leaks', step: 'valgrind', detail: 'valgrind did not report a finished run (did the checker run to the end?)', fix: 'run the checker without --valgrind first' });
+  } else if (mine.length === 0) {
+    out.push({ level: 'pass', check: 'leaks', step: 'valgrind', detail: `no memory error and nothing definitely lost in ${name}${others ? ` (${others} report(s) outside the plugin, e.g. node's own, not counted)` : ''}` });
+  }
   return out;
 }
 
