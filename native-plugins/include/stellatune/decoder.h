@@ -99,6 +99,9 @@ typedef struct st_decoder_vtable {
 
   /* Tags and format details as JSON: {"codec":"flac","bits_per_sample":16,"bitrate_kbps":900,
    * "tags":{"title":"…","artist":"…","album":"…","track":"1","date":"…","genre":"…"}}.
+   * ReplayGain, when the file has it, as the tag text: "replaygain_track_gain":"-6.50 dB",
+   * "replaygain_track_peak":"0.98", "replaygain_album_gain", "replaygain_album_peak" (key case is
+   * free), or Opus's "r128_track_gain" / "r128_album_gain" (Q7.8 dB); the player plays at it.
    * [decode-thread] */
   st_status_t (*get_metadata_json)(void *handle, st_str_t *out_json);
 
