@@ -53,6 +53,10 @@ test('ReplayGain: pick a mode and a preamp on the Output screen; the badge shows
   await panel.getByLabel('Preamp').fill('0');
   await expect(page.getByTestId('rg-badge')).toHaveText('RG −4.5 dB album');
   await screenshot(page, 'replay-gain-badge');
+  await page.setViewportSize({ width: 480, height: 720 });
+  await panel.scrollIntoViewIfNeeded();
+  await screenshot(page, 'replay-gain-narrow');
+  await page.setViewportSize({ width: 1200, height: 800 });
 
   // The settings live in the core: a reloaded page shows them.
   await page.reload();
