@@ -268,6 +268,7 @@ function stopAll(): void {
   dropPendingNext();
   r.set32(Ctl32.PRODUCER_ACTIVE, 0);
   const at = r.producerFlush();
+  liveGains.length = 0; // the flush discarded their audio
   post({ type: 'stopped', ringIndex: at });
 }
 
