@@ -3,7 +3,7 @@
 // the position feed (refs), never through React state.
 import { type JSX, useEffect, useRef } from 'react';
 import { formatChannels, formatRate, formatTime } from '../lib/format.js';
-import { trackByline } from '../lib/track.js';
+import { trackByline, trackTooltip } from '../lib/track.js';
 import { useStore } from '../store/index.js';
 import { replayGainLabel } from '../../src-shared/replay-gain.js';
 import { position } from '../store/position.js';
@@ -115,7 +115,7 @@ export function NowPlayingBar(): JSX.Element {
           <div className="np-title" data-testid="np-title" title={track?.title}>
             {track?.title ?? 'Nothing playing'}
           </div>
-          <div className="np-sub" data-testid="np-sub" title={track ? trackByline(track) : undefined}>
+          <div className="np-sub" data-testid="np-sub" title={track ? trackTooltip(track) : undefined}>
             {track ? trackByline(track) : 'Add music to the queue to start'}
           </div>
           <div className="np-badges">

@@ -3,7 +3,7 @@
 import { type JSX, useState } from 'react';
 import type { TrackInfo } from '../../src-shared/player-types.js';
 import { formatTime } from '../lib/format.js';
-import { trackByline } from '../lib/track.js';
+import { trackByline, trackTooltip } from '../lib/track.js';
 import { useStore } from '../store/index.js';
 import { Cover } from './Cover.js';
 import { Icon } from './Icons.js';
@@ -124,7 +124,7 @@ export function QueueView(): JSX.Element {
                 <Cover track={t} size={36} />
                 <span className="track-main">
                   <span className="track-title" data-testid="queue-title" title={t.title}>{t.title}</span>
-                  <span className="track-sub" data-testid="queue-byline" title={trackByline(t)}>{trackByline(t)}</span>
+                  <span className="track-sub" data-testid="queue-byline" title={trackTooltip(t)}>{trackByline(t)}</span>
                 </span>
                 {t.source.kind === 'plugin' ? <span className="badge badge-accent small">{Icon.plug({ size: 11 })} {t.source.pluginId.split('.').pop()}</span> : null}
                 <span className="track-time" data-testid="queue-duration">{(() => {
