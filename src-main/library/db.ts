@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { migrate } from './schema.js';
+import { migrate, REINDEX_AFTER } from './schema.js';
 import { cjkGrams } from './search-text.js';
 
 export type Db = Database.Database;
@@ -19,8 +19,18 @@ export function openLibraryDb(file: string, opts: { readonly?: boolean; busyTime
   db.pragma('foreign_keys = ON');
   db.pragma('synchronous = NORMAL');
   db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 250}`);
-  if (!opts.readonly) migrate(db);
+  if (!opts.readonly && migrate(db).some((v) => REINDEX_AFTER.has(v))) reindexSearch(db);
   return db;
+}
+
+/** Refills the search index and the albums from the tracks (after a migration made them anew). */
+export function reindexSearch(db: Db): void {
+  db.transaction(() => {
+    const fts = ftsStatements(db);
+    for (const r of db.prepare('SELECT id, title, artists, album_artist, album, genres, file_name FROM tracks').all() as FtsRow[]) fts.put(r);
+    db.exec('DELETE FROM album_artists; DELETE FROM albums;');
+    rebuildAlbums(db, db.prepare('SELECT DISTINCT album_key FROM tracks').pluck().all() as string[]);
+  })();
 }
 
 /** The album a track belongs to: compilations group by title alone, under Various Artists. */

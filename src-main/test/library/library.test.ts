@@ -275,6 +275,9 @@ describe('schema', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(db.prepare('SELECT id, title, play_count, rating, missing, skip_count FROM tracks').get()).toEqual({ id: 7, title: 'Old song', play_count: 5, rating: 0, missing: 0, skip_count: 0 });
     expect(db.prepare('SELECT track_id FROM playlist_entries WHERE playlist_id = 3').pluck().get()).toBe(7);
+    // The search index and the albums are rebuilt from the rows that were there.
+    expect(db.prepare('SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ?').pluck().all('"old"* AND "son"*')).toEqual([7]);
+    expect(db.prepare('SELECT a.title FROM albums_fts f JOIN albums a ON a.rowid = f.rowid WHERE albums_fts MATCH ?').pluck().all('"old"*')).toEqual(['Old album']);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     db.close();

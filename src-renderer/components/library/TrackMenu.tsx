@@ -8,8 +8,10 @@ export interface MenuAt {
   x: number;
   y: number;
   ids: number[];
-  /** Folder of the first track (Show in folder). */
+  /** Folder of the first track (Browse this folder). */
   dir: string | null;
+  /** File of the first track (Show in folder: the OS file manager). */
+  path: string | null;
 }
 
 export function TrackMenu({ at, onClose }: { at: MenuAt; onClose: () => void }): JSX.Element {
