@@ -2,6 +2,9 @@
 // the main thread's reads never wait for these writes) and runs scans one at a time. For files
 // only a decoder plugin understands, it attaches to the plugin's loaded generation (as the decode
 // worker does) and asks the decoder for its metadata; the generations are let go after each scan.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { GenerationHost } from '../plugins/capability-host.js';
 import { closeFileStream, openFileStream } from '../plugins/host-lib.js';
@@ -22,6 +25,24 @@ export type FromScanner =
   | { type: 'detached'; leaseId: number };
 
 if (!parentPort) throw new Error('scan-worker must run as a worker thread');
+
+/** Nice level of the scanner thread: a scan is background work. */
+export const SCANNER_NICE = 10;
+
+// The scanner yields the CPU to the main thread: on a busy machine (two cores, other work) the
+// main loop's stalls during a scan were its time waiting for a core, not work it did, and a
+// scanner at the main thread's priority is one more task it waits behind. Linux nices threads
+// one by one (setpriority on the thread id); elsewhere this is skipped.
+function lowerThreadPriority(): void {
+  if (process.platform !== 'linux') return;
+  try {
+    const tid = Number(path.basename(fs.readlinkSync('/proc/thread-self')));
+    if (Number.isInteger(tid) && tid > 0) os.setPriority(tid, Math.max(os.getPriority(tid), SCANNER_NICE));
+  } catch {
+    // No /proc or not permitted: the scan runs at the process's priority.
+  }
+}
+lowerThreadPriority();
 const port = parentPort;
 const post = (m: FromScanner): void => port.postMessage(m);
 
