@@ -28,6 +28,7 @@ import { Library, type PluginDecoders } from './library/library.js';
 import { PlayHistory } from './library/play-history.js';
 import { Playlists } from './library/playlists.js';
 import { libraryService, playlistsService, relayLibraryEvents } from './services/library-service.js';
+import { checkShowable, showInFolder, type ShownBy } from './desktop/show-in-folder.js';
 import type { PluginGeneration } from './plugins/library.js';
 import { configInForce } from './plugins/capability-host.js';
 import { decoderCandidates } from './plugins/decoder-choice.js';
@@ -52,6 +53,8 @@ export interface AppCoreOptions {
   coverUrl?: (coverFile: string) => string | undefined;
   /** Library settings (tests shorten the watcher's quiet time). */
   library?: { watchDebounceMs?: number; watch?: boolean };
+  /** The shell's "Show in folder" (Electron: shell.showItemInFolder); default: FileManager1 / xdg-open. */
+  showInFolder?: (file: string) => Promise<ShownBy>;
 }
 
 function packageVersion(): string {
@@ -137,7 +140,11 @@ export class AppCore {
         history: this.history,
         testHooks: process.env.STELLATUNE_TEST_HOOKS === '1',
       }),
-      library: libraryService(() => this.library),
+      library: libraryService(() => this.library, async (file) => {
+        if (!opts.showInFolder) return showInFolder(file, opts.log ? { log: opts.log } : {});
+        checkShowable(file);
+        return opts.showInFolder(file);
+      }),
       playlists: playlistsService(() => this.playlists, this.events),
     };
     this.router = new ContractRouter(handlers, {

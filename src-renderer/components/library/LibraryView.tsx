@@ -479,8 +479,14 @@ export function useLibrarySearchShortcut(): void {
   }, [setScreen]);
 }
 
-/** Paths of files dragged in from a file manager (text/uri-list of file: URLs). */
+/** Paths of files dragged in from a file manager: in Electron each dropped File is named by the
+ * preload (webUtils); a browser only has the text/uri-list of file: URLs. */
 export function droppedPaths(dt: DataTransfer): string[] {
+  const bridge = window.stellatune;
+  if (bridge?.pathsOfFiles && dt.files.length > 0) {
+    const named = bridge.pathsOfFiles([...dt.files]);
+    if (named.length > 0) return named;
+  }
   const list = dt.getData('text/uri-list');
   const out: string[] = [];
   for (const line of list.split(/\r?\n/)) {
