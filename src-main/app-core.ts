@@ -75,7 +75,7 @@ export class AppCore {
   private tags: QueueTags | null = null;
   /** The persisted session; null when this core keeps none (tests). */
   session: SessionState | null = null;
-  private memorySession = { ui: { view: null as string | null, volumeBeforeMute: null as number | null }, keepPlayingInBackground: false };
+  private memorySession = { ui: { view: null as string | null, volumeBeforeMute: null as number | null }, keepPlayingInBackground: false, resumePlayback: false };
   private readonly unrelayLibrary: () => void;
   private readonly playHistory: PlayHistory;
   private readonly onHistoryEvent: (e: Parameters<PlayHistory['onEvent']>[0]) => void;
@@ -118,6 +118,7 @@ export class AppCore {
         get: () => ({
           ui: this.session?.uiState ?? { ...this.memorySession.ui },
           keepPlayingInBackground: this.session?.settings.keepPlayingInBackground ?? this.memorySession.keepPlayingInBackground,
+          resumePlayback: this.session?.settings.resumePlayback ?? this.memorySession.resumePlayback,
           restored: (this.session?.saved.queue?.tracks.length ?? 0) > 0,
         }),
         setUi: (p) => {
@@ -128,6 +129,10 @@ export class AppCore {
         setKeepPlayingInBackground: (p) => {
           if (this.session) this.session.setSettings({ keepPlayingInBackground: p.on });
           else this.memorySession.keepPlayingInBackground = p.on;
+        },
+        setResumePlayback: (p) => {
+          if (this.session) this.session.setSettings({ resumePlayback: p.on });
+          else this.memorySession.resumePlayback = p.on;
         },
       },
       diagnostics: diagnosticsService({
