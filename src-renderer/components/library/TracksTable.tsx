@@ -138,8 +138,10 @@ export function TracksTable({ ids, sort, descending, onSort, empty, testId }: Tr
 
   useEffect(() => {
     if (last < 0) return;
-    const from = Math.floor(first / PAGE) * PAGE;
-    const to = Math.min(list.length, Math.ceil((last + 1) / PAGE) * PAGE);
+    // The pages under the view and the next one each way: rows arrive before they scroll into
+    // view, so a row is drawn once with its data instead of as a placeholder first.
+    const from = Math.max(0, (Math.floor(first / PAGE) - 1) * PAGE);
+    const to = Math.min(list.length, (Math.ceil((last + 1) / PAGE) + 1) * PAGE);
     const want = list.slice(from, to).filter((id) => !rows.has(id) && !loading.current.has(id));
     if (want.length === 0) return;
     for (const id of want) loading.current.add(id);
