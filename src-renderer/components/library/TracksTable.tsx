@@ -3,7 +3,7 @@
 // Ctrl+A), a context menu, drag to the queue or a playlist. One table serves every list view:
 // it is given the ids in order and loads the rows itself.
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { type JSX, type MouseEvent as ReactMouseEvent, type DragEvent as ReactDragEvent, memo, useEffect, useMemo, useRef, useState } from 'react';
+import { type JSX, type MouseEvent as ReactMouseEvent, type DragEvent as ReactDragEvent, memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { LibraryTrack, TrackSort } from '../../../src-shared/contract-library.js';
 import { formatTime } from '../../lib/format.js';
 import { api } from '../../store/api.js';
@@ -56,6 +56,9 @@ interface RowProps {
   id: number;
   template: string;
   columns: Column[];
+  /** The columns in view (horizontally): only their cells are made. */
+  colFrom: number;
+  colTo: number;
   selected: boolean;
   current: boolean;
   actions: RowActions;
@@ -63,7 +66,7 @@ interface RowProps {
 
 // A row renders again only when its own props change: scrolling mounts the rows that come into
 // view and leaves the others alone (the table itself re-renders on every scroll step).
-const TrackRow = memo(function TrackRow({ index, start, track: t, id, template, columns, selected, current, actions }: RowProps): JSX.Element {
+const TrackRow = memo(function TrackRow({ index, start, track: t, id, template, columns, colFrom, colTo, selected, current, actions }: RowProps): JSX.Element {
   return (
     <div
       className={`tt-row ${selected ? 'is-selected' : ''} ${current ? 'is-current' : ''} ${t?.missing ? 'is-missing' : ''} ${index % 2 ? 'odd' : ''}`}
@@ -80,8 +83,14 @@ const TrackRow = memo(function TrackRow({ index, start, track: t, id, template, 
       onContextMenu={(e) => actions.menu(index, id, t, e)}
       onDragStart={(e) => actions.drag(id, t, e)}
     >
-      {t ? columns.map((c) => (
-        <span key={c.key} className={`tt-td ${c.align === 'right' ? 'right' : ''} ${c.key === 'title' ? 'title' : ''}`} title={c.key === 'title' && t.missing ? 'Missing: the file is gone' : undefined}>
+      {t ? columns.slice(colFrom, colTo + 1).map((c, k) => (
+        <span
+          key={c.key}
+          className={`tt-td ${c.align === 'right' ? 'right' : ''} ${c.key === 'title' ? 'title' : ''}`}
+          // The first cell made sits in its own column; the others follow it in the grid.
+          style={k === 0 && colFrom > 0 ? { gridColumnStart: colFrom + 1 } : undefined}
+          title={c.key === 'title' && t.missing ? 'Missing: the file is gone' : undefined}
+        >
           {c.cell(t)}
         </span>
       )) : <span className="tt-td muted">…</span>}
@@ -172,6 +181,39 @@ export function TracksTable({ ids, sort, descending, onSort, empty, testId }: Tr
   const template = useMemo(() => columns.map((c) => `${c.width}px`).join(' '), [columns]);
   const totalWidth = columns.reduce((a, c) => a + c.width, 0);
 
+  // The columns in view: a table wider than its pane (eleven columns) makes only the cells that
+  // can be seen, which is most of the work of a row that scrolls in.
+  const [view, setView] = useState({ left: 0, width: 4000 });
+  const measureView = useCallback((): void => {
+    const el = scrollRef.current;
+    if (!el) return;
+    const next = { left: el.scrollLeft, width: el.clientWidth };
+    setView((v) => (v.left === next.left && v.width === next.width ? v : next));
+  }, []);
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    measureView();
+    const ro = new ResizeObserver(measureView);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [measureView, ids]);
+  let colFrom = 0;
+  let colTo = columns.length - 1;
+  {
+    let x = 0;
+    let seenFrom = false;
+    for (let i = 0; i < columns.length; i++) {
+      const end = x + columns[i]!.width;
+      if (!seenFrom && end > view.left) {
+        colFrom = i;
+        seenFrom = true;
+      }
+      if (x < view.left + view.width) colTo = i;
+      x = end;
+    }
+  }
+
   const startResize = (key: string, startX: number, startW: number): void => {
     const move = (e: MouseEvent): void => setWidths((w) => ({ ...w, [key]: Math.max(36, Math.round(startW + e.clientX - startX)) }));
     const up = (): void => {
@@ -242,6 +284,10 @@ export function TracksTable({ ids, sort, descending, onSort, empty, testId }: Tr
         ref={scrollRef}
         tabIndex={0}
         role="grid"
+        onScroll={(e) => {
+          // Only a horizontal move changes the columns in view.
+          if (e.currentTarget.scrollLeft !== view.left) measureView();
+        }}
         aria-rowcount={list.length}
         aria-multiselectable
         onKeyDown={(e) => {
@@ -287,6 +333,8 @@ export function TracksTable({ ids, sort, descending, onSort, empty, testId }: Tr
                 track={t}
                 template={template}
                 columns={columns}
+                colFrom={colFrom}
+                colTo={colTo}
                 selected={selected.has(id)}
                 current={t !== undefined && t.path === currentPath}
                 actions={actions}
