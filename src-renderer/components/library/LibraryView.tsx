@@ -104,7 +104,7 @@ function FoldersView(): JSX.Element {
             <span className="track-main">
               <span className="track-title mono">{r.path}</span>
               <span className="track-sub">
-                {r.trackCount.toLocaleString()} tracks{r.missingCount > 0 ? ` · ${r.missingCount} missing` : ''} · {r.watching ? 'watched for changes' : 'not watched'}
+                {r.trackCount.toLocaleString()} track{r.trackCount === 1 ? '' : 's'}{r.missingCount > 0 ? ` · ${r.missingCount} missing` : ''} · {r.watching ? 'watched for changes' : 'not watched'}
               </span>
             </span>
             <button className="btn small" onClick={() => void rescan(r.id)} disabled={scanning(progress)}>
