@@ -32,6 +32,7 @@ import { checkShowable, showInFolder, type ShownBy } from './desktop/show-in-fol
 import type { PluginGeneration } from './plugins/library.js';
 import { configInForce } from './plugins/capability-host.js';
 import { decoderCandidates } from './plugins/decoder-choice.js';
+import type { SecretCipher } from './control/secret-store.js';
 
 export interface AppCoreOptions {
   shell: AppInfo['shell'];
@@ -55,6 +56,9 @@ export interface AppCoreOptions {
   library?: { watchDebounceMs?: number; watch?: boolean };
   /** The shell's "Show in folder" (Electron: shell.showItemInFolder); default: FileManager1 / xdg-open. */
   showInFolder?: (file: string) => Promise<ShownBy>;
+  /** Where plugin secrets go (see control/secret-vault.ts). Default: the OS keyring, if one
+   * answers, in the real shells; 0600 files in 'test'. The Electron shell adds safeStorage. */
+  secrets?: { keyring?: boolean; cipher?: SecretCipher };
 }
 
 function packageVersion(): string {
@@ -154,6 +158,7 @@ export class AppCore {
     };
     this.router = new ContractRouter(handlers, {
       onContractViolation: (where, message) => opts.log?.(`contract violation in ${where}: ${message}`),
+      scrub: (text) => control.settings.scrub(text),
     });
     this.events.on('error', (err: Error) => opts.log?.(err.message));
   }
@@ -168,7 +173,14 @@ export class AppCore {
     // Before any plugin loads: a plugin that crashes this process (or the audio process, which
     // inherits the folder through the environment) leaves a record the next start acts on.
     if (installCrashGuard(paths.crashes, 'main')) process.env.STELLATUNE_CRASH_DIR = paths.crashes;
+    // Every line the core logs (its own, the engine's, the audio process's, plugins') has the
+    // secrets it knows replaced by ***.
+    let scrub = (m: string): string => m;
+    const rawLog = opts.log;
+    if (rawLog) opts = { ...opts, log: (m) => rawLog(scrub(m)) };
+    const realShell = opts.shell !== 'test';
     const control = await ControlPlane.start({
+      secrets: opts.secrets ?? { keyring: realShell },
       paths,
       ...(opts.extraFolders ? { extraFolders: opts.extraFolders } : {}),
       ...(opts.registry ? { registry: opts.registry } : {}),
@@ -179,7 +191,7 @@ export class AppCore {
         },
       },
     });
-    const realShell = opts.shell !== 'test';
+    scrub = (m) => control.settings.scrub(m);
     const sessionOpts = opts.session ?? realShell;
     const session = sessionOpts
       ? new SessionState({ dir: path.join(paths.home, 'session'), ...(typeof sessionOpts === 'object' ? sessionOpts : {}), ...(opts.log ? { log: opts.log } : {}) })
@@ -191,7 +203,10 @@ export class AppCore {
       engine = new DetachedEngine(reason);
     } else {
       try {
-        engine = await createPlayerEngine({ control, paths, ...opts.engine });
+        // The engine logs what the decode worker and the audio process report, plugin errors
+        // among them: through the same scrubbing.
+        const engineLog = (m: string): void => (rawLog ?? ((l: string) => console.warn(l)))(`[engine] ${scrub(m)}`);
+        engine = await createPlayerEngine({ control, paths, log: engineLog, ...opts.engine });
         // The output of the last run, unless the caller names one; gone (a device unplugged, a
         // plugin removed), the default stays.
         const saved = session?.savedOutput;

@@ -84,7 +84,8 @@ export interface LaunchOptions {
 export async function launchApp(browser: Browser, testInfo: TestInfo, opts: LaunchOptions = {}): Promise<App> {
   const { home, plugins, media } = prepareHome();
   opts.prepare?.(home);
-  const env = { ...process.env, STELLATUNE_HOME: home, STELLATUNE_EXTRA_PLUGINS: plugins, CI: process.env.CI ?? '1', ...opts.env, ...opts.envFromHome?.(home) };
+  // STELLATUNE_SECRETS=file: a spec run on a desktop never writes into the user's own keyring.
+  const env = { ...process.env, STELLATUNE_HOME: home, STELLATUNE_EXTRA_PLUGINS: plugins, STELLATUNE_SECRETS: 'file', CI: process.env.CI ?? '1', ...opts.env, ...opts.envFromHome?.(home) };
   const electronPath = testInfo.project.metadata?.electron as string | undefined;
   const cleanup = (): void => fs.rmSync(home, { recursive: true, force: true });
 
