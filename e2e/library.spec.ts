@@ -1,10 +1,17 @@
 // The library as a new listener meets it: first run → add the music folder → scan progress →
 // the albums grid with covers → an album page → play → search as you type (accents, CJK) → a
-// playlist made from a track's menu, and the Folders and Problems views.
+// playlist made from a track's menu, and the Folders and Problems views; files and folders
+// dropped from the desktop; M3U export and import through the in-app dialog; the layout at 480,
+// 800 and 1200 px; then a restart with "Resume playback on start", and everything is back.
+import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { expect, test } from '@playwright/test';
 import { makeTestLibrary } from '../src-main/test/library/test-library.js';
 import { type App, launchApp, screenshot } from './support/app.js';
+
+// One story: each test starts where the one before left the player.
+test.describe.configure({ mode: 'serial' });
 
 let app: App;
 let root: string;
@@ -111,4 +118,167 @@ test('a playlist from a track menu; tracks table; folders and problems', async (
   await page.getByTestId('lib-problems').click();
   await expect(page.getByTestId('problem-row')).toHaveCount(2);
   await screenshot(page, 'library-problems');
+});
+
+/** Drops `uris` (a text/uri-list, as a file manager sends) on the window. */
+async function dropOnWindow(page: App['page'], uris: string[]): Promise<void> {
+  await page.evaluate((list) => {
+    const dt = new DataTransfer();
+    dt.setData('text/uri-list', list.join('\r\n'));
+    const target = document.querySelector('main') ?? document.body;
+    target.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    target.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, uris);
+}
+
+test('files and folders dropped from the desktop: a folder joins the library, a file the queue', async () => {
+  const { page } = app;
+  // A folder outside the library with one tagged file (a copy of one from the library).
+  const dropped = path.join(app.home, 'Dropped — Ünïcode');
+  fs.mkdirSync(dropped);
+  fs.copyFileSync(path.join(root, 'Ogg Band', 'Forest', '01 Trees.ogg'), path.join(dropped, '01 Trees again.ogg'));
+  const loose = path.join(app.media, '02 Middle tone.wav');
+  await page.getByTestId('nav-queue').click();
+  const queued = await page.getByTestId('queue-row').count();
+  await dropOnWindow(page, [
+    '# a comment line, as the uri-list format allows',
+    pathToFileURL(dropped).href,
+    pathToFileURL(loose).href,
+    // Neither of these may break the drop of the others.
+    'file:///no/such/folder',
+    'file:///bad%E0%A4%A',
+    'https://example.com/not-a-file.mp3',
+  ]);
+  // The folder is a new root (the Folders view opens on it), scanned.
+  await expect(page.getByTestId('root-row').filter({ hasText: dropped })).toBeVisible();
+  await expect(page.getByTestId('root-row').filter({ hasText: dropped })).toContainText('1');
+  await screenshot(page, 'library-dropped-folder');
+  // The loose file went to the queue.
+  await page.getByTestId('nav-queue').click();
+  await expect(page.getByTestId('queue-row')).toHaveCount(queued + 1);
+  await expect(page.getByTestId('queue-title').last()).toHaveText('02 Middle tone');
+  await page.getByTestId('nav-library').click();
+});
+
+test('M3U export and import go through the in-app dialog', async () => {
+  const { page } = app;
+  await page.getByTestId('playlist-item').filter({ hasText: 'Road trip' }).click();
+  await page.getByTestId('playlist-export').click();
+  const dialog = page.getByTestId('playlist-file-dialog');
+  await expect(dialog).toHaveAttribute('data-mode', 'export');
+  await dialog.getByTestId('plf-path').fill(app.home);
+  await dialog.getByTestId('plf-path').press('Enter');
+  await expect(dialog.getByTestId('plf-dir').filter({ hasText: 'library-media' })).toBeVisible();
+  await expect(dialog.getByTestId('plf-name')).toHaveValue('Road trip.m3u8');
+  await dialog.getByTestId('plf-name').fill('Road trip — 旅.m3u8');
+  await expect(dialog.getByTestId('plf-target')).toHaveText(path.join(app.home, 'Road trip — 旅.m3u8'));
+  await screenshot(page, 'library-m3u-export');
+  await dialog.getByTestId('plf-ok').click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId('toast-text').filter({ hasText: 'Wrote 2 entries' })).toBeVisible();
+  const written = fs.readFileSync(path.join(app.home, 'Road trip — 旅.m3u8'), 'utf8');
+  expect(written).toMatch(/^#EXTM3U/);
+  // Paths relative to the playlist's folder.
+  expect(written).toContain(`\n${path.relative(app.home, path.join(root, 'Ogg Band', 'Forest', '01 Trees.ogg'))}\n`);
+
+  // Import it back: the dialog lists folders and playlists (not the audio files beside them).
+  await page.getByTestId('import-m3u').click();
+  await expect(dialog).toHaveAttribute('data-mode', 'import');
+  await expect(dialog.getByTestId('plf-ok')).toBeDisabled();
+  // It opens where the last one was saved.
+  await expect(dialog.getByTestId('plf-path')).toHaveValue(app.home);
+  await expect(dialog.getByTestId('plf-file')).toHaveText([/Road trip — 旅\.m3u8/]);
+  await dialog.getByTestId('plf-file').click();
+  await screenshot(page, 'library-m3u-import');
+  await dialog.getByTestId('plf-ok').click();
+  await expect(dialog).toBeHidden();
+  const pl = page.getByTestId('playlist-page');
+  await expect(pl.getByTestId('playlist-title')).toHaveText(/Road trip — 旅/);
+  await expect(pl.getByTestId('playlist-entry')).toHaveText([/Trees/, /Sun/]);
+  // A file that is not a playlist is refused with a reason, and the dialog stays open.
+  fs.writeFileSync(path.join(app.home, 'not a playlist.m3u'), Buffer.from([0xff, 0xfe, 0x00, 0x00, 0x41]));
+  await page.getByTestId('import-m3u').click();
+  await dialog.getByTestId('plf-path').press('Enter');
+  await dialog.getByTestId('plf-file').filter({ hasText: 'not a playlist' }).click();
+  await dialog.getByTestId('plf-ok').click();
+  await expect(page.getByTestId('toast-text').filter({ hasText: /^Import:/ })).toBeVisible();
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await expect(dialog).toBeHidden();
+});
+
+test('the layout at 480, 800 and 1200 px', async () => {
+  const { page } = app;
+  const shots: [string, () => Promise<void>][] = [
+    ['albums', async () => {
+      await page.getByTestId('nav-library').click();
+      await page.getByTestId('lib-albums').click();
+      await expect(page.getByTestId('album-card')).toHaveCount(5);
+    }],
+    ['album-page', async () => {
+      await page.getByRole('button', { name: /Open Homogenic/ }).click();
+      await expect(page.getByTestId('album-page-title')).toHaveText('Homogenic');
+    }],
+    ['tracks', async () => {
+      await page.getByTestId('lib-tracks').click();
+      await expect(page.getByTestId('tracks-table').getByTestId('track-row').first()).toBeVisible();
+    }],
+    ['search', async () => {
+      await page.keyboard.press('Control+f');
+      await page.getByTestId('library-search').fill('東京');
+      await expect(page.getByTestId('search-results').getByTestId('track-row')).toHaveCount(1);
+    }],
+    ['queue', async () => {
+      await page.getByTestId('nav-queue').click();
+      await expect(page.getByTestId('queue-row').first()).toBeVisible();
+    }],
+  ];
+  for (const width of [480, 800, 1200]) {
+    await page.setViewportSize({ width, height: 800 });
+    for (const [name, go] of shots) {
+      await go();
+      await screenshot(page, `library-${width}-${name}`);
+      // Nothing spills sideways out of the window.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+    }
+  }
+  await page.setViewportSize({ width: 1200, height: 800 });
+});
+
+test('after a restart the library, playlists, queue and playback are back (Resume playback on start)', async () => {
+  let { page } = app;
+  await page.getByTestId('nav-output').click();
+  await page.getByTestId('resume-playback').check();
+  await expect(page.getByTestId('resume-playback')).toBeChecked();
+  // Homogenic, on repeat, so that it is playing when the player quits.
+  await page.getByTestId('nav-library').click();
+  await page.getByTestId('lib-albums').click();
+  await page.getByRole('button', { name: /Open Homogenic/ }).click();
+  await page.getByTestId('album-play').click();
+  await expect(page.getByTestId('np-title')).toHaveText('Jóga');
+  await page.getByRole('button', { name: 'Repeat: off' }).click();
+  await expect(page.getByTestId('now-playing')).toHaveAttribute('data-state', 'playing', { timeout: 15_000 });
+  await page.getByTestId('nav-library').click();
+  await page.getByTestId('lib-albums').click();
+
+  const url = await app.restart!();
+  const fresh = await page.context().newPage();
+  await fresh.goto(url);
+  await page.close();
+  page = fresh;
+  app.page = fresh;
+  // The library screen, the albums with covers, the playlists.
+  await expect(page.getByTestId('album-card')).toHaveCount(5);
+  await expect.poll(() => page.getByTestId('cover-img').evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0).length)).toBe(3);
+  await expect(page.getByTestId('playlist-item')).toHaveText([/Road trip\s*2/, /Road trip — 旅\s*2/]);
+  // Playing again by itself, the same album, with its tags in the queue.
+  await expect(page.getByTestId('now-playing')).toHaveAttribute('data-state', 'playing', { timeout: 15_000 });
+  await expect(page.getByTestId('np-title')).toHaveText(/Jóga|Hunter/);
+  await expect(page.getByTestId('np-sub')).toHaveText('Björk — Homogenic');
+  await expect(page.getByRole('button', { name: 'Repeat: all' })).toBeVisible();
+  await page.getByTestId('nav-queue').click();
+  await expect(page.getByTestId('queue-title')).toHaveText(['Jóga', 'Hunter']);
+  await expect(page.getByTestId('queue-byline')).toHaveText(['Björk — Homogenic', 'Björk — Homogenic']);
+  await screenshot(page, 'library-restored-queue');
+  await page.getByTestId('play-pause').click();
+  await expect(page.getByTestId('now-playing')).not.toHaveAttribute('data-state', 'playing');
 });

@@ -29,6 +29,7 @@ import type { LibraryGainInfo } from '../src-shared/replay-gain.js';
 import { PlayHistory } from './library/play-history.js';
 import { Playlists } from './library/playlists.js';
 import { libraryService, playlistsService, relayLibraryEvents } from './services/library-service.js';
+import { checkShowable, showInFolder, type ShownBy } from './desktop/show-in-folder.js';
 import type { PluginGeneration } from './plugins/library.js';
 import { configInForce } from './plugins/capability-host.js';
 import { decoderCandidates } from './plugins/decoder-choice.js';
@@ -54,6 +55,8 @@ export interface AppCoreOptions {
   coverUrl?: (coverFile: string) => string | undefined;
   /** Library settings (tests shorten the watcher's quiet time). */
   library?: { watchDebounceMs?: number; watch?: boolean };
+  /** The shell's "Show in folder" (Electron: shell.showItemInFolder); default: FileManager1 / xdg-open. */
+  showInFolder?: (file: string) => Promise<ShownBy>;
   /** Where plugin secrets go (see control/secret-vault.ts). Default: the OS keyring, if one
    * answers, in the real shells; 0600 files in 'test'. The Electron shell adds safeStorage. */
   secrets?: { keyring?: boolean; cipher?: SecretCipher };
@@ -77,7 +80,7 @@ export class AppCore {
   private tags: QueueTags | null = null;
   /** The persisted session; null when this core keeps none (tests). */
   session: SessionState | null = null;
-  private memorySession = { ui: { view: null as string | null, volumeBeforeMute: null as number | null }, keepPlayingInBackground: false };
+  private memorySession = { ui: { view: null as string | null, volumeBeforeMute: null as number | null }, keepPlayingInBackground: false, resumePlayback: false };
   private readonly unrelayLibrary: () => void;
   private readonly playHistory: PlayHistory;
   private readonly onHistoryEvent: (e: Parameters<PlayHistory['onEvent']>[0]) => void;
@@ -120,6 +123,7 @@ export class AppCore {
         get: () => ({
           ui: this.session?.uiState ?? { ...this.memorySession.ui },
           keepPlayingInBackground: this.session?.settings.keepPlayingInBackground ?? this.memorySession.keepPlayingInBackground,
+          resumePlayback: this.session?.settings.resumePlayback ?? this.memorySession.resumePlayback,
           restored: (this.session?.saved.queue?.tracks.length ?? 0) > 0,
         }),
         setUi: (p) => {
@@ -130,6 +134,10 @@ export class AppCore {
         setKeepPlayingInBackground: (p) => {
           if (this.session) this.session.setSettings({ keepPlayingInBackground: p.on });
           else this.memorySession.keepPlayingInBackground = p.on;
+        },
+        setResumePlayback: (p) => {
+          if (this.session) this.session.setSettings({ resumePlayback: p.on });
+          else this.memorySession.resumePlayback = p.on;
         },
       },
       diagnostics: diagnosticsService({
@@ -142,7 +150,11 @@ export class AppCore {
         history: this.history,
         testHooks: process.env.STELLATUNE_TEST_HOOKS === '1',
       }),
-      library: libraryService(() => this.library),
+      library: libraryService(() => this.library, async (file) => {
+        if (!opts.showInFolder) return showInFolder(file, opts.log ? { log: opts.log } : {});
+        checkShowable(file);
+        return opts.showInFolder(file);
+      }),
       replayGain: {
         get: () => eng().replayGain(),
         set: ({ settings }) => eng().setReplayGain(settings),

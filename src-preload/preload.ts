@@ -1,7 +1,8 @@
 // The Electron preload: exposes the contract to the sandboxed renderer as window.stellatune, with
 // one function per contract method (generated from src-shared/contract.ts), cancel, and event
 // subscription. ipcRenderer itself never crosses the bridge.
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, type IpcRendererEvent, webUtils } from 'electron';
+import { pathsOfFiles } from '../src-shared/dropped-files.js';
 import { CANCEL_CHANNEL, channelOf, EVENT_CHANNEL, methodsOf } from '../src-shared/contract.js';
 import type { BridgeApi, CallReply } from '../src-shared/wire.js';
 
@@ -19,6 +20,7 @@ const api: BridgeApi = {
     ipcRenderer.on(EVENT_CHANNEL, handler);
     return () => void ipcRenderer.removeListener(EVENT_CHANNEL, handler);
   },
+  pathsOfFiles: (files) => pathsOfFiles(files as File[], (f) => webUtils.getPathForFile(f)),
 };
 
 contextBridge.exposeInMainWorld('stellatune', api);

@@ -157,6 +157,9 @@ export const libraryService = {
     purgeMissing: method(s.object({ ids: s.optional(s.array(trackId, { max: 100_000 })) }), s.object({ purged: count })),
     /** Adds dropped files and folders: folders become roots, loose files are added to the queue by the caller. */
     classifyPaths: method(s.object({ paths: s.array(path, { max: 1000 }) }), s.object({ folders: s.array(s.string()), files: s.array(s.string()) })),
+    /** Opens the desktop's file manager at a file, selected (FileManager1 over D-Bus, else the
+     * folder with xdg-open; Electron: shell.showItemInFolder). */
+    showInFolder: method(s.object({ path }), s.object({ shownBy: s.enum(['file-manager', 'xdg-open', 'electron'] as const) })),
   },
   events: {
     didProgress: scanProgress,

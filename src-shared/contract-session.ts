@@ -12,6 +12,8 @@ export const sessionUi = s.object({
 export const sessionView = s.object({
   ui: sessionUi,
   keepPlayingInBackground: s.boolean(),
+  /** A session that was playing at quit plays on at start (off: it comes back paused). */
+  resumePlayback: s.boolean(),
   /** A queue was brought back from the last run. */
   restored: s.boolean(),
 });
@@ -24,6 +26,7 @@ export const sessionContract = {
       result: s.void(),
     },
     setKeepPlayingInBackground: { params: s.object({ on: s.boolean() }), result: s.void() },
+    setResumePlayback: { params: s.object({ on: s.boolean() }), result: s.void() },
   },
   events: {},
 } as const satisfies ServiceSpec;

@@ -251,7 +251,8 @@ export const lyricsDoc = s.object({
 export const fileEntry = s.object({
   name: s.string(),
   path: s.string(),
-  kind: s.enum(['dir', 'audio']),
+  /** 'file': a file of one of the extensions the browse call asked for (e.g. playlists). */
+  kind: s.enum(['dir', 'audio', 'file']),
   sizeBytes: s.optional(count),
 });
 
@@ -334,7 +335,8 @@ export const contract = {
     methods: {
       roots: method(none, s.object({ home: s.string(), roots: s.array(s.object({ label: s.string(), path: s.string() })) })),
       browse: method(
-        s.object({ dir: path }),
+        /** `extensions`: files of these extensions are listed too (kind 'file'), e.g. m3u, m3u8. */
+        s.object({ dir: path, extensions: s.optional(s.array(s.string({ max: 16 }), { max: 16 })) }),
         s.object({ dir: s.string(), parent: s.nullable(s.string()), entries: s.array(fileEntry) }),
       ),
       /** Audio files under the given files and folders, as tracks ready for the queue. */

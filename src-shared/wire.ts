@@ -34,4 +34,7 @@ export interface BridgeApi {
   services: Record<string, Record<string, (params: unknown, callId: string) => Promise<CallReply>>>;
   cancel(callId: string): void;
   onEvent(listener: (service: string, event: string, payload: unknown) => void): () => void;
+  /** The paths of files dropped on the window (the DOM's File objects; Electron's
+   * webUtils.getPathForFile). */
+  pathsOfFiles(files: readonly object[]): string[];
 }

@@ -20,6 +20,9 @@ export interface App {
   /** A folder of generated audio files. */
   media: string;
   close(): Promise<void>;
+  /** Browser shell only: stops the core (SIGTERM, as a quit) and starts it again on the same
+   * home; resolves to the new address (open it in a new page: the old token is void). */
+  restart?(): Promise<string>;
 }
 
 /** A PCM WAV file of a sine tone (stereo, 16-bit). */
@@ -94,12 +97,18 @@ export async function launchApp(browser: Browser, testInfo: TestInfo, opts: Laun
     return { page, url: '', home, media, close: async () => (await app.close(), cleanup()) };
   }
 
-  const { url, proc } = await startBrowserShell(env);
+  let { url, proc } = await startBrowserShell(env);
   const context = await browser.newContext({ viewport: { width: 1200, height: 800 }, colorScheme: 'dark' });
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
   await page.goto(url);
   await page.getByTestId('nav-queue').waitFor();
+  const stop = async (): Promise<void> => {
+    const exited = new Promise((r) => proc.once('exit', r));
+    if (proc.exitCode === null) proc.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+  };
   return {
     page,
     url,
@@ -107,11 +116,13 @@ export async function launchApp(browser: Browser, testInfo: TestInfo, opts: Laun
     media,
     close: async () => {
       await context.close();
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (proc.exitCode === null) proc.kill('SIGKILL');
+      await stop();
       cleanup();
+    },
+    restart: async () => {
+      await stop();
+      ({ url, proc } = await startBrowserShell(env));
+      return url;
     },
   };
 }

@@ -35,6 +35,8 @@ export function syntheticDb(home: string, n: number): void {
     }
     rebuildAlbums(db, keys);
   })();
+  // Built here as the scanner builds it: nothing for the scanner thread to refill.
+  db.prepare("DELETE FROM library_meta WHERE key = 'reindex'").run();
   db.close();
 }
 

@@ -30,6 +30,15 @@ const pct = (xs: number[], p: number): number => {
 };
 const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
+/** CPU time the main thread has run, from /proc (Linux), or null elsewhere. */
+function mainThreadRunMs(): number | null {
+  try {
+    return Number(fs.readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return null;
+  }
+}
+
 async function loopDelayWhile(run: () => Promise<unknown>): Promise<{ p50: number; p99: number; max: number; worstGap: number }> {
   const h = monitorEventLoopDelay({ resolution: 1 });
   let worstGap = 0;
@@ -64,13 +73,22 @@ async function coldAndWarm(): Promise<void> {
   const idle = await loopDelayWhile(() => new Promise((r) => setTimeout(r, 3000)));
   row('main event loop, idle (baseline, 3 s)', `p50 ${idle.p50.toFixed(1)} ms, p99 ${idle.p99.toFixed(1)} ms, max ${idle.max.toFixed(1)} ms; 5 ms timer worst lateness ${idle.worstGap.toFixed(1)} ms`);
   const delay = monitorEventLoopDelay({ resolution: 1 });
-  // A timer that should fire every 5 ms: its worst lateness is what a click would feel.
+  // A timer that should fire every 5 ms: its worst lateness is what a click would feel. Beside
+  // it, Linux's schedstat of the main thread: how much of that gap the thread ran on a CPU, and
+  // how much it was runnable but waiting for one (a machine shared with other work).
   let worstGap = 0;
+  let worstOnCpu = null as number | null;
   let last = performance.now();
+  let lastRun = mainThreadRunMs();
   const tick = setInterval(() => {
     const now = performance.now();
-    worstGap = Math.max(worstGap, now - last - 5);
+    const run = mainThreadRunMs();
+    if (now - last - 5 > worstGap) {
+      worstGap = now - last - 5;
+      worstOnCpu = run !== null && lastRun !== null ? run - lastRun : null;
+    }
     last = now;
+    lastRun = run;
   }, 5);
   delay.enable();
   const s0 = performance.now();
@@ -82,7 +100,7 @@ async function coldAndWarm(): Promise<void> {
   const st = lib.scanStatus()!;
   const tracks = lib.tracks({ limit: 1 }).total;
   row('cold scan', `${tracks} tracks in ${(coldMs / 1000).toFixed(2)} s = ${Math.round((tracks * 1000) / coldMs)} tracks/s (problems ${st.problems})`, '≥ 1,000 tracks/s');
-  row('main event loop during the cold scan', `p50 ${(delay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms; 5 ms timer worst lateness ${worstGap.toFixed(1)} ms`, 'max < 50 ms');
+  row('main event loop during the cold scan', `p50 ${(delay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms; 5 ms timer worst lateness ${worstGap.toFixed(1)} ms${worstOnCpu !== null ? ` (of it on a CPU: ${worstOnCpu.toFixed(1)} ms; the rest waiting for one)` : ''}`, 'max < 50 ms');
 
   const w0 = performance.now();
   lib.rescan(root.id);
@@ -114,17 +132,23 @@ async function searchAt100k(home: string): Promise<void> {
   // Every prefix of what a listener types, as they type it.
   const typed = ['bjork', 'ete', 'river night', 'karen solvatin', 'the love', 'electro', 'silver winter', '東京', '夜明', 'glass fire', 'mirvalin', 'zzz'];
   const times: number[] = [];
+  // CPU time of each query beside its wall time: on a shared machine the difference is time the
+  // process waited for a core (nothing else runs in this process meanwhile).
+  const cpu: number[] = [];
   for (let round = 0; round < 5; round++) {
     for (const q of typed) {
       for (let i = 1; i <= q.length; i++) {
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         lib.search(q.slice(0, i), 50);
         times.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / 1000);
       }
     }
   }
   const hits = lib.search('bjork', 50).tracks.length;
-  row(`search as you type at ${lib.tracks({ limit: 1 }).total.toLocaleString()} tracks`, `p50 ${pct(times, 50).toFixed(2)} ms, p99 ${pct(times, 99).toFixed(2)} ms, max ${Math.max(...times).toFixed(2)} ms over ${times.length} queries ("bjork": ${hits} tracks shown)`, 'p99 ≤ 10 ms');
+  row(`search as you type at ${lib.tracks({ limit: 1 }).total.toLocaleString()} tracks`, `p50 ${pct(times, 50).toFixed(2)} ms, p99 ${pct(times, 99).toFixed(2)} ms, max ${Math.max(...times).toFixed(2)} ms over ${times.length} queries ("bjork": ${hits} tracks shown); on-CPU p50 ${pct(cpu, 50).toFixed(2)} ms, p99 ${pct(cpu, 99).toFixed(2)} ms`, 'p99 ≤ 10 ms');
   const l0 = performance.now();
   lib.trackIds({ sort: 'title' });
   row(`all ${lib.tracks({ limit: 1 }).total.toLocaleString()} track ids sorted by title (the tracks table's load)`, `${(performance.now() - l0).toFixed(0)} ms`);
@@ -158,7 +182,17 @@ async function scrollTable(home: string): Promise<void> {
     const count = await page.getByTestId('tracks-table').getAttribute('data-count');
     const scroller = page.locator('.tt-scroll');
     await scroller.hover();
-    await page.evaluate(`(() => { window.__frames = []; let last = performance.now(); const f = (t) => { window.__frames.push(t - last); last = t; if (window.__frames.length < 100000) requestAnimationFrame(f); }; requestAnimationFrame(f); })()`);
+    // rAF intervals are multiples of the display's refresh interval with a little jitter: at 60 Hz
+    // a frame made in time reads 16.6 or 16.8 ms, so "over 16.7 ms" counts about a third of the
+    // frames of a page doing nothing. The idle page gives the interval; a frame that missed its
+    // vsync reads about twice that.
+    const startFrames = `(() => { window.__frames = []; window.__stop = false; let last = performance.now(); const f = (t) => { window.__frames.push(t - last); last = t; if (!window.__stop) requestAnimationFrame(f); }; requestAnimationFrame(f); })()`;
+    await page.evaluate(startFrames);
+    await page.waitForTimeout(2000);
+    await page.evaluate('window.__stop = true');
+    const idleFrames = ((await page.evaluate('window.__frames')) as number[]).slice(1);
+    const vsync = pct(idleFrames, 50);
+    await page.evaluate(startFrames);
     const traceFile = path.join(work, 'scroll-trace.json');
     await browser.startTracing(page, { path: traceFile, categories: ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline.frame'] });
     const s0 = Date.now();
@@ -171,6 +205,7 @@ async function scrollTable(home: string): Promise<void> {
     for (let i = 0; i < 150; i++) await page.mouse.wheel(0, 960);
     const scrolledMs = Date.now() - s0;
     await browser.stopTracing();
+    await page.evaluate('window.__stop = true');
     const frames = (await page.evaluate('window.__frames')) as number[];
     const rowsShown = await page.evaluate(`document.querySelectorAll('[data-testid=track-row]').length`);
     const top = await scroller.evaluate((el: unknown) => (el as { scrollTop: number }).scrollTop);
@@ -181,11 +216,12 @@ async function scrollTable(home: string): Promise<void> {
     const drawFrames = trace.traceEvents.filter((e) => e.name === 'DrawFrame' || e.name === 'Graphics.Pipeline').length;
     const measured = frames.slice(1);
     const over16 = measured.filter((d) => d > 16.7).length;
-    const missed = measured.filter((d) => d > 25).length;
+    const idleOver16 = idleFrames.filter((d) => d > 16.7).length;
+    const missed = measured.filter((d) => d > vsync * 1.5).length;
     row(
       `tracks table scrolling ${Number(count).toLocaleString()} rows (${scrolledMs} ms, ${measured.length} frames, ${rowsShown} rows in the DOM, scrolled to ${Math.round(Number(top)).toLocaleString()} px)`,
-      `rAF frames over 16.7 ms: ${((over16 / Math.max(1, measured.length)) * 100).toFixed(2)} %, missed a vsync (> 25 ms): ${((missed / Math.max(1, measured.length)) * 100).toFixed(2)} %, worst ${Math.max(...measured).toFixed(1)} ms; trace: ${longTasks} main-thread tasks > 16 ms of ${mainFrames.length}, ${drawFrames} frame events`,
-      '≤ 1 % over 16 ms',
+      `frames that missed their vsync (interval > 1.5 x ${vsync.toFixed(1)} ms): ${((missed / Math.max(1, measured.length)) * 100).toFixed(2)} %, worst ${Math.max(...measured).toFixed(1)} ms; raw rAF intervals over 16.7 ms: ${((over16 / Math.max(1, measured.length)) * 100).toFixed(2)} % (idle page: ${((idleOver16 / Math.max(1, idleFrames.length)) * 100).toFixed(2)} %); trace: ${longTasks} main-thread tasks > 16 ms of ${mainFrames.length}, ${drawFrames} frame events`,
+      '≤ 1 % of frames over 16 ms',
     );
     await browser.close();
   } finally {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import { CANCEL_CHANNEL, channelOf, EVENT_CHANNEL, methodsOf } from '../../src-shared/contract.js';
+import { pathsOfFiles } from '../../src-shared/dropped-files.js';
 import type { BridgeApi, CallReply } from '../../src-shared/wire.js';
 import { type ContractHandlers, ContractRouter, CoreEvents } from '../services/router.js';
 import { registerContractOnIpc } from './ipc-bridge.js';
@@ -102,11 +103,15 @@ describe('preload bridge', () => {
     vi.doMock('electron', () => ({
       contextBridge: { exposeInMainWorld: (key: string, api: unknown) => void (exposed[key] = api) },
       ipcRenderer: { invoke, send, on: vi.fn(), removeListener: vi.fn() },
+      webUtils: { getPathForFile: (f: { name: string }) => (f.name === 'pasted.png' ? '' : `/music/${f.name}`) },
     }));
     await import('../../src-preload/preload.js');
     expect(Object.keys(exposed)).toEqual(['stellatune']);
     const api = exposed.stellatune as BridgeApi;
-    expect(Object.keys(api).sort()).toEqual(['cancel', 'onEvent', 'services']);
+    expect(Object.keys(api).sort()).toEqual(['cancel', 'onEvent', 'pathsOfFiles', 'services']);
+    // Dropped files are named by webUtils; one with no path on disk is left out.
+    const file = (name: string): File => ({ name }) as File;
+    expect(api.pathsOfFiles([file('a.flac'), file('pasted.png'), file('Ω b.mp3')])).toEqual(['/music/a.flac', '/music/Ω b.mp3']);
     const exposedMethods = Object.entries(api.services).flatMap(([s, m]) => Object.keys(m).map((n) => `${s}.${n}`));
     expect(exposedMethods.sort()).toEqual(methodsOf().map((m) => `${m.service}.${m.method}`).sort());
     await api.services.player!.seek!({ positionMs: 5 }, 'x1');
@@ -114,6 +119,18 @@ describe('preload bridge', () => {
     api.cancel('x1');
     expect(send).toHaveBeenCalledWith(CANCEL_CHANNEL, 'x1');
     vi.doUnmock('electron');
+  });
+});
+
+describe('dropped files', () => {
+  it('names each file, leaving out those without a path and those that throw', () => {
+    const files = [{ name: 'a' }, { name: 'b' }, { name: 'c' }] as unknown as File[];
+    const got = pathsOfFiles(files, (f: File) => {
+      if (f.name === 'b') throw new TypeError('not a File');
+      return f.name === 'c' ? '' : '/x/a';
+    });
+    expect(got).toEqual(['/x/a']);
+    expect(pathsOfFiles([], () => '/never')).toEqual([]);
   });
 });
 

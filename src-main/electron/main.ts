@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, globalShortcut, ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, net, protocol, screen, session } from 'electron';
+import { app, BrowserWindow, globalShortcut, ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, net, protocol, screen, session, shell } from 'electron';
 import { AppCore } from '../app-core.js';
 import { appPaths, repoRoot } from '../app-paths.js';
 import { COVER_FILE_NAME, coverMime } from '../services/cover-files.js';
@@ -184,6 +184,10 @@ async function start(): Promise<void> {
     engine: { spawnAudio: utilityAudioProcess },
     // Relative: the window's own origin (SCHEME://app) serves them (serveArt).
     coverUrl: (file) => (COVER_FILE_NAME.test(path.basename(file)) ? `/art/${path.basename(file)}` : undefined),
+    showInFolder: async (file) => {
+      shell.showItemInFolder(file);
+      return 'electron';
+    },
     log,
   });
   registerContract();

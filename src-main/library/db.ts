@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { migrate } from './schema.js';
+import { migrate, REINDEX_AFTER } from './schema.js';
 import { cjkGrams } from './search-text.js';
 
 export type Db = Database.Database;
@@ -19,8 +19,38 @@ export function openLibraryDb(file: string, opts: { readonly?: boolean; busyTime
   db.pragma('foreign_keys = ON');
   db.pragma('synchronous = NORMAL');
   db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 250}`);
-  if (!opts.readonly) migrate(db);
+  // The refill itself is the scanner thread's (reindexSearch): at 100k tracks it takes seconds.
+  if (!opts.readonly && migrate(db).some((v) => REINDEX_AFTER.has(v)) && db.prepare('SELECT 1 FROM tracks LIMIT 1').get() !== undefined) {
+    db.prepare("INSERT OR REPLACE INTO library_meta(key, value) VALUES ('reindex', '1')").run();
+  }
   return db;
+}
+
+/** The search index and albums wait to be refilled after a migration. */
+export function needsReindex(db: Db): boolean {
+  return db.prepare("SELECT 1 FROM library_meta WHERE key = 'reindex'").get() !== undefined;
+}
+
+/**
+ * Refills the search index and the albums from the tracks (after a migration made them anew), in
+ * batches of `batch` rows per transaction, so that the main thread's own small writes (ratings,
+ * play counts) never wait long behind it. Done, it clears the flag.
+ */
+export function reindexSearch(db: Db, batch = 2000): void {
+  const fts = ftsStatements(db);
+  const page = db.prepare('SELECT id, title, artists, album_artist, album, genres, file_name FROM tracks WHERE id > ? ORDER BY id LIMIT ?');
+  db.exec('DELETE FROM album_artists; DELETE FROM albums; DELETE FROM albums_fts;');
+  for (let after = 0; ; ) {
+    const rows = page.all(after, batch) as FtsRow[];
+    if (rows.length === 0) break;
+    db.transaction(() => {
+      for (const r of rows) fts.put(r);
+    })();
+    after = rows[rows.length - 1]!.id;
+  }
+  const keys = db.prepare('SELECT DISTINCT album_key FROM tracks').pluck().all() as string[];
+  for (let i = 0; i < keys.length; i += batch / 4) db.transaction(() => rebuildAlbums(db, keys.slice(i, i + batch / 4)))();
+  db.prepare("DELETE FROM library_meta WHERE key = 'reindex'").run();
 }
 
 /** The album a track belongs to: compilations group by title alone, under Various Artists. */

@@ -23,7 +23,7 @@ import { RpcError } from '../../src-shared/rpc-error.js';
 import { runnableEntry } from '../engine/runnable.js';
 import type { GenerationRef } from '../plugins/capability-host.js';
 import { CoverCache } from './covers.js';
-import { type Db, ftsStatements, LIBRARY_DB_FILE, openLibraryDb, rebuildAlbums } from './db.js';
+import { type Db, ftsStatements, LIBRARY_DB_FILE, needsReindex, openLibraryDb, rebuildAlbums } from './db.js';
 import type { FromScanner, ToScanner } from './scan-worker.js';
 import { hasCjk, matchExpression } from './search-text.js';
 import { TAG_READER_EXTENSIONS } from './tags.js';
@@ -200,6 +200,8 @@ export class Library extends EventEmitter<LibraryEvents> {
   private readonly scanWaiters: (() => void)[] = [];
   private closed = false;
   private readonly statements = new Map<string, Database.Statement>();
+  private searchReady: Promise<void> = Promise.resolve();
+  private onReindexed: () => void = () => {};
 
   constructor(private readonly opts: LibraryOptions) {
     super();
@@ -207,6 +209,17 @@ export class Library extends EventEmitter<LibraryEvents> {
     this.db = openLibraryDb(this.dbFile);
     this.covers = new CoverCache(this.db, path.join(opts.home, 'covers'));
     if (opts.watch !== false) for (const r of this.rootRows()) this.watch(r.id, r.path);
+    // After a migration the search index and albums are refilled on the scanner thread (seconds
+    // at 100k tracks); until then search finds less.
+    if (needsReindex(this.db)) {
+      this.searchReady = new Promise((resolve) => (this.onReindexed = resolve));
+      this.post({ type: 'reindex', dbFile: this.dbFile });
+    }
+  }
+
+  /** Resolves once the search index is complete (at once unless a migration refills it). */
+  whenSearchReady(): Promise<void> {
+    return this.searchReady;
   }
 
   /** A prepared statement, made once per SQL text (reads run on every keystroke). */
@@ -321,6 +334,7 @@ export class Library extends EventEmitter<LibraryEvents> {
       w.on('error', (err) => {
         this.opts.log?.(`library scanner failed: ${err.message}`);
         this.worker = null;
+        this.onReindexed();
         this.finishScan({ ...(this.lastProgress ?? emptyProgress()), phase: 'failed' });
       });
       this.worker = w;
@@ -347,6 +361,15 @@ export class Library extends EventEmitter<LibraryEvents> {
         break;
       case 'detached':
         this.opts.decoders?.release(m.leaseId);
+        break;
+      case 'reindexed':
+        this.opts.log?.(`library: search index and albums rebuilt in ${Math.round(m.tookMs)} ms`);
+        this.onReindexed();
+        this.changed(['tracks', 'albums']);
+        break;
+      case 'reindexFailed':
+        this.opts.log?.(`library: rebuilding the search index failed (${m.message}); search may miss tracks until the next start`);
+        this.onReindexed();
         break;
     }
   }

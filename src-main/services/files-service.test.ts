@@ -33,6 +33,21 @@ describe('files service', () => {
     expect(r.entries.map((e) => `${e.kind}:${e.name}`)).toEqual(['dir:Album A', 'dir:Album B', 'audio:loose.flac']);
   });
 
+  it('lists files of the extensions asked for (playlists) as kind file, beside the audio', async () => {
+    fs.writeFileSync(path.join(root, 'Mix.M3U8'), '#EXTM3U\n');
+    fs.writeFileSync(path.join(root, 'old.m3u'), '');
+    try {
+      const r = await files.browse({ dir: root, extensions: ['m3u8', '.m3u'] }, ctx);
+      expect(r.entries.slice(0, 2).map((e) => `${e.kind}:${e.name}`)).toEqual(['dir:Album A', 'dir:Album B']);
+      expect(r.entries.slice(2).map((e) => `${e.kind}:${e.name}`).sort()).toEqual(['audio:loose.flac', 'file:Mix.M3U8', 'file:old.m3u']);
+      // Not asked for: not listed.
+      expect((await files.browse({ dir: root }, ctx)).entries.some((e) => e.kind === 'file')).toBe(false);
+    } finally {
+      fs.rmSync(path.join(root, 'Mix.M3U8'));
+      fs.rmSync(path.join(root, 'old.m3u'));
+    }
+  });
+
   it('expands folders recursively: files in natural order, then subfolders', async () => {
     const r = await files.expand({ paths: [path.join(root, 'Album A'), path.join(root, 'notes.txt')] }, ctx);
     expect(r.tracks.map((t) => t.title)).toEqual(['2 two', '10 ten', '1 one']);

@@ -42,7 +42,7 @@ export function filesService(audioExtensions: () => string[]): ServiceHandlers<'
       return { home, roots };
     },
 
-    browse: async ({ dir }) => {
+    browse: async ({ dir, extensions }) => {
       const abs = path.resolve(dir);
       let dirents;
       try {
@@ -51,6 +51,7 @@ export function filesService(audioExtensions: () => string[]): ServiceHandlers<'
         throw new RpcError({ code: 'io', message: `Cannot open ${abs}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
       }
       const exts = extSet();
+      const asked = new Set((extensions ?? []).map((e) => e.toLowerCase().replace(/^\./, '')));
       const entries: FileEntry[] = [];
       for (const d of dirents) {
         if (d.name.startsWith('.')) continue;
@@ -58,11 +59,12 @@ export function filesService(audioExtensions: () => string[]): ServiceHandlers<'
         let isDir = d.isDirectory();
         if (d.isSymbolicLink()) isDir = await fs.stat(full).then((st) => st.isDirectory(), () => false);
         if (isDir) entries.push({ name: d.name, path: full, kind: 'dir' });
-        else if (isAudio(d.name, exts)) {
-          // Only regular files are audio: a FIFO, socket or device named *.flac is left out.
+        else if (isAudio(d.name, exts) || asked.has(path.extname(d.name).slice(1).toLowerCase())) {
+          const kind = isAudio(d.name, exts) ? 'audio' : 'file';
+          // Only regular files are listed: a FIFO, socket or device named *.flac is left out.
           const st = await fs.stat(full).catch(() => null);
           if (st && !st.isFile()) continue;
-          entries.push(st ? { name: d.name, path: full, kind: 'audio', sizeBytes: st.size } : { name: d.name, path: full, kind: 'audio' });
+          entries.push(st ? { name: d.name, path: full, kind, sizeBytes: st.size } : { name: d.name, path: full, kind });
         }
       }
       const sorted = await sortYielding(entries, (a, b) => (a.kind === b.kind ? naturalOrder.compare(a.name, b.name) : a.kind === 'dir' ? -1 : 1));

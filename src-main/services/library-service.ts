@@ -1,6 +1,7 @@
 // The library and playlists services: validated front ends of the Library (src-main/library/).
 // Reads are synchronous indexed queries; a cancelled call is refused before it runs.
 import { RpcError } from '../../src-shared/rpc-error.js';
+import type { ShownBy } from '../desktop/show-in-folder.js';
 import type { Library } from '../library/library.js';
 import type { Playlists } from '../library/playlists.js';
 import type { CallContext, CoreEvents, ServiceHandlers } from './router.js';
@@ -9,7 +10,7 @@ function live(ctx: CallContext): void {
   if (ctx.signal.aborted) throw new RpcError({ code: 'cancelled', message: 'cancelled' });
 }
 
-export function libraryService(lib: () => Library): ServiceHandlers<'library'> {
+export function libraryService(lib: () => Library, show: (file: string) => Promise<ShownBy>): ServiceHandlers<'library'> {
   return {
     roots: () => lib().roots(),
     addRoot: (p) => lib().addRoot(p.path),
@@ -30,6 +31,7 @@ export function libraryService(lib: () => Library): ServiceHandlers<'library'> {
     setRating: (p) => lib().setRating(p.id, p.rating),
     purgeMissing: (p) => ({ purged: lib().purgeMissing(p.ids) }),
     classifyPaths: (p) => lib().classifyPaths(p.paths),
+    showInFolder: async (p) => ({ shownBy: await show(p.path) }),
   };
 }
 

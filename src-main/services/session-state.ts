@@ -26,6 +26,9 @@ export interface SessionUi {
 export interface SessionSettings {
   /** Closing the browser shell's window leaves the core playing. */
   keepPlayingInBackground: boolean;
+  /** A session that was playing when the player quit plays on at start (default: it comes
+   * back paused at its position). */
+  resumePlayback: boolean;
 }
 
 export interface SavedQueue {
@@ -205,7 +208,7 @@ export function readSession(dir: string, log: (m: string) => void = () => {}): S
         view: typeof ui.view === 'string' && ui.view.length <= 64 ? ui.view : null,
         volumeBeforeMute: typeof ui.volumeBeforeMute === 'number' ? num(ui.volumeBeforeMute, 0, 1, 1) : null,
       },
-      settings: { keepPlayingInBackground: settings.keepPlayingInBackground === true },
+      settings: { keepPlayingInBackground: settings.keepPlayingInBackground === true, resumePlayback: settings.resumePlayback === true },
     };
   }
   return { queue, player };
@@ -244,7 +247,7 @@ export class SessionState {
   private readonly queueDelayMs: number;
   private readonly positionEveryMs: number;
   private ui: SessionUi = { view: null, volumeBeforeMute: null };
-  private settingsValue: SessionSettings = { keepPlayingInBackground: false };
+  private settingsValue: SessionSettings = { keepPlayingInBackground: false, resumePlayback: false };
   private readonly onEvent = (e: PlayerEvent): void => this.onEngineEvent(e);
   private readonly queueFile: BackgroundFile;
   private readonly playerFile: BackgroundFile;
@@ -281,14 +284,19 @@ export class SessionState {
   }
 
   /** Puts the saved queue, current entry (cued at its position), volume, repeat and shuffle back
-   * into `engine`, then follows its changes. */
-  restoreInto(engine: PlayerEngine): void {
+   * into `engine`, then follows its changes. With "resume playback on start" on, a session that
+   * was playing when the player quit plays on from its position; says whether it did. */
+  restoreInto(engine: PlayerEngine): boolean {
     const { queue, player } = this.saved;
+    let cued = false;
     if (queue && queue.tracks.length > 0) {
       engine.queueAdd(queue.tracks);
       if (player) {
         const i = restoredIndex(queue.tracks, player);
-        if (i >= 0) engine.cue(i, player.positionMs);
+        if (i >= 0) {
+          engine.cue(i, player.positionMs);
+          cued = true;
+        }
       }
     }
     if (player) {
@@ -298,6 +306,9 @@ export class SessionState {
       if (player.replayGain) engine.setReplayGain(player.replayGain);
     }
     this.attach(engine);
+    const resume = cued && player !== null && player.wasPlaying && this.settingsValue.resumePlayback;
+    if (resume) void engine.resume().catch((err: Error) => this.log(`could not resume the last session's track: ${err.message}`));
+    return resume;
   }
 
   attach(engine: PlayerEngine): void {

@@ -29,6 +29,8 @@ export function OutputView(): JSX.Element {
   const shell = useStore((s) => s.info?.shell);
   const keepPlaying = useStore((s) => s.keepPlayingInBackground);
   const setKeepPlaying = useStore((s) => s.setKeepPlayingInBackground);
+  const resumePlayback = useStore((s) => s.resumePlayback);
+  const setResumePlayback = useStore((s) => s.setResumePlayback);
 
   useEffect(() => void refresh(), [refresh]);
   useEffect(() => {
@@ -143,6 +145,18 @@ export function OutputView(): JSX.Element {
       <ReplayGainPanel />
 
       <EqPanel />
+
+      <div className="card">
+        <h2>On start</h2>
+        <label className="switch-label">
+          <span className="switch">
+            <input type="checkbox" checked={resumePlayback} onChange={(e) => void setResumePlayback(e.currentTarget.checked)} data-testid="resume-playback" />
+            <span className="switch-track" />
+          </span>
+          <span>Resume playback on start</span>
+        </label>
+        <p className="muted small">The queue, track and position always come back; with this on, a track that was playing when the player quit plays on.</p>
+      </div>
 
       {shell === 'browser' ? (
         <div className="card">

@@ -19,6 +19,7 @@ import type { AppState } from './slices.js';
 
 export type LibraryTab = 'albums' | 'artists' | 'tracks' | 'genres' | 'recent' | 'mostPlayed' | 'search' | 'folders' | 'problems' | 'playlist';
 export type PlayMode = 'play' | 'next' | 'queue';
+export type PlaylistFileAsk = { mode: 'import' } | { mode: 'export'; id: number; name: string };
 
 export interface FolderPicker {
   dir: string;
@@ -50,6 +51,7 @@ export interface MusicLibrarySlice {
     picker: FolderPicker | null;
     properties: TrackDetails | null;
     problemCount: number;
+    playlistFile: PlaylistFileAsk | null;
   };
   loadLibrary(): Promise<void>;
   setLibraryTab(tab: LibraryTab): void;
@@ -79,8 +81,12 @@ export interface MusicLibrarySlice {
   renamePlaylist(id: number, name: string): Promise<void>;
   deletePlaylist(id: number): Promise<void>;
   saveQueueAsPlaylist(name: string): Promise<void>;
-  importM3u(file: string): Promise<void>;
-  exportM3u(id: number, file: string): Promise<void>;
+  /** Both say whether it worked (the dialog stays open on a failure, which is shown). */
+  importM3u(file: string): Promise<boolean>;
+  exportM3u(id: number, file: string): Promise<boolean>;
+  /** The in-app dialog that picks the M3U file to import or the place to export to. */
+  openPlaylistFile(ask: PlaylistFileAsk): void;
+  closePlaylistFile(): void;
   /** Files and folders dropped on the window: folders become library roots, files go to the queue. */
   dropPaths(paths: string[]): Promise<void>;
 }
@@ -125,6 +131,7 @@ export const createMusicLibrarySlice: Slice<MusicLibrarySlice> = (set, get) => {
       picker: null,
       properties: null,
       problemCount: 0,
+      playlistFile: null,
     },
     loadLibrary: async () => {
       const [roots, progress, playlists] = await Promise.all([api().library.roots(), api().library.scanStatus(), api().playlists.list()]);
@@ -277,18 +284,24 @@ export const createMusicLibrarySlice: Slice<MusicLibrarySlice> = (set, get) => {
         await get().refreshPlaylists();
         get().notify('info', `Imported “${r.playlist.name}”: ${r.found} found${r.missing ? `, ${r.missing} missing` : ''}.`);
         get().openPlaylist(r.playlist.id);
+        return true;
       } catch (err) {
         fail('Import', err);
+        return false;
       }
     },
     exportM3u: async (id, file) => {
       try {
         const r = await api().playlists.exportM3u({ id, file });
         get().notify('info', `Wrote ${r.written} entries to ${file}.`);
+        return true;
       } catch (err) {
         fail('Export', err);
+        return false;
       }
     },
+    openPlaylistFile: (ask) => patch({ playlistFile: ask }),
+    closePlaylistFile: () => patch({ playlistFile: null }),
     dropPaths: async (paths) => {
       try {
         const { folders, files } = await api().library.classifyPaths({ paths });

@@ -343,7 +343,7 @@ describe('plugins slice', () => {
 
 describe('session', () => {
   it('restores the saved screen once; a reconnect does not move the listener back to it', async () => {
-    t.on('session.get', () => ({ ui: { view: 'sources', volumeBeforeMute: null }, keepPlayingInBackground: false, restored: true }));
+    t.on('session.get', () => ({ ui: { view: 'sources', volumeBeforeMute: null }, keepPlayingInBackground: false, resumePlayback: false, restored: true }));
     await store.getState().loadSession();
     expect(store.getState().screen).toBe('sources');
     store.getState().setScreen('plugins');

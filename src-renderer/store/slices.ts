@@ -46,6 +46,8 @@ export interface UiSlice {
   connection: ConnectionState;
   /** Closing the browser shell's window leaves the player playing. */
   keepPlayingInBackground: boolean;
+  /** A session that was playing at quit plays on at start. */
+  resumePlayback: boolean;
   /** The session was read once: a reconnect must not move the listener back to the saved screen. */
   sessionLoaded: boolean;
   info: AppInfo | null;
@@ -60,6 +62,7 @@ export interface UiSlice {
   /** The last run's screen and the listener's settings, from the core's session. */
   loadSession(): Promise<void>;
   setKeepPlayingInBackground(on: boolean): Promise<void>;
+  setResumePlayback(on: boolean): Promise<void>;
 }
 
 let nextToast = 1;
@@ -86,6 +89,7 @@ export const createUiSlice: Slice<UiSlice> = (set, get) => ({
   theme: 'dark',
   connection: 'connecting',
   keepPlayingInBackground: false,
+  resumePlayback: false,
   sessionLoaded: false,
   info: null,
   toasts: [],
@@ -116,11 +120,15 @@ export const createUiSlice: Slice<UiSlice> = (set, get) => ({
   loadSession: async () => {
     const sv = await api().session.get();
     const view = get().sessionLoaded ? undefined : SCREENS.find((x) => x === sv.ui.view);
-    set({ keepPlayingInBackground: sv.keepPlayingInBackground, volumeBeforeMute: sv.ui.volumeBeforeMute, sessionLoaded: true, ...(view ? { screen: view } : {}) });
+    set({ keepPlayingInBackground: sv.keepPlayingInBackground, resumePlayback: sv.resumePlayback, volumeBeforeMute: sv.ui.volumeBeforeMute, sessionLoaded: true, ...(view ? { screen: view } : {}) });
   },
   setKeepPlayingInBackground: async (on) => {
     set({ keepPlayingInBackground: on });
     await attempt(get, 'Settings', () => api().session.setKeepPlayingInBackground({ on }));
+  },
+  setResumePlayback: async (on) => {
+    set({ resumePlayback: on });
+    await attempt(get, 'Settings', () => api().session.setResumePlayback({ on }));
   },
 });
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openLibraryDb } from '../../library/db.js';
+import { needsReindex, openLibraryDb, reindexSearch } from '../../library/db.js';
 import { Library } from '../../library/library.js';
 import { formatM3u, parseM3u, Playlists } from '../../library/playlists.js';
 import { SCHEMA_VERSION, V1_SQL } from '../../library/schema.js';
@@ -275,6 +275,13 @@ describe('schema', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(db.prepare('SELECT id, title, play_count, rating, missing, skip_count FROM tracks').get()).toEqual({ id: 7, title: 'Old song', play_count: 5, rating: 0, missing: 0, skip_count: 0 });
     expect(db.prepare('SELECT track_id FROM playlist_entries WHERE playlist_id = 3').pluck().get()).toBe(7);
+    // The search index and the albums are rebuilt from the rows that were there (by the scanner
+    // thread: here by hand), in batches; then the flag is gone.
+    expect(needsReindex(db)).toBe(true);
+    reindexSearch(db, 4);
+    expect(needsReindex(db)).toBe(false);
+    expect(db.prepare('SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ?').pluck().all('"old"* AND "son"*')).toEqual([7]);
+    expect(db.prepare('SELECT a.title FROM albums_fts f JOIN albums a ON a.rowid = f.rowid WHERE albums_fts MATCH ?').pluck().all('"old"*')).toEqual(['Old album']);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     db.close();
@@ -283,5 +290,26 @@ describe('schema', () => {
     newer.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     newer.close();
     expect(() => openLibraryDb(file)).toThrow(/newer than this build/);
+  });
+
+  test('a migrated library refills its search index on the scanner thread, not at open', async () => {
+    const home = path.join(tmp, 'v1-lib');
+    fs.mkdirSync(home, { recursive: true });
+    const old = new Database(path.join(home, 'library.sqlite'));
+    old.exec(V1_SQL);
+    old.pragma('user_version = 1');
+    old.prepare('INSERT INTO roots(id, path, added_at) VALUES (1, ?, 1)').run('/music');
+    const ins = old.prepare("INSERT INTO tracks(root_id, path, size, mtime_ms, title, artist, album, added_at) VALUES (1, ?, 1, 1, ?, 'Sigur Rós', 'Ágætis byrjun', 1)");
+    for (let i = 0; i < 50; i++) ins.run(`/music/${i}.flac`, i === 49 ? 'Svefn-g-englar' : `Track ${i}`);
+    old.close();
+    const lib = new Library({ home, watch: false });
+    try {
+      await lib.whenSearchReady();
+      expect(lib.search('svefn').tracks.map((t) => t.title)).toEqual(['Svefn-g-englar']);
+      expect(lib.search('byrj').albums.map((a) => a.title)).toEqual(['Ágætis byrjun']);
+      expect(needsReindex(lib.db)).toBe(false);
+    } finally {
+      await lib.close();
+    }
   });
 });

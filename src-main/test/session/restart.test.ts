@@ -95,7 +95,7 @@ describe('resume after a restart', () => {
     expect(after).toMatchObject({ state: 'stopped', volume: 0.55, repeat: 'all', shuffle: true, output: { kind: 'portaudio', bufferFrames: 2048 } });
     const restored = await client!.call<QueueSnapshot>('queue', 'get');
     expect(restored.tracks.map((t) => [t.title, t.artist, t.album])).toEqual(q.tracks.map((t) => [t.title, t.artist, t.album]));
-    expect(await client!.call('session', 'get')).toEqual({ ui: { view: 'lyrics', volumeBeforeMute: 0.8 }, keepPlayingInBackground: true, restored: true });
+    expect(await client!.call('session', 'get')).toEqual({ ui: { view: 'lyrics', volumeBeforeMute: 0.8 }, keepPlayingInBackground: true, resumePlayback: false, restored: true });
     const eqAfter = (await client!.call<{ typeId: string; config: { preamp_db: number; bands: { gain_db: number }[] } }[]>('output', 'dsps')).find((d) => d.typeId === 'eq10')!;
     expect(eqAfter.config.preamp_db).toBe(-3);
     expect(eqAfter.config.bands.map((b) => b.gain_db)).toEqual([6, 0, 0, 0, 0, 0, 0, 0, 0, -4.5]);

@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { EventEmitter } from 'node:events';
+import type { PlayerEngine } from '../../engine/player-engine.js';
 import { readSession, restoredIndex, SESSION_VERSION, SessionState, type SavedPlayer } from '../../services/session-state.js';
 import { DetachedEngine } from '../../services/detached-engine.js';
 import { DEFAULT_REPLAY_GAIN } from '../../../src-shared/replay-gain.js';
@@ -29,7 +31,7 @@ const player = (over: Partial<SavedPlayer> = {}): SavedPlayer => ({
   shuffle: false,
   output: null,
   ui: { view: null, volumeBeforeMute: null },
-  settings: { keepPlayingInBackground: false },
+  settings: { keepPlayingInBackground: false, resumePlayback: false },
   ...over,
 });
 
@@ -132,5 +134,58 @@ describe('session files', () => {
     expect(readSession(dir).player?.replayGain).toBeUndefined();
     writeJson(path.join(dir, 'player.json'), { version: 1, replayGain: { mode: 'track', preampDb: 99, untaggedDb: 'x' } });
     expect(readSession(dir).player?.replayGain).toEqual({ ...DEFAULT_REPLAY_GAIN, mode: 'track', preampDb: 15 });
+  });
+});
+
+describe('resume playback on start', () => {
+  /** The engine calls restoreInto makes, written down (no audio needed for what is decided). */
+  const recordingEngine = (): { engine: PlayerEngine; calls: string[] } => {
+    const calls: string[] = [];
+    const rec = (name: string) => (...args: unknown[]) => void calls.push(`${name}(${args.map((a) => JSON.stringify(a)).join(', ')})`);
+    const engine = Object.assign(new EventEmitter(), {
+      queueAdd: rec('queueAdd'),
+      cue: rec('cue'),
+      setVolume: rec('setVolume'),
+      setRepeat: rec('setRepeat'),
+      setShuffle: rec('setShuffle'),
+      resume: async () => void calls.push('resume()'),
+      setReplayGain: rec('setReplayGain'),
+      replayGain: () => DEFAULT_REPLAY_GAIN,
+      // What close() writes back: the cued track, paused.
+      queue: () => ({ tracks: [{ id: 1, source: { kind: 'file', path: '/music/a.flac' }, title: 'A' }] }),
+      status: () => ({ state: 'paused', index: 0, current: { source: { kind: 'file', path: '/music/a.flac' } }, positionMs: 61_000, volume: 1, repeat: 'off', shuffle: false, output: null }),
+    });
+    return { engine: engine as unknown as PlayerEngine, calls };
+  };
+  const seed = (over: Partial<SavedPlayer>): void => {
+    fresh();
+    const track = { source: { kind: 'file', path: '/music/a.flac' }, title: 'A' };
+    writeJson(path.join(dir, 'queue.json'), { version: SESSION_VERSION, tracks: [track] });
+    writeJson(path.join(dir, 'player.json'), player({ index: 0, currentSource: track.source as SavedPlayer['currentSource'], positionMs: 61_000, ...over }));
+  };
+
+  it('comes back paused at its position by default, and plays on when the setting is on and it was playing', async () => {
+    for (const [over, resumes] of [
+      [{ wasPlaying: true }, false],
+      [{ wasPlaying: false, settings: { keepPlayingInBackground: false, resumePlayback: true } }, false],
+      [{ wasPlaying: true, settings: { keepPlayingInBackground: false, resumePlayback: true } }, true],
+    ] as [Partial<SavedPlayer>, boolean][]) {
+      seed(over);
+      const state = new SessionState({ dir });
+      const { engine, calls } = recordingEngine();
+      expect(state.restoreInto(engine)).toBe(resumes);
+      expect(calls).toContain('cue(0, 61000)');
+      expect(calls.includes('resume()')).toBe(resumes);
+      expect(state.settings.resumePlayback).toBe(over.settings?.resumePlayback ?? false);
+      await state.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    // The setting is saved with the session and read back by the next start.
+    seed({ wasPlaying: true });
+    const first = new SessionState({ dir, positionEveryMs: 10 });
+    first.restoreInto(recordingEngine().engine);
+    first.setSettings({ resumePlayback: true });
+    await first.close();
+    expect(new SessionState({ dir }).settings.resumePlayback).toBe(true);
   });
 });

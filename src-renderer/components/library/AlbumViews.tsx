@@ -191,7 +191,7 @@ export function AlbumPage({ albumKey }: { albumKey: string }): JSX.Element {
                 onKeyDown={(e) => e.key === 'Enter' && void playTracks(tracks.slice(tracks.indexOf(t)), 'play')}
                 onContextMenu={(e) => {
                   e.preventDefault();
-                  setMenu({ x: e.clientX, y: e.clientY, ids: [t.id], dir: t.path.slice(0, t.path.lastIndexOf('/')) });
+                  setMenu({ x: e.clientX, y: e.clientY, ids: [t.id], dir: t.path.slice(0, t.path.lastIndexOf('/')), path: t.path });
                 }}
               >
                 <span className="track-index">{t.trackNo ?? i + 1}</span>

@@ -9,7 +9,9 @@ import { api } from '../../store/api.js';
 import { useStore } from '../../store/index.js';
 import type { LibraryTab } from '../../store/library.js';
 import { Icon, Spinner } from '../Icons.js';
+import { PathListing } from '../PathListing.js';
 import { AlbumPage, AlbumsView, ArtistsView, GenresView } from './AlbumViews.js';
+import { PlaylistFileDialog } from './PlaylistFileDialog.js';
 import { carriesTracks, draggedTrackIds, MostPlayedView, PlaylistPage, RecentView, SearchView, TracksView } from './ListViews.js';
 
 const VIEWS: { tab: LibraryTab; label: string }[] = [
@@ -102,7 +104,7 @@ function FoldersView(): JSX.Element {
             <span className="track-main">
               <span className="track-title mono">{r.path}</span>
               <span className="track-sub">
-                {r.trackCount.toLocaleString()} tracks{r.missingCount > 0 ? ` · ${r.missingCount} missing` : ''} · {r.watching ? 'watched for changes' : 'not watched'}
+                {r.trackCount.toLocaleString()} track{r.trackCount === 1 ? '' : 's'}{r.missingCount > 0 ? ` · ${r.missingCount} missing` : ''} · {r.watching ? 'watched for changes' : 'not watched'}
               </span>
             </span>
             <button className="btn small" onClick={() => void rescan(r.id)} disabled={scanning(progress)}>
@@ -190,40 +192,7 @@ function FolderPickerDialog(): JSX.Element | null {
             {Icon.x()}
           </button>
         </header>
-        <div className="fb-roots">
-          {picker.roots.map((r) => (
-            <button key={r.path} className="chip" onClick={() => void browse(r.path)}>
-              {r.label}
-            </button>
-          ))}
-        </div>
-        <form
-          className="fb-path"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void browse(typed);
-          }}
-        >
-          <button type="button" className="icon-btn" aria-label="Up one folder" disabled={!picker.parent} onClick={() => picker.parent && void browse(picker.parent)}>
-            {Icon.up()}
-          </button>
-          <input className="input" value={typed} onChange={(e) => setTyped(e.target.value)} aria-label="Folder" data-testid="picker-path" />
-        </form>
-        <div className="fb-list">
-          {picker.loading ? <div className="center-pad"><Spinner /></div> : null}
-          {picker.error ? <div className="error-box">{picker.error}</div> : null}
-          <ul>
-            {picker.entries.map((e) => (
-              <li key={e.path} className="fb-entry">
-                <button className="fb-name" onClick={() => void browse(e.path)} data-testid="picker-dir">
-                  <span className="fb-icon">{Icon.folder({ size: 16 })}</span>
-                  {e.name}
-                </button>
-              </li>
-            ))}
-            {!picker.loading && picker.entries.length === 0 && !picker.error ? <li className="muted center-pad">No folders inside.</li> : null}
-          </ul>
-        </div>
+        <PathListing listing={picker} typed={typed} onType={setTyped} browse={(dir) => void browse(dir)} idPrefix="picker" empty="No folders inside." />
         <footer className="modal-foot">
           <span className="muted small ellipsis">{picker.dir}</span>
           <button
@@ -293,7 +262,7 @@ function LibraryNav(): JSX.Element {
   const createPlaylist = useStore((s) => s.createPlaylist);
   const addToPlaylist = useStore((s) => s.addToPlaylist);
   const saveQueue = useStore((s) => s.saveQueueAsPlaylist);
-  const importM3u = useStore((s) => s.importM3u);
+  const openPlaylistFile = useStore((s) => s.openPlaylistFile);
   const problems = useStore((s) => s.lib.problemCount);
   const [over, setOver] = useState<number | null>(null);
   return (
@@ -362,10 +331,8 @@ function LibraryNav(): JSX.Element {
         <li>
           <button
             className="side-item muted small"
-            onClick={() => {
-              const file = window.prompt('Import an M3U/M3U8 playlist (a path on the machine the player runs on)');
-              if (file) void importM3u(file);
-            }}
+            onClick={() => openPlaylistFile({ mode: 'import' })}
+            data-testid="import-m3u"
           >
             Import M3U…
           </button>
@@ -453,6 +420,7 @@ export function LibraryView(): JSX.Element {
         <div className="library-main">{body}</div>
       </div>
       <FolderPickerDialog />
+      <PlaylistFileDialog />
       <PropertiesDialog />
     </section>
   );
@@ -479,8 +447,14 @@ export function useLibrarySearchShortcut(): void {
   }, [setScreen]);
 }
 
-/** Paths of files dragged in from a file manager (text/uri-list of file: URLs). */
+/** Paths of files dragged in from a file manager: in Electron each dropped File is named by the
+ * preload (webUtils); a browser only has the text/uri-list of file: URLs. */
 export function droppedPaths(dt: DataTransfer): string[] {
+  const bridge = window.stellatune;
+  if (bridge?.pathsOfFiles && dt.files.length > 0) {
+    const named = bridge.pathsOfFiles([...dt.files]);
+    if (named.length > 0) return named;
+  }
   const list = dt.getData('text/uri-list');
   const out: string[] = [];
   for (const line of list.split(/\r?\n/)) {

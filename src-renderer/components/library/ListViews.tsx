@@ -126,7 +126,7 @@ export function PlaylistPage({ id }: { id: number }): JSX.Element {
   const playTracks = useStore((s) => s.playTracks);
   const rename = useStore((s) => s.renamePlaylist);
   const remove = useStore((s) => s.deletePlaylist);
-  const exportM3u = useStore((s) => s.exportM3u);
+  const openPlaylistFile = useStore((s) => s.openPlaylistFile);
   const pl = playlists.find((p) => p.id === id);
   const [entries, setEntries] = useState<PlaylistEntryView[] | null>(null);
   const [dragFrom, setDragFrom] = useState<number | null>(null);
@@ -163,10 +163,7 @@ export function PlaylistPage({ id }: { id: number }): JSX.Element {
             <button
               className="btn"
               data-testid="playlist-export"
-              onClick={() => {
-                const file = window.prompt('Export as M3U8 to (a path on the machine the player runs on)', `${pl.name}.m3u8`);
-                if (file) void exportM3u(id, file);
-              }}
+              onClick={() => openPlaylistFile({ mode: 'export', id, name: pl.name })}
             >
               Export M3U
             </button>

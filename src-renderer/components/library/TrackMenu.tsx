@@ -1,15 +1,19 @@
 // The context menu of library tracks (one or many): play, play next, add to queue, add to a
-// playlist, rate, show in folder, properties. Rendered at the pointer, closed by Escape, a click
-// elsewhere or scrolling.
+// playlist, rate, show in folder (the desktop's file manager), browse the folder in the app,
+// properties. Rendered at the pointer, closed by Escape, a click elsewhere or scrolling.
 import { type JSX, useEffect, useRef } from 'react';
+import { describeError } from '../../../src-shared/rpc-error.js';
+import { api } from '../../store/api.js';
 import { useStore } from '../../store/index.js';
 
 export interface MenuAt {
   x: number;
   y: number;
   ids: number[];
-  /** Folder of the first track (Show in folder). */
+  /** Folder of the first track (Browse this folder). */
   dir: string | null;
+  /** File of the first track (Show in folder: the OS file manager). */
+  path: string | null;
 }
 
 export function TrackMenu({ at, onClose }: { at: MenuAt; onClose: () => void }): JSX.Element {
@@ -22,6 +26,7 @@ export function TrackMenu({ at, onClose }: { at: MenuAt; onClose: () => void }):
   const setRating = useStore((s) => s.setRating);
   const openBrowser = useStore((s) => s.openBrowser);
   const browse = useStore((s) => s.browse);
+  const notify = useStore((s) => s.notify);
 
   useEffect(() => {
     const close = (e: Event): void => {
@@ -80,15 +85,31 @@ export function TrackMenu({ at, onClose }: { at: MenuAt; onClose: () => void }):
         ))}
       </div>
       <div className="menu-sep" />
+      {at.path ? (
+        <button
+          role="menuitem"
+          data-testid="menu-show-in-folder"
+          onClick={run(async () => {
+            try {
+              await api().library.showInFolder({ path: at.path! });
+            } catch (err) {
+              notify('error', `Show in folder: ${describeError(err)}`);
+            }
+          })}
+        >
+          Show in folder
+        </button>
+      ) : null}
       {at.dir ? (
         <button
           role="menuitem"
+          data-testid="menu-browse-folder"
           onClick={run(async () => {
             await openBrowser();
             await browse(at.dir!);
           })}
         >
-          Show in folder
+          Browse this folder
         </button>
       ) : null}
       {n === 1 ? (

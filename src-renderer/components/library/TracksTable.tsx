@@ -3,7 +3,7 @@
 // Ctrl+A), a context menu, drag to the queue or a playlist. One table serves every list view:
 // it is given the ids in order and loads the rows itself.
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { type JSX, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { type JSX, type MouseEvent as ReactMouseEvent, type DragEvent as ReactDragEvent, memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { LibraryTrack, TrackSort } from '../../../src-shared/contract-library.js';
 import { formatTime } from '../../lib/format.js';
 import { api } from '../../store/api.js';
@@ -37,6 +37,66 @@ const COLUMNS: Column[] = [
 const WIDTHS_KEY = 'stellatune.trackColumns';
 const ROW_PX = 32;
 const PAGE = 200;
+// Rows kept beyond each edge of the view: enough for a wheel step between two renders, few
+// enough that a scroll frame mounts and paints little (each row is 11 cells).
+const OVERSCAN = 6;
+
+/** What a row does when used; one stable object, so that rows are not re-rendered by scrolling. */
+interface RowActions {
+  select(index: number, e: { ctrlKey: boolean; metaKey: boolean; shiftKey: boolean }): void;
+  play(index: number): void;
+  menu(index: number, id: number, t: LibraryTrack | undefined, e: ReactMouseEvent): void;
+  drag(id: number, t: LibraryTrack | undefined, e: ReactDragEvent): void;
+}
+
+interface RowProps {
+  index: number;
+  start: number;
+  track: LibraryTrack | undefined;
+  id: number;
+  template: string;
+  columns: Column[];
+  /** The columns in view (horizontally): only their cells are made. */
+  colFrom: number;
+  colTo: number;
+  selected: boolean;
+  current: boolean;
+  actions: RowActions;
+}
+
+// A row renders again only when its own props change: scrolling mounts the rows that come into
+// view and leaves the others alone (the table itself re-renders on every scroll step).
+const TrackRow = memo(function TrackRow({ index, start, track: t, id, template, columns, colFrom, colTo, selected, current, actions }: RowProps): JSX.Element {
+  return (
+    <div
+      className={`tt-row ${selected ? 'is-selected' : ''} ${current ? 'is-current' : ''} ${t?.missing ? 'is-missing' : ''} ${index % 2 ? 'odd' : ''}`}
+      style={{ transform: `translateY(${start}px)`, gridTemplateColumns: template }}
+      role="row"
+      aria-rowindex={index + 1}
+      aria-selected={selected}
+      data-testid="track-row"
+      draggable
+      onMouseDown={(e) => {
+        if (e.button === 0) actions.select(index, e);
+      }}
+      onDoubleClick={() => actions.play(index)}
+      onContextMenu={(e) => actions.menu(index, id, t, e)}
+      onDragStart={(e) => actions.drag(id, t, e)}
+    >
+      {t ? columns.slice(colFrom, colTo + 1).map((c, k) => (
+        <span
+          key={c.key}
+          className={`tt-td ${c.align === 'right' ? 'right' : ''} ${c.key === 'title' ? 'title' : ''}`}
+          // The first cell made sits in its own column; the others follow it in the grid.
+          style={k === 0 && colFrom > 0 ? { gridColumnStart: colFrom + 1 } : undefined}
+          title={c.key === 'title' && t.missing ? 'Missing: the file is gone' : undefined}
+        >
+          {c.cell(t)}
+        </span>
+      )) : <span className="tt-td muted">…</span>}
+    </div>
+  );
+});
 
 function savedWidths(): Record<string, number> {
   try {
@@ -68,8 +128,14 @@ export function TracksTable({ ids, sort, descending, onSort, empty, testId }: Tr
   const loading = useRef(new Set<number>());
   const list = useMemo(() => ids ?? [], [ids]);
 
-  const virtualizer = useVirtualizer({ count: list.length, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_PX, overscan: 12 });
+  // No flushSync on scroll: React renders the new rows in its own turn instead of inside every
+  // scroll event, and several scroll events can share one render.
+  const virtualizer = useVirtualizer({ count: list.length, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_PX, overscan: OVERSCAN, useFlushSync: false });
   const items = virtualizer.getVirtualItems();
+  // Rows are keyed by slot, not by index: a row that scrolls out is reused for one that scrolls
+  // in (its text changes) instead of being removed and another made. Items are contiguous, so
+  // index mod `slots` is unique among them while `slots` is at least their count.
+  const slots = Math.max(128, items.length);
   const first = items[0]?.index ?? 0;
   const last = items[items.length - 1]?.index ?? -1;
 
@@ -81,8 +147,10 @@ export function TracksTable({ ids, sort, descending, onSort, empty, testId }: Tr
 
   useEffect(() => {
     if (last < 0) return;
-    const from = Math.floor(first / PAGE) * PAGE;
-    const to = Math.min(list.length, Math.ceil((last + 1) / PAGE) * PAGE);
+    // The pages under the view and the next one each way: rows arrive before they scroll into
+    // view, so a row is drawn once with its data instead of as a placeholder first.
+    const from = Math.max(0, (Math.floor(first / PAGE) - 1) * PAGE);
+    const to = Math.min(list.length, (Math.ceil((last + 1) / PAGE) + 1) * PAGE);
     const want = list.slice(from, to).filter((id) => !rows.has(id) && !loading.current.has(id));
     if (want.length === 0) return;
     for (const id of want) loading.current.add(id);
@@ -109,9 +177,42 @@ export function TracksTable({ ids, sort, descending, onSort, empty, testId }: Tr
     };
   }, [first, last, list, rows]);
 
-  const columns = COLUMNS.map((c) => ({ ...c, width: widths[c.key] ?? c.width }));
-  const template = columns.map((c) => `${c.width}px`).join(' ');
+  const columns = useMemo(() => COLUMNS.map((c) => ({ ...c, width: widths[c.key] ?? c.width })), [widths]);
+  const template = useMemo(() => columns.map((c) => `${c.width}px`).join(' '), [columns]);
   const totalWidth = columns.reduce((a, c) => a + c.width, 0);
+
+  // The columns in view: a table wider than its pane (eleven columns) makes only the cells that
+  // can be seen, which is most of the work of a row that scrolls in.
+  const [view, setView] = useState({ left: 0, width: 4000 });
+  const measureView = useCallback((): void => {
+    const el = scrollRef.current;
+    if (!el) return;
+    const next = { left: el.scrollLeft, width: el.clientWidth };
+    setView((v) => (v.left === next.left && v.width === next.width ? v : next));
+  }, []);
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    measureView();
+    const ro = new ResizeObserver(measureView);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [measureView, ids]);
+  let colFrom = 0;
+  let colTo = columns.length - 1;
+  {
+    let x = 0;
+    let seenFrom = false;
+    for (let i = 0; i < columns.length; i++) {
+      const end = x + columns[i]!.width;
+      if (!seenFrom && end > view.left) {
+        colFrom = i;
+        seenFrom = true;
+      }
+      if (x < view.left + view.width) colTo = i;
+      x = end;
+    }
+  }
 
   const startResize = (key: string, startX: number, startW: number): void => {
     const move = (e: MouseEvent): void => setWidths((w) => ({ ...w, [key]: Math.max(36, Math.round(startW + e.clientX - startX)) }));
@@ -127,28 +228,51 @@ export function TracksTable({ ids, sort, descending, onSort, empty, testId }: Tr
     window.addEventListener('mouseup', up);
   };
 
-  const select = useCallback(
-    (index: number, e: { ctrlKey: boolean; metaKey: boolean; shiftKey: boolean }): void => {
-      const id = list[index]!;
-      if (e.shiftKey && anchor !== null) {
-        const [a, b] = anchor < index ? [anchor, index] : [index, anchor];
-        setSelected(new Set(list.slice(a, b + 1)));
-        return;
-      }
-      setAnchor(index);
-      if (e.ctrlKey || e.metaKey) {
-        setSelected((s) => {
-          const n = new Set(s);
-          if (n.has(id)) n.delete(id);
-          else n.add(id);
-          return n;
-        });
-      } else setSelected(new Set([id]));
-    },
-    [anchor, list],
-  );
-
-  const chosen = (id: number): number[] => (selected.has(id) ? list.filter((x) => selected.has(x)) : [id]);
+  // The rows' handlers read the table's latest state through this ref, so `actions` never changes.
+  const latest = useRef({ list, selected, anchor, playTrackIds });
+  latest.current = { list, selected, anchor, playTrackIds };
+  const actions = useMemo<RowActions>(() => {
+    const chosen = (id: number): number[] => {
+      const { list: l, selected: sel } = latest.current;
+      return sel.has(id) ? l.filter((x) => sel.has(x)) : [id];
+    };
+    return {
+      select: (index, e) => {
+        const { list: l, anchor: from } = latest.current;
+        const id = l[index]!;
+        if (e.shiftKey && from !== null) {
+          const [a, b] = from < index ? [from, index] : [index, from];
+          setSelected(new Set(l.slice(a, b + 1)));
+          return;
+        }
+        setAnchor(index);
+        if (e.ctrlKey || e.metaKey) {
+          setSelected((s) => {
+            const n = new Set(s);
+            if (n.has(id)) n.delete(id);
+            else n.add(id);
+            return n;
+          });
+        } else setSelected(new Set([id]));
+      },
+      play: (index) => void latest.current.playTrackIds(latest.current.list.slice(index, index + 1000), 'play'),
+      menu: (index, id, t, e) => {
+        e.preventDefault();
+        const isSel = latest.current.selected.has(id);
+        if (!isSel) {
+          setSelected(new Set([id]));
+          setAnchor(index);
+        }
+        const dir = t ? t.path.slice(0, Math.max(t.path.lastIndexOf('/'), t.path.lastIndexOf('\\'))) : null;
+        setMenu({ x: e.clientX, y: e.clientY, ids: isSel ? chosen(id) : [id], dir, path: t?.path ?? null });
+      },
+      drag: (id, t, e) => {
+        e.dataTransfer.effectAllowed = 'copy';
+        e.dataTransfer.setData(TRACKS_MIME, JSON.stringify(chosen(id)));
+        e.dataTransfer.setData('text/plain', t?.title ?? '');
+      },
+    };
+  }, []);
 
   if (ids === null) return <div className="center-pad muted">Loading…</div>;
   if (list.length === 0) return <div className="center-pad muted" data-testid={testId ? `${testId}-empty` : undefined}>{empty ?? 'No tracks.'}</div>;
@@ -160,6 +284,10 @@ export function TracksTable({ ids, sort, descending, onSort, empty, testId }: Tr
         ref={scrollRef}
         tabIndex={0}
         role="grid"
+        onScroll={(e) => {
+          // Only a horizontal move changes the columns in view.
+          if (e.currentTarget.scrollLeft !== view.left) measureView();
+        }}
         aria-rowcount={list.length}
         aria-multiselectable
         onKeyDown={(e) => {
@@ -196,42 +324,21 @@ export function TracksTable({ ids, sort, descending, onSort, empty, testId }: Tr
           {items.map((v) => {
             const id = list[v.index]!;
             const t = rows.get(id);
-            const isSel = selected.has(id);
             return (
-              <div
-                key={v.key}
-                className={`tt-row ${isSel ? 'is-selected' : ''} ${t && t.path === currentPath ? 'is-current' : ''} ${t?.missing ? 'is-missing' : ''} ${v.index % 2 ? 'odd' : ''}`}
-                style={{ transform: `translateY(${v.start}px)`, gridTemplateColumns: template }}
-                role="row"
-                aria-rowindex={v.index + 1}
-                aria-selected={isSel}
-                data-testid="track-row"
-                draggable
-                onMouseDown={(e) => {
-                  if (e.button === 0) select(v.index, e);
-                }}
-                onDoubleClick={() => void playTrackIds(list.slice(v.index, v.index + 1000), 'play')}
-                onContextMenu={(e) => {
-                  e.preventDefault();
-                  if (!isSel) {
-                    setSelected(new Set([id]));
-                    setAnchor(v.index);
-                  }
-                  const dir = t ? t.path.slice(0, Math.max(t.path.lastIndexOf('/'), t.path.lastIndexOf('\\'))) : null;
-                  setMenu({ x: e.clientX, y: e.clientY, ids: isSel ? list.filter((x) => selected.has(x)) : [id], dir });
-                }}
-                onDragStart={(e) => {
-                  e.dataTransfer.effectAllowed = 'copy';
-                  e.dataTransfer.setData(TRACKS_MIME, JSON.stringify(chosen(id)));
-                  e.dataTransfer.setData('text/plain', t?.title ?? '');
-                }}
-              >
-                {t ? columns.map((c) => (
-                  <span key={c.key} className={`tt-td ${c.align === 'right' ? 'right' : ''} ${c.key === 'title' ? 'title' : ''}`} title={c.key === 'title' && t.missing ? 'Missing: the file is gone' : undefined}>
-                    {c.cell(t)}
-                  </span>
-                )) : <span className="tt-td muted">…</span>}
-              </div>
+              <TrackRow
+                key={v.index % slots}
+                index={v.index}
+                start={v.start}
+                id={id}
+                track={t}
+                template={template}
+                columns={columns}
+                colFrom={colFrom}
+                colTo={colTo}
+                selected={selected.has(id)}
+                current={t !== undefined && t.path === currentPath}
+                actions={actions}
+              />
             );
           })}
         </div>

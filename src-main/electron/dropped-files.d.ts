@@ -1,0 +1,1 @@
+export declare function pathsOfFiles(files: ArrayLike<File>, getPathForFile: (file: File) => string): string[];
