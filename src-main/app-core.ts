@@ -150,6 +150,9 @@ export class AppCore {
     // Before anything loads, so that start-up stalls are recorded too. STELLATUNE_STALL_MS lowers
     // the threshold when hunting smaller blocks.
     if (process.env.STELLATUNE_STALL_MS) stallMonitor.thresholdMs = Number(process.env.STELLATUNE_STALL_MS);
+    // STELLATUNE_STALL_PROFILE_MS=5000: profile that long after a stall (off by default: starting
+    // the profiler blocks the loop itself, see stall-monitor.ts).
+    if (process.env.STELLATUNE_STALL_PROFILE_MS) stallMonitor.profileMs = Number(process.env.STELLATUNE_STALL_PROFILE_MS);
     if (process.env.STELLATUNE_STALL_PROFILE_COOLDOWN_MS) stallMonitor.profileCooldownMs = Number(process.env.STELLATUNE_STALL_PROFILE_COOLDOWN_MS);
     stallMonitor.start();
     const paths = opts.paths ?? appPaths();

@@ -77,6 +77,9 @@ export async function startStack(browser: Browser, testInfo: TestInfo): Promise<
       fs.copyFileSync(path.join(builtPlugins, 'lrclib-lyrics.so'), path.join(userPlugins, 'lrclib-lyrics.so'));
     },
     envFromHome: (home) => ({ STELLATUNE_BUILTIN_PLUGINS: path.join(home, 'builtin-plugins') }),
+    // QA_CORE_NODE_ARGS="--cpu-prof --cpu-prof-dir=…": a CPU profile of the core, for finding what
+    // its loop runs; the harness's own process is left alone.
+    env: process.env.QA_CORE_NODE_ARGS ? { STELLATUNE_E2E_CORE_NODE_ARGS: process.env.QA_CORE_NODE_ARGS } : {},
   });
   const rpc = await connectRpc(app.url);
   await rpc.call('plugins', 'applyConfig', { ...LRCLIB, kind: 'lyrics', config: { base_url: lrclibProxy.url, timeout_ms: 10_000 } });

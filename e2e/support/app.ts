@@ -63,7 +63,9 @@ function prepareHome(): { home: string; plugins: string; media: string } {
 }
 
 export async function startBrowserShell(env: NodeJS.ProcessEnv): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [path.join(repoRoot, 'dist', 'src-main', 'shell', 'browser-main.js'), '--no-open'], {
+  // Node flags for the core only (a CPU profile: Node refuses --cpu-prof in NODE_OPTIONS).
+  const nodeArgs = (env.STELLATUNE_E2E_CORE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, path.join(repoRoot, 'dist', 'src-main', 'shell', 'browser-main.js'), '--no-open'], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
