@@ -100,6 +100,7 @@ export class AppCore {
       ops: () => control.counters.snapshot(),
       live: () => control.live(),
       engine: () => (this.engineReason === null ? this.engineInstance.metrics() : null),
+      takeRingFillMin: () => (this.engineReason === null ? (this.engineInstance.takeRingFillMin?.() ?? null) : null),
       stalls: () => stallMonitor.count,
     });
     this.history.start();

@@ -31,6 +31,9 @@ export const historySample = s.object({
   ringFill: s.nullable(s.number({ min: 0, max: 1 })),
   ringFillMin: s.nullable(s.number({ min: 0, max: 1 })),
   blockLatencyP99: s.nullable(ms),
+  /** The output callback's per-block DSP and output work, p99 over that second, ms. */
+  dspBlockP99: s.optional(s.nullable(ms)),
+  outputBlockP99: s.optional(s.nullable(ms)),
   pendingOps: count,
   openStreams: count,
   liveInstances: count,

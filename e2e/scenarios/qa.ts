@@ -362,6 +362,18 @@ export function loadFigures(m: ScenarioMeasure, load: ControlLoad | null): [stri
     ['stalls over 50 ms', `${m.stallCount}${m.stalls.length ? ` (${m.stalls.filter((s) => s.waitMs !== null && s.waitMs > s.durationMs / 2).length} mostly waiting for a CPU)` : ''}`],
     ['device losses / last recovery', `${m.deviceLosses} / ${m.end.engine?.lastRecoveryMs ?? '–'} ms`],
   ];
+  // Whether a second's delay was the core's own work or the machine's other load: the main
+  // thread's schedstat split (Linux), over the window and over the seconds past the p99 limit.
+  const split = (ss: HistorySample[]): string => {
+    const mt = ss.map((s) => s.mainThread).filter((x): x is { cpuMs: number; waitMs: number } => !!x);
+    if (mt.length === 0) return 'not measured';
+    const cpu = mt.reduce((a, x) => a + x.cpuMs, 0);
+    const wait = mt.reduce((a, x) => a + x.waitMs, 0);
+    return `${Math.round(cpu)} / ${Math.round(wait)} ms in ${ss.length} s (${Math.round(cpu / ss.length / 10)} % / ${Math.round(wait / ss.length / 10)} % of each second)`;
+  };
+  const over = m.samples.filter((s) => s.loop.p99 > LIMITS.loopP99Ms);
+  figs.push(['core main thread on a CPU / waiting for a CPU (run queue), whole window', split(m.samples)]);
+  figs.push([`the same in the ${over.length} seconds whose block p99 exceeded ${LIMITS.loopP99Ms} ms`, over.length ? split(over) : '–']);
   for (const r of m.timeouts) figs.push([`timeout rate ${r.pluginId.replace(/^dev\.stellatune\./, '')} ${r.op}`, `${r.timeout} / ${r.requests} (${(r.rate * 100).toFixed(1)} %)`]);
   if (load) {
     figs.push(['control calls (caller side)', String(load.total)]);

@@ -16,7 +16,11 @@ const RESOLUTION_MS = 2;
 export interface HistoryInputs {
   ops: () => OpCounters[];
   live: () => { pendingOps: number; openStreams: number; liveInstances: number; loadedGenerations: number };
-  engine: () => { underruns: number; deviceLosses: number; ringFill: number; ringFillMin: number; blockLatencyP99: number } | null;
+  engine: () => { underruns: number; deviceLosses: number; ringFill: number; ringFillMin: number; blockLatencyP99: number; dspBlockP99?: number; outputBlockP99?: number } | null;
+  /** The ring's minimum fill since the previous sample (and a fresh minimum from now), when the
+   * engine can say: a second's minimum, not one since start-up that keeps the first track's
+   * priming forever. */
+  takeRingFillMin?: () => number | null;
   stalls: () => number;
 }
 
@@ -67,6 +71,12 @@ export class DiagnosticsHistory {
     return sinceMs > 0 ? this.samples.filter((s) => s.at >= sinceMs) : [...this.samples];
   }
 
+  private secondRingFillMin(sinceStart: number, now: number): number {
+    if (!this.inputs.takeRingFillMin) return sinceStart;
+    // Nothing played in that second: the fill now is its minimum.
+    return this.inputs.takeRingFillMin() ?? now;
+  }
+
   /** Takes one sample now (the timer calls this every interval). */
   sample(): HistorySample {
     const h = this.delay;
@@ -113,8 +123,10 @@ export class DiagnosticsHistory {
       underruns,
       deviceLosses: e?.deviceLosses ?? 0,
       ringFill: e ? Math.round(e.ringFill * 1000) / 1000 : null,
-      ringFillMin: e ? Math.round(e.ringFillMin * 1000) / 1000 : null,
+      ringFillMin: e ? Math.round(this.secondRingFillMin(e.ringFillMin, e.ringFill) * 1000) / 1000 : null,
       blockLatencyP99: e ? Math.round(e.blockLatencyP99 * 1000) / 1000 : null,
+      dspBlockP99: e?.dspBlockP99 !== undefined ? Math.round(e.dspBlockP99 * 1000) / 1000 : null,
+      outputBlockP99: e?.outputBlockP99 !== undefined ? Math.round(e.outputBlockP99 * 1000) / 1000 : null,
       pendingOps: live.pendingOps,
       openStreams: live.openStreams,
       liveInstances: live.liveInstances,
