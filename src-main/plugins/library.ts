@@ -305,7 +305,7 @@ export class PluginGeneration {
     if (this.libClosed) return;
     this.libClosed = true;
     unguardLibrary(this.shadowPath);
-    this.lib.unload();
+    stallMonitor.section(`dlclose ${path.basename(this.sourcePath)}`, () => this.lib.unload());
     this.hostMem.releaseLog();
     koffi.free(this.hostMem.table);
     koffi.free(this.hostMem.dataDir);
