@@ -108,6 +108,7 @@ export class AppCore {
       ops: () => control.counters.snapshot(),
       live: () => control.live(),
       engine: () => (this.engineReason === null ? this.engineInstance.metrics() : null),
+      takeRingFillMin: () => (this.engineReason === null ? (this.engineInstance.takeRingFillMin?.() ?? null) : null),
       stalls: () => stallMonitor.count,
     });
     this.history.start();
@@ -172,6 +173,9 @@ export class AppCore {
     // Before anything loads, so that start-up stalls are recorded too. STELLATUNE_STALL_MS lowers
     // the threshold when hunting smaller blocks.
     if (process.env.STELLATUNE_STALL_MS) stallMonitor.thresholdMs = Number(process.env.STELLATUNE_STALL_MS);
+    // STELLATUNE_STALL_PROFILE_MS=5000: profile that long after a stall (off by default: starting
+    // the profiler blocks the loop itself, see stall-monitor.ts).
+    if (process.env.STELLATUNE_STALL_PROFILE_MS) stallMonitor.profileMs = Number(process.env.STELLATUNE_STALL_PROFILE_MS);
     if (process.env.STELLATUNE_STALL_PROFILE_COOLDOWN_MS) stallMonitor.profileCooldownMs = Number(process.env.STELLATUNE_STALL_PROFILE_COOLDOWN_MS);
     stallMonitor.start();
     const paths = opts.paths ?? appPaths();

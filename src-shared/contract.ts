@@ -130,6 +130,12 @@ export const engineMetrics = s.object({
   outputLatencyMs: s.nullable(ms),
   blockLatencyP50: ms,
   blockLatencyP99: ms,
+  /** Per block in the output callback (audio process), p50 / p99 over its last second, ms: the DSP
+   * chain, and the output's own work (ring read, volume, fades, position). */
+  dspBlockP50: ms,
+  dspBlockP99: ms,
+  outputBlockP50: ms,
+  outputBlockP99: ms,
   audioProcessRestarts: count,
 });
 

@@ -20,6 +20,10 @@ export const historySample = s.object({
   /** That second's main-loop block time (event-loop delay beyond the 2 ms sampling period), ms;
    * buckets: sample counts per DELAY_BUCKET_EDGES_MS bucket. */
   loop: s.object({ p50: ms, p99: ms, max: ms, count, buckets: s.array(count, { max: 64 }) }),
+  /** The core's main thread in that second (Linux schedstat): ms on a CPU, and ms runnable but
+   * waiting for one (the machine busy with other work). A block is only the core's own when the
+   * thread was on the CPU for it. */
+  mainThread: s.optional(s.nullable(s.object({ cpuMs: ms, waitMs: ms }))),
   /** Plugin calls that ended in that second, per plugin and outcome. */
   ops: s.array(opsDelta),
   underruns: count,
@@ -27,6 +31,9 @@ export const historySample = s.object({
   ringFill: s.nullable(s.number({ min: 0, max: 1 })),
   ringFillMin: s.nullable(s.number({ min: 0, max: 1 })),
   blockLatencyP99: s.nullable(ms),
+  /** The output callback's per-block DSP and output work, p99 over that second, ms. */
+  dspBlockP99: s.optional(s.nullable(ms)),
+  outputBlockP99: s.optional(s.nullable(ms)),
   pendingOps: count,
   openStreams: count,
   liveInstances: count,

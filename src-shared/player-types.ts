@@ -91,9 +91,14 @@ export interface EngineMetrics {
   ringFillMin: number;
   ringCapacityFrames: number;
   outputLatencyMs: number | null;
-  /** Decode+DSP time per block, ms. */
+  /** Decode (and resample) time per block in the decode worker, ms. */
   blockLatencyP50: number;
   blockLatencyP99: number;
+  /** DSP chain and output work per block in the output callback, ms (last second). */
+  dspBlockP50: number;
+  dspBlockP99: number;
+  outputBlockP50: number;
+  outputBlockP99: number;
   audioProcessRestarts: number;
 }
 

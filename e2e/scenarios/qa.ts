@@ -4,6 +4,7 @@
 // service, the thresholds, and the report (qa-report/index.html + report.json).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Browser, TestInfo } from '@playwright/test';
 import type { DiagnosticsSnapshot } from '../../src-shared/contract.js';
@@ -77,7 +78,11 @@ export async function startStack(browser: Browser, testInfo: TestInfo): Promise<
       fs.copyFileSync(path.join(builtPlugins, 'lrclib-lyrics.so'), path.join(userPlugins, 'lrclib-lyrics.so'));
     },
     envFromHome: (home) => ({ STELLATUNE_BUILTIN_PLUGINS: path.join(home, 'builtin-plugins') }),
+    // QA_CORE_NODE_ARGS="--cpu-prof --cpu-prof-dir=…": a CPU profile of the core, for finding what
+    // its loop runs; the harness's own process is left alone.
+    env: process.env.QA_CORE_NODE_ARGS ? { STELLATUNE_E2E_CORE_NODE_ARGS: process.env.QA_CORE_NODE_ARGS } : {},
   });
+  experimentCoreNice();
   const rpc = await connectRpc(app.url);
   await rpc.call('plugins', 'applyConfig', { ...LRCLIB, kind: 'lyrics', config: { base_url: lrclibProxy.url, timeout_ms: 10_000 } });
   return {
@@ -98,6 +103,33 @@ export async function startStack(browser: Browser, testInfo: TestInfo): Promise<
       await supysonic.stop();
     },
   };
+}
+
+/**
+ * An experiment, never the default: QA_EXPERIMENT_CORE_NICE=-10 (root) gives the core's threads
+ * that nice value after it starts; QA_EXPERIMENT_CORE_FIFO=1 puts the core's threads in the
+ * SCHED_FIFO class (chrt; it uses a few % of a CPU, and the kernel's RT throttling bounds it).
+ * The code and the work stay the same and only the core's claim on a CPU changes, so a block that
+ * shrinks with it was time spent waiting for a CPU, not work.
+ */
+function experimentCoreNice(): void {
+  const nice = process.env.QA_EXPERIMENT_CORE_NICE;
+  const fifo = process.env.QA_EXPERIMENT_CORE_FIFO;
+  if ((!nice && !fifo) || process.platform !== 'linux') return;
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== process.pid || !fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('browser-main.js')) continue;
+      if (nice) for (const tid of fs.readdirSync(`/proc/${pid}/task`)) os.setPriority(Number(tid), Number(nice));
+      // -a: every thread (V8's GC helpers, the thread pool, koffi's async calls): the main thread
+      // waits on some of them, and a waiting-for-CPU helper would block it as surely.
+      if (fifo) execFileSync('chrt', ['-a', '-f', '-p', fifo, pid], { stdio: 'pipe' });
+      console.log(`[qa] experiment: the core (pid ${pid}) runs at ${nice ? `nice ${nice}` : ''}${fifo ? ` SCHED_FIFO ${fifo} (all threads)` : ''}`);
+    } catch {
+      // gone, or not allowed: the run says so by not printing the line
+    }
+  }
 }
 
 // ---- the control-call load ---------------------------------------------------------------------
@@ -359,6 +391,18 @@ export function loadFigures(m: ScenarioMeasure, load: ControlLoad | null): [stri
     ['stalls over 50 ms', `${m.stallCount}${m.stalls.length ? ` (${m.stalls.filter((s) => s.waitMs !== null && s.waitMs > s.durationMs / 2).length} mostly waiting for a CPU)` : ''}`],
     ['device losses / last recovery', `${m.deviceLosses} / ${m.end.engine?.lastRecoveryMs ?? '–'} ms`],
   ];
+  // Whether a second's delay was the core's own work or the machine's other load: the main
+  // thread's schedstat split (Linux), over the window and over the seconds past the p99 limit.
+  const split = (ss: HistorySample[]): string => {
+    const mt = ss.map((s) => s.mainThread).filter((x): x is { cpuMs: number; waitMs: number } => !!x);
+    if (mt.length === 0) return 'not measured';
+    const cpu = mt.reduce((a, x) => a + x.cpuMs, 0);
+    const wait = mt.reduce((a, x) => a + x.waitMs, 0);
+    return `${Math.round(cpu)} / ${Math.round(wait)} ms in ${ss.length} s (${Math.round(cpu / ss.length / 10)} % / ${Math.round(wait / ss.length / 10)} % of each second)`;
+  };
+  const over = m.samples.filter((s) => s.loop.p99 > LIMITS.loopP99Ms);
+  figs.push(['core main thread on a CPU / waiting for a CPU (run queue), whole window', split(m.samples)]);
+  figs.push([`the same in the ${over.length} seconds whose block p99 exceeded ${LIMITS.loopP99Ms} ms`, over.length ? split(over) : '–']);
   for (const r of m.timeouts) figs.push([`timeout rate ${r.pluginId.replace(/^dev\.stellatune\./, '')} ${r.op}`, `${r.timeout} / ${r.requests} (${(r.rate * 100).toFixed(1)} %)`]);
   if (load) {
     figs.push(['control calls (caller side)', String(load.total)]);

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <portaudio.h>
 
@@ -54,6 +55,8 @@ static struct {
 } pa;
 
 #define ST_PA_MAX_DSP 8
+/* Per-block work times kept for st_pa_out_block_times (a ring; ~6–12 s of blocks). */
+#define ST_PA_BLOCK_TIMES 1024
 
 struct st_pa_out {
   st_pcm_ring_t *ring;
@@ -81,7 +84,20 @@ struct st_pa_out {
   /* read index after each recent callback: what the DAC plays now was read `ahead` ago */
   uint64_t history[64];
   uint32_t hist_n;
+  /* Per block that played audio, ns: the DSP chain (with its lock), and the output's own work
+   * (ring read, volume, fades, position). Written by the callback, read by the control side. */
+  _Atomic uint32_t dsp_ns[ST_PA_BLOCK_TIMES];
+  _Atomic uint32_t out_ns[ST_PA_BLOCK_TIMES];
+  _Atomic uint32_t block_times_n;
 };
+
+static uint64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no syscall, safe on the audio thread */
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint32_t ns32(uint64_t ns) { return ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns; }
 
 static void set_err(char *err, size_t cap, const char *fmt, const char *detail) {
   if (err && cap) snprintf(err, cap, fmt, detail ? detail : "");
@@ -124,6 +140,8 @@ static int callback(const void *input, void *output, unsigned long frames, const
   const uint32_t ch = o->channels;
   const uint32_t want = (uint32_t)frames * ch;
   atomic_fetch_add_explicit(&o->callbacks, 1, memory_order_relaxed);
+  const uint64_t t_start = mono_ns();
+  uint64_t dsp_ns = 0;
 
   if (st_pcm_ring_consumer_sync(r, &o->epoch)) {
     o->primed = false;
@@ -156,6 +174,7 @@ static int callback(const void *input, void *output, unsigned long frames, const
   if (n < want) memset(dst + n, 0, (size_t)(want - n) * sizeof(float));
 
   if (n > 0) {
+    const uint64_t t_dsp = mono_ns();
     pthread_mutex_lock(&o->dsp_lock);
     if (o->dsp_reset) {
       for (uint32_t i = 0; i < o->n_dsp; i++)
@@ -166,6 +185,7 @@ static int callback(const void *input, void *output, unsigned long frames, const
     if (o->n_dsp > 0) st_host_crash_guard_set_step("output", "process_f32");
     for (uint32_t i = 0; i < o->n_dsp; i++) o->dsp_vt[i]->process_f32(o->dsp_handle[i], dst, n / ch);
     pthread_mutex_unlock(&o->dsp_lock);
+    dsp_ns = mono_ns() - t_dsp;
   }
 
   /* Volume (smoothed over the buffer) and the pause / flush fade (5 ms). */
@@ -193,6 +213,12 @@ static int callback(const void *input, void *output, unsigned long frames, const
   uint64_t played = o->hist_n > back ? o->history[(o->hist_n - 1 - back) % 64] : o->history[0];
   st_pcm_ring_set64(r, ST_CTL64_PLAYED_INDEX, played);
   st_pcm_ring_add32(r, ST_CTL_HEARTBEAT, 1);
+  if (n > 0) {
+    const uint32_t at = atomic_load_explicit(&o->block_times_n, memory_order_relaxed);
+    atomic_store_explicit(&o->dsp_ns[at % ST_PA_BLOCK_TIMES], ns32(dsp_ns), memory_order_relaxed);
+    atomic_store_explicit(&o->out_ns[at % ST_PA_BLOCK_TIMES], ns32(mono_ns() - t_start - dsp_ns), memory_order_relaxed);
+    atomic_store_explicit(&o->block_times_n, at + 1, memory_order_release);
+  }
   return paContinue;
 }
 
@@ -276,6 +302,24 @@ double st_pa_out_latency(const st_pa_out_t *o) { return o ? o->latency_s : 0; }
 uint32_t st_pa_out_format_changed(st_pa_out_t *o) { return o ? atomic_load(&o->format_changed) : 0; }
 uint32_t st_pa_out_callbacks(st_pa_out_t *o) { return o ? atomic_load_explicit(&o->callbacks, memory_order_relaxed) : 0; }
 
+uint32_t st_pa_out_block_times(st_pa_out_t *o, uint32_t *dsp_ns, uint32_t *out_ns, uint32_t cap, uint32_t since) {
+  if (!o) return 0;
+  const uint32_t total = atomic_load_explicit(&o->block_times_n, memory_order_acquire);
+  uint32_t k = total - since; /* unsigned: wraps like the counter */
+  if (k > cap) k = cap;
+  if (k > ST_PA_BLOCK_TIMES) k = ST_PA_BLOCK_TIMES;
+  for (uint32_t j = 0; j < k; j++) {
+    const uint32_t i = (total - k + j) % ST_PA_BLOCK_TIMES;
+    dsp_ns[j] = atomic_load_explicit(&o->dsp_ns[i], memory_order_relaxed);
+    out_ns[j] = atomic_load_explicit(&o->out_ns[i], memory_order_relaxed);
+  }
+  return k;
+}
+
+uint32_t st_pa_out_block_count(st_pa_out_t *o) {
+  return o ? atomic_load_explicit(&o->block_times_n, memory_order_acquire) : 0;
+}
+
 void st_pa_out_lock(st_pa_out_t *o) {
   if (o) pthread_mutex_lock(&o->dsp_lock);
 }
@@ -311,6 +355,11 @@ void st_pa_out_close(st_pa_out_t *o) { (void)o; }
 double st_pa_out_latency(const st_pa_out_t *o) { (void)o; return 0; }
 uint32_t st_pa_out_format_changed(st_pa_out_t *o) { (void)o; return 0; }
 uint32_t st_pa_out_callbacks(st_pa_out_t *o) { (void)o; return 0; }
+uint32_t st_pa_out_block_times(st_pa_out_t *o, uint32_t *dsp_ns, uint32_t *out_ns, uint32_t cap, uint32_t since) {
+  (void)o; (void)dsp_ns; (void)out_ns; (void)cap; (void)since;
+  return 0;
+}
+uint32_t st_pa_out_block_count(st_pa_out_t *o) { (void)o; return 0; }
 void st_pa_out_lock(st_pa_out_t *o) { (void)o; }
 void st_pa_out_unlock(st_pa_out_t *o) { (void)o; }
 int st_pa_out_set_dsp(st_pa_out_t *o, uint32_t n, void *const *handles, const void *const *vtables) {

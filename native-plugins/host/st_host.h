@@ -167,6 +167,12 @@ enum {
   ST_CTL_CHANNELS = 9,
   ST_CTL_FILL_MIN = 12,
   ST_CTL_HEARTBEAT = 14,
+  /* audio -> main: per-block DSP and output work, p50 / p99 over the last second, µs (the audio
+   * process's control side writes them from st_pa_out_block_times) */
+  ST_CTL_DSP_BLOCK_P50_US = 15,
+  ST_CTL_DSP_BLOCK_P99_US = 16,
+  ST_CTL_OUTPUT_BLOCK_P50_US = 17,
+  ST_CTL_OUTPUT_BLOCK_P99_US = 18,
 };
 enum { ST_CTL64_PLAYED_INDEX = 1, ST_CTL64_FILL_SUM = 2, ST_CTL64_FILL_COUNT = 3 };
 
@@ -204,6 +210,13 @@ ST_HOST_EXPORT double st_pa_out_latency(const st_pa_out_t *out);
 ST_HOST_EXPORT uint32_t st_pa_out_format_changed(st_pa_out_t *out);
 /* Callbacks run so far (a stuck value means a stuck device). */
 ST_HOST_EXPORT uint32_t st_pa_out_callbacks(st_pa_out_t *out);
+/* Per-block work times of the blocks that played audio, oldest first: the DSP chain's and the
+ * output's own (ring read, volume, fades, position), ns. Copies the blocks after the first `since`
+ * (a count st_pa_out_block_count returned), at most `cap` and the newest 1024; returns how many. */
+ST_HOST_EXPORT uint32_t st_pa_out_block_times(st_pa_out_t *out, uint32_t *dsp_ns, uint32_t *out_ns, uint32_t cap,
+                                              uint32_t since);
+/* Blocks timed so far (wraps at 2^32). */
+ST_HOST_EXPORT uint32_t st_pa_out_block_count(st_pa_out_t *out);
 /* Brackets the control side's DSP calls so they never overlap process_f32 in the callback. */
 ST_HOST_EXPORT void st_pa_out_lock(st_pa_out_t *out);
 ST_HOST_EXPORT void st_pa_out_unlock(st_pa_out_t *out);

@@ -100,6 +100,8 @@ interface Output {
 class PortAudioOutput implements Output {
   private pa: PaOutput | null = null;
   private lastCallbacks = -1;
+  private blocksSeen = 0;
+  private lastBlockStatsAt = 0;
   lastCallbackAt = 0;
   openedAt = 0;
   deviceName = '';
@@ -119,6 +121,7 @@ class PortAudioOutput implements Output {
     const devices = a.getDevices();
     const chosen = devices.find((d) => d.id === this.deviceId && d.maxOutputChannels > 0);
     this.pa = PaOutput.open(this.r, chosen ? chosen.id : -1, this.frames);
+    this.blocksSeen = 0;
     const info = chosen ?? devices.find((d) => d.maxOutputChannels > 0 && d.name === 'default') ?? devices.find((d) => d.maxOutputChannels > 0);
     this.deviceName = info?.name ?? 'default';
     this.latencyMs = this.pa.latencyMs + (this.frames * 1000) / this.format.sampleRate;
@@ -141,6 +144,23 @@ class PortAudioOutput implements Output {
       }
     }
     if (pa.formatChanged) this.onFormatChange();
+    if (Date.now() - this.lastBlockStatsAt >= 1000) this.publishBlockTimes(pa);
+  }
+
+  /** The last second's per-block DSP and output work, p50 / p99, into the ring for the engine's
+   * metrics (a second without audio keeps the previous figures). */
+  private publishBlockTimes(pa: PaOutput): void {
+    this.lastBlockStatsAt = Date.now();
+    const { dspNs, outputNs } = pa.blockTimes(this.blocksSeen);
+    this.blocksSeen = (this.blocksSeen + dspNs.length) >>> 0;
+    if (dspNs.length === 0) return;
+    const us = (sorted: Uint32Array, q: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! / 1000);
+    const dsp = Uint32Array.from(dspNs).sort();
+    const out = Uint32Array.from(outputNs).sort();
+    this.r.set32(Ctl32.DSP_BLOCK_P50_US, us(dsp, 0.5));
+    this.r.set32(Ctl32.DSP_BLOCK_P99_US, us(dsp, 0.99));
+    this.r.set32(Ctl32.OUTPUT_BLOCK_P50_US, us(out, 0.5));
+    this.r.set32(Ctl32.OUTPUT_BLOCK_P99_US, us(out, 0.99));
   }
 
   withDsp<T>(fn: () => T): T {

@@ -19,6 +19,7 @@ import {
 } from '../plugins/instances.js';
 import { PluginCallError } from '../plugins/errors.js';
 import type { PluginRegistry } from '../plugins/registry.js';
+import { stallMonitor } from '../diagnostics/stall-monitor.js';
 import { ControlError } from './errors.js';
 import type { ControlCounters } from './metrics.js';
 import { type OpResult, runOp, type RunningOp } from './op-promise.js';
@@ -355,13 +356,14 @@ export abstract class CatalogOwner<I extends CatalogInstance> {
     if (!slot.retired || slot.ops.size > 0 || slot.streams.size > 0) return false;
     if (!this.retired.delete(slot)) return false;
     if (slot.zombieTimer) clearTimeout(slot.zombieTimer);
-    slot.instance.destroy();
+    stallMonitor.section(`destroy ${this.pluginId} ${this.kind}`, () => slot.instance.destroy());
     return true;
   }
 
   private saveState(slot: Slot<I>): void {
     try {
-      this.deps.settings.setState(this.pluginId, this.kind, this.typeId, slot.instance.exportState());
+      const state = stallMonitor.section(`export_state ${this.pluginId}`, () => slot.instance.exportState());
+      stallMonitor.section('settings write', () => this.deps.settings.setState(this.pluginId, this.kind, this.typeId, state));
     } catch {
       // A plugin that fails to export keeps its previous saved state.
     }

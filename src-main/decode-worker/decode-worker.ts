@@ -313,6 +313,9 @@ function recordBlock(ms: number): void {
     const sorted = [...blockTimes].sort((a, b) => a - b);
     const pick = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
     post({ type: 'stats', blockP50: pick(0.5), blockP99: pick(0.99) });
+    // Figures of the last second (as the output callback's are), not of the last few minutes: a
+    // window's seconds then each say what happened in them.
+    blockTimes.length = 0;
   }
 }
 

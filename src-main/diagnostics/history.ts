@@ -4,6 +4,7 @@
 // 2 ms timer period; its own histogram, reset every second, with
 // the share of samples in fixed buckets so any window's percentiles can be pooled later), the
 // plugin calls that ended in it per plugin and outcome, underruns, ring fill, live counts and stalls.
+import fs from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { DELAY_BUCKET_EDGES_MS, type DelayBucketEdges, type HistorySample, type OpsDelta } from '../../src-shared/diagnostics-report.js';
 import type { OpCounters } from '../control/metrics.js';
@@ -15,7 +16,11 @@ const RESOLUTION_MS = 2;
 export interface HistoryInputs {
   ops: () => OpCounters[];
   live: () => { pendingOps: number; openStreams: number; liveInstances: number; loadedGenerations: number };
-  engine: () => { underruns: number; deviceLosses: number; ringFill: number; ringFillMin: number; blockLatencyP99: number } | null;
+  engine: () => { underruns: number; deviceLosses: number; ringFill: number; ringFillMin: number; blockLatencyP99: number; dspBlockP99?: number; outputBlockP99?: number } | null;
+  /** The ring's minimum fill since the previous sample (and a fresh minimum from now), when the
+   * engine can say: a second's minimum, not one since start-up that keeps the first track's
+   * priming forever. */
+  takeRingFillMin?: () => number | null;
   stalls: () => number;
 }
 
@@ -35,6 +40,7 @@ export class DiagnosticsHistory {
   private prevOps = new Map<string, OpCounters>();
   private prevUnderruns: number | null = null;
   private prevStalls = 0;
+  private prevSched: [number, number] | null = null;
 
   constructor(
     private readonly inputs: HistoryInputs,
@@ -50,6 +56,7 @@ export class DiagnosticsHistory {
     this.delay.enable();
     for (const o of this.inputs.ops()) this.prevOps.set(`${o.pluginId}\u0000${o.op}`, o);
     this.prevStalls = this.inputs.stalls();
+    this.prevSched = mainThreadSchedstat();
     this.timer = setInterval(() => this.sample(), this.intervalMs);
     this.timer.unref();
   }
@@ -62,6 +69,12 @@ export class DiagnosticsHistory {
 
   list(sinceMs = 0): HistorySample[] {
     return sinceMs > 0 ? this.samples.filter((s) => s.at >= sinceMs) : [...this.samples];
+  }
+
+  private secondRingFillMin(sinceStart: number, now: number): number {
+    if (!this.inputs.takeRingFillMin) return sinceStart;
+    // Nothing played in that second: the fill now is its minimum.
+    return this.inputs.takeRingFillMin() ?? now;
   }
 
   /** Takes one sample now (the timer calls this every interval). */
@@ -98,15 +111,22 @@ export class DiagnosticsHistory {
     const stalls = stallsNow - this.prevStalls;
     this.prevStalls = stallsNow;
     const live = this.inputs.live();
+    const sched = mainThreadSchedstat();
+    const prevSched = this.prevSched;
+    this.prevSched = sched;
+    const mainThread = sched && prevSched ? { cpuMs: round1(sched[0] - prevSched[0]), waitMs: round1(sched[1] - prevSched[1]) } : null;
     const s: HistorySample = {
       at: Date.now(),
       loop,
+      mainThread,
       ops,
       underruns,
       deviceLosses: e?.deviceLosses ?? 0,
       ringFill: e ? Math.round(e.ringFill * 1000) / 1000 : null,
-      ringFillMin: e ? Math.round(e.ringFillMin * 1000) / 1000 : null,
+      ringFillMin: e ? Math.round(this.secondRingFillMin(e.ringFillMin, e.ringFill) * 1000) / 1000 : null,
       blockLatencyP99: e ? Math.round(e.blockLatencyP99 * 1000) / 1000 : null,
+      dspBlockP99: e?.dspBlockP99 !== undefined ? Math.round(e.dspBlockP99 * 1000) / 1000 : null,
+      outputBlockP99: e?.outputBlockP99 !== undefined ? Math.round(e.outputBlockP99 * 1000) / 1000 : null,
       pendingOps: live.pendingOps,
       openStreams: live.openStreams,
       liveInstances: live.liveInstances,
@@ -116,6 +136,21 @@ export class DiagnosticsHistory {
     this.samples.push(s);
     if (this.samples.length > this.capacity) this.samples.splice(0, this.samples.length - this.capacity);
     return s;
+  }
+}
+
+const round1 = (v: number): number => Math.max(0, Math.round(v * 10) / 10);
+
+/** [on-CPU ms, run-queue wait ms] of the calling (main) thread since it started; null off Linux.
+ * Read once a second: the split says whether a second's delay was the core's work or the machine's
+ * other load. */
+function mainThreadSchedstat(): [number, number] | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    const [run, wait] = fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
+    return [Number(run) / 1e6, Number(wait) / 1e6];
+  } catch {
+    return null;
   }
 }
 

@@ -3,8 +3,9 @@
 // continuations); the dispatch points name what a callback belongs to (`dispatch`: an RPC method,
 // a watcher scan, a worker message) and label the synchronous plugin calls inside it (`section`:
 // shadow copy, dlopen, entry, config apply...). A watchdog timer catches what no hook saw (code
-// outside any callback, such as start-up before the first await). The first stall starts a short
-// CPU profile through the inspector, so the next ones also say which functions were on the CPU.
+// outside any callback, such as start-up before the first await). When asked (profileMs), the first
+// stall starts a short CPU profile through the inspector, so the next ones also say which functions
+// were on the CPU.
 import { AsyncLocalStorage, createHook, executionAsyncResource, type AsyncHook } from 'node:async_hooks';
 import fs from 'node:fs';
 import inspector from 'node:inspector';
@@ -110,7 +111,8 @@ export class StallMonitor {
   keep: number;
   /** Sections shorter than this are not kept. */
   sectionMinMs = 1;
-  private readonly profileMs: number;
+  /** Mutable: the core leaves it 0 unless asked (see app-core.ts). */
+  profileMs: number;
   profileCooldownMs: number;
   private readonly context = new AsyncLocalStorage<string>();
   private hook: AsyncHook | null = null;
@@ -341,5 +343,8 @@ export class StallMonitor {
   }
 }
 
-/** The process's monitor. The core starts it; `dispatch` and `section` cost nothing until then. */
-export const stallMonitor = new StallMonitor();
+/** The process's monitor. The core starts it; `dispatch` and `section` cost nothing until then.
+ * No profile by default: starting V8's profiler makes it list every compiled function on the main
+ * thread, and a --cpu-prof run of the QA scenarios measured that Profiler.start at 48–520 ms of
+ * loop block, a stall of its own after each stall it meant to explain. */
+export const stallMonitor = new StallMonitor({ profileMs: 0 });

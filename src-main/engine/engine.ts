@@ -263,8 +263,18 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       outputLatencyMs: lat > 0 ? lat / 1000 : this.outputLatencyMs,
       blockLatencyP50: this.blockP50,
       blockLatencyP99: this.blockP99,
+      dspBlockP50: this.ring.get32(Ctl32.DSP_BLOCK_P50_US) / 1000,
+      dspBlockP99: this.ring.get32(Ctl32.DSP_BLOCK_P99_US) / 1000,
+      outputBlockP50: this.ring.get32(Ctl32.OUTPUT_BLOCK_P50_US) / 1000,
+      outputBlockP99: this.ring.get32(Ctl32.OUTPUT_BLOCK_P99_US) / 1000,
       audioProcessRestarts: this.audio.restarts,
     };
+  }
+
+  takeRingFillMin(): number | null {
+    const min = this.ring.get32(Ctl32.FILL_MIN);
+    this.ring.set32(Ctl32.FILL_MIN, 0xffffffff);
+    return min === 0xffffffff ? null : min / this.ring.capacity;
   }
 
   /** Ring fill statistics since the last reset (average and minimum, 0..1). */

@@ -31,6 +31,9 @@ export interface PlayerEngine extends EventEmitter<PlayerEngineEvents> {
   status(): PlayerStatus;
   queue(): QueueSnapshot;
   metrics(): EngineMetrics;
+  /** The ring's smallest fill (0..1) since the last call, and a fresh minimum from now on (the
+   * diagnostics history's per-second minimum); null when nothing played in between. */
+  takeRingFillMin?(): number | null;
 
   /** Plays the queue entry at `index` (default: the current one, or the first). */
   play(index?: number): Promise<void>;

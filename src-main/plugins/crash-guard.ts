@@ -103,6 +103,20 @@ export function libraryFingerprint(file: string, keyFile = file): string {
   return fp;
 }
 
+/** libraryFingerprint's cache filled with asynchronous I/O (hashed off the loop in the thread
+ * pool's read, then on it in one call), so the synchronous load that follows finds it. */
+export async function prewarmLibraryFingerprint(file: string, keyFile = file): Promise<void> {
+  try {
+    const st = await fs.promises.stat(keyFile);
+    const hit = fingerprints.get(keyFile);
+    if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs && hit.ino === st.ino) return;
+    const fp = `sha256:${crypto.createHash('sha256').update(await fs.promises.readFile(file)).digest('hex').slice(0, 32)}`;
+    fingerprints.set(keyFile, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, fp });
+  } catch {
+    // the synchronous call reports it
+  }
+}
+
 export interface CrashFrame {
   pc: string;
   library: string | null;

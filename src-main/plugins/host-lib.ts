@@ -40,6 +40,11 @@ export const Ctl32 = {
   OUTPUT_LATENCY_US: 13,
   /** audio -> main: bumped by the output loop; a stuck value means a stuck loop. */
   HEARTBEAT: 14,
+  /** audio -> main: per-block DSP and output work (pa_output.c), p50 / p99 over the last second, µs. */
+  DSP_BLOCK_P50_US: 15,
+  DSP_BLOCK_P99_US: 16,
+  OUTPUT_BLOCK_P50_US: 17,
+  OUTPUT_BLOCK_P99_US: 18,
 } as const;
 
 export const Ctl64 = {
@@ -103,6 +108,8 @@ interface HostFns {
   paLatency: Fn;
   paFormatChanged: Fn;
   paCallbacks: Fn;
+  paBlockTimes: Fn;
+  paBlockCount: Fn;
   paLock: Fn;
   paUnlock: Fn;
   paSetDsp: Fn;
@@ -158,6 +165,8 @@ function host(): HostFns {
     paLatency: lib.func('st_pa_out_latency', 'double', ['void *']),
     paFormatChanged: lib.func('st_pa_out_format_changed', 'uint32_t', ['void *']),
     paCallbacks: lib.func('st_pa_out_callbacks', 'uint32_t', ['void *']),
+    paBlockTimes: lib.func('st_pa_out_block_times', 'uint32_t', ['void *', 'uint32_t *', 'uint32_t *', 'uint32_t', 'uint32_t']),
+    paBlockCount: lib.func('st_pa_out_block_count', 'uint32_t', ['void *']),
     paLock: lib.func('st_pa_out_lock', 'void', ['void *']),
     paUnlock: lib.func('st_pa_out_unlock', 'void', ['void *']),
     paSetDsp: lib.func('st_pa_out_set_dsp', 'int', ['void *', 'uint32_t', 'void **', 'void **']),
@@ -377,6 +386,20 @@ export class PaOutput {
 
   get callbacks(): number {
     return host().paCallbacks(this.ptr) as number;
+  }
+
+  /** Blocks the callback has timed so far (wraps at 2^32): the `since` of blockTimes. */
+  get blockCount(): number {
+    return host().paBlockCount(this.ptr) as number;
+  }
+
+  /** Per-block DSP and output work (ns) of the blocks after the first `since`, oldest first. */
+  blockTimes(since: number): { dspNs: Uint32Array; outputNs: Uint32Array } {
+    const cap = 1024;
+    const dsp = new Uint32Array(cap);
+    const out = new Uint32Array(cap);
+    const n = host().paBlockTimes(this.ptr, dsp, out, cap, since >>> 0) as number;
+    return { dspNs: dsp.subarray(0, n), outputNs: out.subarray(0, n) };
   }
 
   /** Runs `fn` (DSP config calls, resets) while the callback is outside the DSP chain. */

@@ -74,6 +74,9 @@ export interface LoadOptions {
   dataRoot: string;
   /** Generation number (lease_id) given to this load. */
   leaseId: number;
+  /** A shadow copy made ahead, off the event loop (prepareShadowCopy): the load takes it instead
+   * of copying on the loop (taken once; a second pass of the same load copies again). */
+  prepared?: { shadow: string | null };
   log?: (pluginPath: string, level: number, message: string) => void;
 }
 
@@ -150,6 +153,23 @@ function makeShadowCopy(file: string, shadowDir: string, leaseId: number): strin
   // a read and write of the whole library on the event loop; a plain copy elsewhere.
   fs.copyFileSync(file, shadow, fs.constants.COPYFILE_FICLONE);
   return shadow;
+}
+
+let preparedCount = 0;
+
+/** Makes a shadow copy of `file` with asynchronous I/O, for a load to take (LoadOptions.prepared):
+ * the registry awaits it before the synchronous load, so a plugin's hot-load or reload does not
+ * read and write its library on the event loop. */
+export async function prepareShadowCopy(file: string, shadowDir: string): Promise<string> {
+  await fs.promises.mkdir(shadowDir, { recursive: true });
+  const shadow = path.join(shadowDir, `a${++preparedCount}-${process.pid}-${Date.now().toString(36)}-${path.basename(file)}`);
+  await fs.promises.copyFile(file, shadow, fs.constants.COPYFILE_FICLONE);
+  return shadow;
+}
+
+/** Removes a prepared shadow copy no load took. */
+export function discardShadowCopy(shadow: string): void {
+  removeShadow(shadow);
 }
 
 export type GenerationState = 'active' | 'retired' | 'unloading' | 'unloaded';
@@ -285,7 +305,7 @@ export class PluginGeneration {
     if (this.libClosed) return;
     this.libClosed = true;
     unguardLibrary(this.shadowPath);
-    this.lib.unload();
+    stallMonitor.section(`dlclose ${path.basename(this.sourcePath)}`, () => this.lib.unload());
     this.hostMem.releaseLog();
     koffi.free(this.hostMem.table);
     koffi.free(this.hostMem.dataDir);
@@ -369,7 +389,9 @@ export class PluginGeneration {
   private static loadOnce(file: string, opts: LoadOptions, dataId: string | null): PluginGeneration {
     let shadow: string;
     try {
-      shadow = stallMonitor.section(`shadow copy ${path.basename(file)}`, () => makeShadowCopy(file, opts.shadowDir, opts.leaseId));
+      const ready = opts.prepared?.shadow ?? null;
+      if (opts.prepared) opts.prepared.shadow = null;
+      shadow = ready ?? stallMonitor.section(`shadow copy ${path.basename(file)}`, () => makeShadowCopy(file, opts.shadowDir, opts.leaseId));
     } catch (err) {
       throw new PluginLoadError('io', `cannot copy the library: ${(err as Error).message}`, file);
     }

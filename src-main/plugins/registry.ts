@@ -13,8 +13,8 @@ import path from 'node:path';
 import { stallMonitor } from '../diagnostics/stall-monitor.js';
 import { warmDlopen } from './dlopen-warmer.js';
 import { PluginLoadError, type PluginLoadErrorCode } from './errors.js';
-import { libraryFingerprint } from './crash-guard.js';
-import { type CapabilityInfo, type PluginMetadata, PluginGeneration } from './library.js';
+import { libraryFingerprint, prewarmLibraryFingerprint } from './crash-guard.js';
+import { type CapabilityInfo, discardShadowCopy, type PluginMetadata, PluginGeneration, prepareShadowCopy } from './library.js';
 import type { QuarantineBook, QuarantineEntry } from './quarantine.js';
 
 export type PluginOrigin = 'builtin' | 'user';
@@ -365,19 +365,32 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
     }
   }
 
-  /** loadRecord with the library's dependencies dlopened off the loop first. */
+  /** loadRecord with the file work done off the loop first: the library's dependencies dlopened
+   * by the warmer thread, the shadow copy written and the file hashed with asynchronous I/O (the
+   * stall monitor measured the synchronous copy at up to 78 ms of loop block). */
   private async loadRecordWarm(r: PluginRecord): Promise<void> {
-    const release = await warmDlopen(r.path, this.opts.shadowDir);
+    const prepared: { shadow: string | null } = { shadow: null };
+    const [release] = await Promise.all([
+      warmDlopen(r.path, this.opts.shadowDir),
+      prepareShadowCopy(r.path, this.opts.shadowDir).then(
+        async (shadow) => {
+          prepared.shadow = shadow;
+          await prewarmLibraryFingerprint(shadow, r.path);
+        },
+        () => {}, // the synchronous copy reports why
+      ),
+    ]);
     try {
       if (this.closed) return;
-      this.loadRecord(r);
+      this.loadRecord(r, prepared);
     } finally {
+      if (prepared.shadow) discardShadowCopy(prepared.shadow);
       release();
     }
   }
 
   /** Loads a new generation for `r`; on success it becomes current and the old one retires. */
-  private loadRecord(r: PluginRecord): void {
+  private loadRecord(r: PluginRecord, prepared?: { shadow: string | null }): void {
     const book = this.opts.quarantine;
     if (book && !book.empty) {
       let fp: string | null = null;
@@ -409,6 +422,7 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
         dataRoot: this.opts.dataRoot,
         leaseId: this.nextLeaseId++,
         log: this.opts.log,
+        prepared,
       }));
     } catch (err) {
       const e = err instanceof PluginLoadError ? err : new PluginLoadError('io', String(err), r.path);

@@ -57,6 +57,10 @@ export class DetachedEngine extends EventEmitter<PlayerEngineEvents> implements 
       outputLatencyMs: null,
       blockLatencyP50: 0,
       blockLatencyP99: 0,
+      dspBlockP50: 0,
+      dspBlockP99: 0,
+      outputBlockP50: 0,
+      outputBlockP99: 0,
       audioProcessRestarts: 0,
     };
   }

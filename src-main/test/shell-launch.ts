@@ -14,7 +14,10 @@ export interface LaunchedShell {
 }
 
 export async function spawnBrowserShell(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<LaunchedShell> {
-  const proc = spawn(process.execPath, [path.join(repoRoot, 'dist', 'src-main', 'shell', 'browser-main.js'), '--no-open', ...args], {
+  // Node flags for the core only (QA_CORE_NODE_ARGS: a CPU profile; Node refuses --cpu-prof in
+  // NODE_OPTIONS).
+  const nodeArgs = (env.STELLATUNE_E2E_CORE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, path.join(repoRoot, 'dist', 'src-main', 'shell', 'browser-main.js'), '--no-open', ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -65,6 +65,13 @@ describe('the real audio path', () => {
     // The median of five: one change can meet a descheduled audio thread on a loaded machine.
     const median = [...delays].sort((a, b) => a - b)[2] as number;
     expect(median, `delays ${delays.map((d) => d.toFixed(0)).join(', ')} ms`).toBeLessThan(100);
+    // The output callback times each block's DSP chain and its own work (published once a second).
+    await waitFor(() => engine.metrics().dspBlockP50 > 0 && engine.metrics().outputBlockP50 > 0, 3000, 'per-block DSP and output times');
+    const m = engine.metrics();
+    expect(m.dspBlockP99).toBeGreaterThanOrEqual(m.dspBlockP50);
+    expect(m.outputBlockP99).toBeGreaterThanOrEqual(m.outputBlockP50);
+    // A block of 512 frames lasts 11.6 ms: work of that order would be an underrun, not a figure.
+    expect(m.dspBlockP50).toBeLessThan(5);
 
     // The buffer size: 2048 frames gives a longer device latency than 256, and playback goes on.
     await engine.setOutput({ kind: 'portaudio', deviceId: null, bufferFrames: 256 });
