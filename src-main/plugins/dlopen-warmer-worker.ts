@@ -21,6 +21,7 @@ parentPort!.on('message', (m: Msg) => {
       // already gone
     }
     if (h) fs.rmSync(h.copy, { force: true });
+    parentPort!.postMessage({ id: m.id, released: true });
     return;
   }
   let lib: LibraryHandle | null = null;

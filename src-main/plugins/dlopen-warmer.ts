@@ -11,6 +11,35 @@ let worker: Worker | null = null;
 let nextId = 1;
 const waiting = new Map<number, () => void>();
 
+// The dynamic loader holds one lock while it maps or unmaps a library. A main-thread dlopen or
+// dlclose while the warmer thread is inside one waits for it: the stall monitor saw a dlclose
+// block the loop 105–157 ms, off CPU and not runnable, during reloads. So the main thread does
+// its own loader calls when the warmer has nothing in hand (whenLoaderIdle).
+let inHand = 0;
+let idleWaiters: (() => void)[] = [];
+
+function settle(): void {
+  inHand = Math.max(0, inHand - 1);
+  if (inHand > 0) return;
+  const ready = idleWaiters;
+  idleWaiters = [];
+  for (const go of ready) go();
+}
+
+/** Resolves when the warmer thread holds no warm or release request (at once when it is idle),
+ * or after `timeoutMs` (a stuck warmer must not hold a load or an unload back). */
+export function whenLoaderIdle(timeoutMs = 2000): Promise<void> {
+  if (inHand === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    timer.unref();
+    idleWaiters.push(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 function workerFile(): string | null {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const beside = path.join(here, 'dlopen-warmer-worker.js');
@@ -26,7 +55,9 @@ function ensureWorker(): Worker | null {
   if (!file) return null;
   worker = new Worker(file);
   worker.unref();
-  worker.on('message', (m: { id: number }) => {
+  worker.on('message', (m: { id: number; released?: boolean }) => {
+    settle();
+    if (m.released) return;
     const done = waiting.get(m.id);
     waiting.delete(m.id);
     done?.();
@@ -36,6 +67,8 @@ function ensureWorker(): Worker | null {
     for (const done of waiting.values()) done();
     waiting.clear();
     worker = null;
+    inHand = 1;
+    settle();
   });
   return worker;
 }
@@ -56,10 +89,13 @@ export async function warmDlopen(file: string, scratchDir: string): Promise<() =
       clearTimeout(timer);
       resolve();
     });
+    inHand++;
     w.postMessage({ t: 'warm', id, file, copy });
   });
   return () => {
-    worker?.postMessage({ t: 'release', id });
+    if (!worker) return;
+    inHand++;
+    worker.postMessage({ t: 'release', id });
   };
 }
 
@@ -68,4 +104,6 @@ export async function closeDlopenWarmer(): Promise<void> {
   const w = worker;
   worker = null;
   if (w) await w.terminate();
+  inHand = 1;
+  settle();
 }

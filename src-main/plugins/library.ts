@@ -28,6 +28,7 @@ import { knownPluginId, migrateDataFolder, probeDir, rememberPluginId } from './
 import { crashStep, guardLibrary, libraryFingerprint, unguardLibrary } from './crash-guard.js';
 import { registerLogSink, type LogSink } from './host-callbacks.js';
 import { stallMonitor } from '../diagnostics/stall-monitor.js';
+import { whenLoaderIdle } from './dlopen-warmer.js';
 
 export interface PluginMetadata {
   id: string;
@@ -297,6 +298,7 @@ export class PluginGeneration {
       this.state = 'unloaded';
       return;
     }
+    await whenLoaderIdle(); // dlclose without waiting on the warmer's loader lock
     this.closeLibrary();
   }
 

@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { stallMonitor } from '../diagnostics/stall-monitor.js';
-import { warmDlopen } from './dlopen-warmer.js';
+import { warmDlopen, whenLoaderIdle } from './dlopen-warmer.js';
 import { PluginLoadError, type PluginLoadErrorCode } from './errors.js';
 import { libraryFingerprint, prewarmLibraryFingerprint } from './crash-guard.js';
 import { type CapabilityInfo, discardShadowCopy, type PluginMetadata, PluginGeneration, prepareShadowCopy } from './library.js';
@@ -380,6 +380,7 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
         () => {}, // the synchronous copy reports why
       ),
     ]);
+    await whenLoaderIdle();
     try {
       if (this.closed) return;
       this.loadRecord(r, prepared);
