@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { LoopDelayClock, RESOLUTION_MS } from './loop-delay.js';
+import { LoopDelayClock } from './loop-delay.js';
 
 // The clock is fed synthetic callback spans; performance.now() only matters for open().
 describe('LoopDelayClock', () => {
