@@ -41,6 +41,8 @@ const gens = new GenerationHost({ onDetached: (leaseId) => post({ type: 'detache
 let current: Active | null = null;
 let pendingNext: WorkerTrack | null = null;
 let lastCmdSeq = 0;
+/** The play (main's 'load' / 'stop') the worker's reports belong to. */
+let epoch = 0;
 let loopScheduled = false;
 let closing = false;
 const blockTimes: number[] = [];
@@ -179,11 +181,11 @@ function startTrack(track: WorkerTrack, startMs: number, flush: boolean): void {
       outSampleRate: active.out.sampleRate,
       outChannels: active.out.channels,
     };
-    post({ type: 'started', token: t.token, ringIndex, startFrame, info });
+    post({ type: 'started', token: t.token, ringIndex, startFrame, info, epoch });
     return;
   }
   r.set32(Ctl32.PRODUCER_ACTIVE, 0);
-  post({ type: 'idle', ringIndex: r.writeIndex });
+  post({ type: 'idle', ringIndex: r.writeIndex, epoch });
 }
 
 function finishCurrent(): void {
@@ -196,7 +198,7 @@ function finishCurrent(): void {
   if (next) startTrack(next, 0, false);
   else {
     r.set32(Ctl32.PRODUCER_ACTIVE, 0);
-    post({ type: 'idle', ringIndex: r.writeIndex });
+    post({ type: 'idle', ringIndex: r.writeIndex, epoch });
   }
 }
 
@@ -219,20 +221,20 @@ function checkCommand(): void {
   if (cmd === Command.SEEK) {
     const ms = r.get64(Ctl64.CMD_ARG);
     if (!current || current.track.token !== token || !current.info.seekable) {
-      post({ type: 'seek-miss', token, positionMs: ms });
+      post({ type: 'seek-miss', token, positionMs: ms, epoch });
       return;
     }
     let frame: number;
     try {
       frame = current.decoder.seekMs(ms);
     } catch {
-      post({ type: 'seek-miss', token, positionMs: ms });
+      post({ type: 'seek-miss', token, positionMs: ms, epoch });
       return;
     }
     current.conv?.reset();
     const ringIndex = r.producerFlush();
     r.set32(Ctl32.PRODUCER_ACTIVE, 1);
-    post({ type: 'seeked', token, ringIndex, startFrame: frame });
+    post({ type: 'seeked', token, ringIndex, startFrame: frame, epoch });
   } else if (cmd === Command.STOP) {
     if (current && current.track.token === token) stopAll();
   }
@@ -364,7 +366,10 @@ port.on('message', (msg: ToWorker) => {
         post({ type: 'ready' });
         break;
       case 'load':
+        epoch = msg.epoch;
         closeCurrent();
+        // A next track queued for what played before is not this one's (main queues its own).
+        dropPendingNext();
         lastCmdSeq = (ring as PcmRing).get32(Ctl32.CMD_SEQ); // a load supersedes older commands
         startTrack(msg.track, msg.startMs, true);
         break;
@@ -379,8 +384,11 @@ port.on('message', (msg: ToWorker) => {
         }
         break;
       case 'stop':
+        epoch = msg.epoch;
         stopAll();
         break;
+      case 'command':
+        break; // the loop (kicked below) reads the control word
       case 'output-format':
         // From the next track on (the playing one keeps its conversion until it ends).
         outputFormat = msg.format;
