@@ -99,6 +99,7 @@ interface HostFns {
   paLatency: Fn;
   paFormatChanged: Fn;
   paCallbacks: Fn;
+  paState: Fn;
   paLock: Fn;
   paUnlock: Fn;
   paSetDsp: Fn;
@@ -150,6 +151,7 @@ function host(): HostFns {
     paLatency: lib.func('st_pa_out_latency', 'double', ['void *']),
     paFormatChanged: lib.func('st_pa_out_format_changed', 'uint32_t', ['void *']),
     paCallbacks: lib.func('st_pa_out_callbacks', 'uint32_t', ['void *']),
+    paState: lib.func('st_pa_out_state', 'uint32_t', ['void *']),
     paLock: lib.func('st_pa_out_lock', 'void', ['void *']),
     paUnlock: lib.func('st_pa_out_unlock', 'void', ['void *']),
     paSetDsp: lib.func('st_pa_out_set_dsp', 'int', ['void *', 'uint32_t', 'void **', 'void **']),
@@ -347,6 +349,13 @@ export class PaOutput {
 
   get callbacks(): number {
     return host().paCallbacks(this.ptr) as number;
+  }
+
+  /** 'idle': stopped while nothing plays (it starts by itself when audio arrives);
+   * 'start-failed': the device refused to start again. */
+  get state(): 'running' | 'idle' | 'start-failed' {
+    const s = host().paState(this.ptr) as number;
+    return s === 1 ? 'running' : s === 0 ? 'idle' : 'start-failed';
   }
 
   /** Runs `fn` (DSP config calls, resets) while the callback is outside the DSP chain. */
