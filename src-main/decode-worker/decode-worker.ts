@@ -244,7 +244,8 @@ function checkCommand(): void {
 
 function recordBlock(ms: number): void {
   blockTimes.push(ms);
-  if (blockTimes.length > 4096) blockTimes.splice(0, 2048);
+  // The last ~10 s of blocks: enough for a p99, and a small sort once a second.
+  if (blockTimes.length > 512) blockTimes.splice(0, 256);
   const now = Date.now();
   if (now - lastStats >= 1000 && blockTimes.length > 0) {
     lastStats = now;
@@ -288,8 +289,9 @@ function step(): Step {
   const want = Math.ceil((blockFrames * a.out.sampleRate) / a.info.sampleRate + 256) * a.out.channels;
   if (r.space < want) {
     // Sleep until a quarter of the ring is free, then refill it in one burst: a few wakeups a
-    // second instead of one per device buffer. Main wakes this thread for commands and messages.
-    r.waitSpace(Math.max(want, Math.floor(r.capacity / 4)), 100);
+    // second instead of one per device buffer. Main wakes this thread for commands and messages
+    // (postWorker), so the timeout is only a backstop.
+    r.waitSpace(Math.max(want, Math.floor(r.capacity / 4)), 1000);
     return 'wait';
   }
   const t0 = performance.now();

@@ -293,9 +293,10 @@ export class StallMonitor {
     this.stalls.push(stall);
     if (this.stalls.length > this.keep) this.stalls.shift();
     if (this.profiling) this.profiling.pending.push({ stall, perfStart, perfEnd });
-    // A stall spent mostly waiting for a CPU (a machine busy with other work) says nothing about
-    // this code: it starts no profile, which would only add work to a loaded machine.
-    else if (stall.cpuMs === null || stall.waitMs === null || stall.waitMs < stall.durationMs / 2) this.startProfile();
+    // A stall spent mostly off the CPU (waiting for one on a machine busy with other work, or
+    // blocked in the kernel) has nothing for a profiler to see: it starts none, which would only
+    // add work to a loaded machine.
+    else if (stall.cpuMs === null || stall.cpuMs >= stall.durationMs / 2) this.startProfile();
     for (const l of this.listeners) l(stall);
   }
 
