@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export function electronBinary() {
+  // An Electron installed elsewhere (a distribution's package), or a stand-in in tests.
+  const chosen = process.env.STELLATUNE_ELECTRON_BINARY;
+  if (chosen) return fs.existsSync(chosen) ? chosen : null;
   const pkg = path.join(root, 'node_modules', 'electron');
   const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
   let rel = null;

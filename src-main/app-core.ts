@@ -31,6 +31,7 @@ import { libraryService, playlistsService, relayLibraryEvents } from './services
 import type { PluginGeneration } from './plugins/library.js';
 import { configInForce } from './plugins/capability-host.js';
 import { decoderCandidates } from './plugins/decoder-choice.js';
+import type { SecretCipher } from './control/secret-store.js';
 
 export interface AppCoreOptions {
   shell: AppInfo['shell'];
@@ -52,6 +53,9 @@ export interface AppCoreOptions {
   coverUrl?: (coverFile: string) => string | undefined;
   /** Library settings (tests shorten the watcher's quiet time). */
   library?: { watchDebounceMs?: number; watch?: boolean };
+  /** Where plugin secrets go (see control/secret-vault.ts). Default: the OS keyring, if one
+   * answers, in the real shells; 0600 files in 'test'. The Electron shell adds safeStorage. */
+  secrets?: { keyring?: boolean; cipher?: SecretCipher };
 }
 
 function packageVersion(): string {
@@ -142,6 +146,7 @@ export class AppCore {
     };
     this.router = new ContractRouter(handlers, {
       onContractViolation: (where, message) => opts.log?.(`contract violation in ${where}: ${message}`),
+      scrub: (text) => control.settings.scrub(text),
     });
     this.events.on('error', (err: Error) => opts.log?.(err.message));
   }
@@ -156,7 +161,14 @@ export class AppCore {
     // Before any plugin loads: a plugin that crashes this process (or the audio process, which
     // inherits the folder through the environment) leaves a record the next start acts on.
     if (installCrashGuard(paths.crashes, 'main')) process.env.STELLATUNE_CRASH_DIR = paths.crashes;
+    // Every line the core logs (its own, the engine's, the audio process's, plugins') has the
+    // secrets it knows replaced by ***.
+    let scrub = (m: string): string => m;
+    const rawLog = opts.log;
+    if (rawLog) opts = { ...opts, log: (m) => rawLog(scrub(m)) };
+    const realShell = opts.shell !== 'test';
     const control = await ControlPlane.start({
+      secrets: opts.secrets ?? { keyring: realShell },
       paths,
       ...(opts.extraFolders ? { extraFolders: opts.extraFolders } : {}),
       ...(opts.registry ? { registry: opts.registry } : {}),
@@ -167,7 +179,7 @@ export class AppCore {
         },
       },
     });
-    const realShell = opts.shell !== 'test';
+    scrub = (m) => control.settings.scrub(m);
     const sessionOpts = opts.session ?? realShell;
     const session = sessionOpts
       ? new SessionState({ dir: path.join(paths.home, 'session'), ...(typeof sessionOpts === 'object' ? sessionOpts : {}), ...(opts.log ? { log: opts.log } : {}) })
@@ -179,7 +191,10 @@ export class AppCore {
       engine = new DetachedEngine(reason);
     } else {
       try {
-        engine = await createPlayerEngine({ control, paths, ...opts.engine });
+        // The engine logs what the decode worker and the audio process report, plugin errors
+        // among them: through the same scrubbing.
+        const engineLog = (m: string): void => (rawLog ?? ((l: string) => console.warn(l)))(`[engine] ${scrub(m)}`);
+        engine = await createPlayerEngine({ control, paths, log: engineLog, ...opts.engine });
         // The output of the last run, unless the caller names one; gone (a device unplugged, a
         // plugin removed), the default stays.
         const saved = session?.savedOutput;

@@ -140,8 +140,12 @@ export const capabilityView = s.object({
   displayName: s.string(),
   configSchema: s.json(),
   defaultConfig: s.json(),
-  /** The config in force (persisted), or the default. */
+  /** The config in force (persisted), or the default, without its secret fields (schema
+   * `format: password` / `writeOnly`): those never reach the renderer. */
   config: s.json(),
+  /** The secret fields that hold a stored value (the form shows "stored (unchanged)"; an apply
+   * that leaves such a field out keeps it). */
+  storedSecrets: s.array(s.string()),
   extensions: s.array(s.object({ ext: s.string(), score: s.number() })),
 });
 

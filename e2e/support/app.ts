@@ -1,11 +1,12 @@
 // Starts the app for one spec file: the browser shell (a Node process serving the built renderer,
 // opened in Chromium) or, in the `electron` project, the Electron app. Each launch gets its own
 // app home and a copy of the fixture plugin, so specs do not share settings or queues.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { _electron, expect, test, type Browser, type ElectronApplication, type Page, type TestInfo } from '@playwright/test';
+import { spawnBrowserShell } from '../../src-main/test/shell-launch.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 export const fixtureLibrary = path.join(repoRoot, 'native-plugins', 'build', 'fixtures', 'st-fixture.so');
@@ -63,25 +64,7 @@ function prepareHome(): { home: string; plugins: string; media: string } {
 }
 
 export async function startBrowserShell(env: NodeJS.ProcessEnv): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [path.join(repoRoot, 'dist', 'src-main', 'shell', 'browser-main.js'), '--no-open'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`the browser shell did not start:\n${out}\n${err}`)), 30_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /running at (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`the browser shell exited (${code}):\n${out}\n${err}`)));
-  });
+  const { proc, url } = await spawnBrowserShell([], env);
   return { url, proc };
 }
 
@@ -98,7 +81,8 @@ export interface LaunchOptions {
 export async function launchApp(browser: Browser, testInfo: TestInfo, opts: LaunchOptions = {}): Promise<App> {
   const { home, plugins, media } = prepareHome();
   opts.prepare?.(home);
-  const env = { ...process.env, STELLATUNE_HOME: home, STELLATUNE_EXTRA_PLUGINS: plugins, CI: process.env.CI ?? '1', ...opts.env, ...opts.envFromHome?.(home) };
+  // STELLATUNE_SECRETS=file: a spec run on a desktop never writes into the user's own keyring.
+  const env = { ...process.env, STELLATUNE_HOME: home, STELLATUNE_EXTRA_PLUGINS: plugins, STELLATUNE_SECRETS: 'file', CI: process.env.CI ?? '1', ...opts.env, ...opts.envFromHome?.(home) };
   const electronPath = testInfo.project.metadata?.electron as string | undefined;
   const cleanup = (): void => fs.rmSync(home, { recursive: true, force: true });
 

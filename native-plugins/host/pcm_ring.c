@@ -71,6 +71,19 @@ static size_t header_size(void) {
   return (h + 63u) & ~(size_t)63u;
 }
 
+/* Writes the header of a new mapping and publishes it: magic last, after a release fence, so a
+ * process that opens the ring sees either no magic or a complete header. */
+static st_pcm_ring_t *publish_header(st_pcm_ring_t *r, uint32_t capacity_samples) {
+  ring_shared_t *s = r->shared;
+  memset(s, 0, header_size()); /* a fresh mapping is zero-filled; be explicit for the header */
+  s->capacity = capacity_samples;
+  s->header_bytes = (uint32_t)header_size();
+  s->version = RING_VERSION;
+  atomic_thread_fence(memory_order_release);
+  s->magic = RING_MAGIC;
+  return r;
+}
+
 #ifdef _WIN32
 static HANDLE word_event(st_pcm_ring_t *ring, _Atomic uint32_t *word) {
   ring_shared_t *s = ring->shared;
@@ -167,14 +180,7 @@ st_pcm_ring_t *st_pcm_ring_create(const char *name, uint32_t capacity_samples) {
   }
   st_pcm_ring_t *r = map_ring(h, name);
   if (!r) return NULL;
-  ring_shared_t *s = r->shared;
-  memset(s, 0, header_size()); /* a fresh mapping is zero-filled; be explicit for the header */
-  s->capacity = capacity_samples;
-  s->header_bytes = (uint32_t)header_size();
-  s->version = RING_VERSION;
-  atomic_thread_fence(memory_order_release);
-  s->magic = RING_MAGIC;
-  return r;
+  return publish_header(r, capacity_samples);
 }
 
 st_pcm_ring_t *st_pcm_ring_open(const char *name) {
@@ -268,14 +274,7 @@ st_pcm_ring_t *st_pcm_ring_create(const char *name, uint32_t capacity_samples) {
     shm_unlink(name);
     return NULL;
   }
-  ring_shared_t *s = r->shared;
-  memset(s, 0, header_size()); /* ftruncate zero-fills; be explicit for the header */
-  s->capacity = capacity_samples;
-  s->header_bytes = (uint32_t)header_size();
-  s->version = RING_VERSION;
-  atomic_thread_fence(memory_order_release);
-  s->magic = RING_MAGIC;
-  return r;
+  return publish_header(r, capacity_samples);
 }
 
 st_pcm_ring_t *st_pcm_ring_open(const char *name) {

@@ -124,6 +124,46 @@ st_status_t st_sdk_import_no_state(void *handle, const st_str_t *state, st_str_t
   return ST_OK;
 }
 
+static bool json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+bool st_sdk_config_is_object(const st_str_t *config) {
+  if (config == NULL || config->len == 0 || config->ptr == NULL) {
+    return true;
+  }
+  size_t a = 0;
+  size_t b = config->len;
+  while (a < b && json_space(config->ptr[a])) {
+    a++;
+  }
+  while (b > a && json_space(config->ptr[b - 1])) {
+    b--;
+  }
+  return b - a >= 2 && config->ptr[a] == '{' && config->ptr[b - 1] == '}';
+}
+
+st_status_t st_sdk_plan_nothing(void *handle, const st_str_t *new_config,
+                                st_config_mode_t *out_mode, st_str_t *out_reason) {
+  (void)handle;
+  if (out_mode == NULL) {
+    return ST_ERR_INVALID_ARG;
+  }
+  if (!st_sdk_config_is_object(new_config)) {
+    *out_mode = ST_CONFIG_REJECT;
+    st_sdk_set_error(out_reason, "the config must be a JSON object");
+    return ST_OK;
+  }
+  *out_mode = ST_CONFIG_HOT_APPLY;
+  return ST_OK;
+}
+
+st_status_t st_sdk_apply_nothing(void *handle, const st_str_t *new_config, st_str_t *out_error) {
+  (void)handle;
+  if (!st_sdk_config_is_object(new_config)) {
+    return st_sdk_error(out_error, ST_ERR_INVALID_ARG, "the config must be a JSON object");
+  }
+  return ST_OK;
+}
+
 /* ---- Host services -------------------------------------------------------------------------- */
 
 /* Written by entry/shutdown on the control thread, read from workers. */

@@ -153,6 +153,19 @@ st_status_t st_sdk_import_no_state(void *handle, const st_str_t *state, st_str_t
         st_sdk_export_no_state, st_sdk_import_no_state                                           \
   }
 
+/* Whether `config` is empty or JSON text that is an object: its first and last characters other
+ * than white space are { and }. A shape check, not a parse: the host has validated the config
+ * against the capability's schema, this only refuses text of another JSON type. [any] */
+bool st_sdk_config_is_object(const st_str_t *config);
+
+/* plan_update and apply_update of an instance with nothing to configure: every config that is an
+ * object (st_sdk_config_is_object) hot-applies as is, anything else is rejected:
+ *   static const st_config_vtable_t k_config = ST_SDK_CONFIG_VTABLE_NOTHING; [control] */
+st_status_t st_sdk_plan_nothing(void *handle, const st_str_t *new_config,
+                                st_config_mode_t *out_mode, st_str_t *out_reason);
+st_status_t st_sdk_apply_nothing(void *handle, const st_str_t *new_config, st_str_t *out_error);
+#define ST_SDK_CONFIG_VTABLE_NOTHING ST_SDK_CONFIG_VTABLE(st_sdk_plan_nothing, st_sdk_apply_nothing)
+
 /* ---- Descriptors ---------------------------------------------------------------------------- */
 
 /* Initialiser of a non-decoder st_capability_t:

@@ -441,9 +441,31 @@ static void test_config_no_state(void) {
   CHECK_EQ_INT(vt.import_state(NULL, &in, NULL), ST_OK);
 }
 
+static void test_config_nothing(void) {
+  static const st_config_vtable_t vt = ST_SDK_CONFIG_VTABLE_NOTHING;
+  const st_str_t empty = {NULL, 0}, object = {" {\"a\": [1]}\n", 12}, array = {"[]", 2},
+                 number = {"3", 1}, open_brace = {"{", 1};
+  CHECK(st_sdk_config_is_object(&empty) && st_sdk_config_is_object(&object));
+  CHECK(!st_sdk_config_is_object(&array) && !st_sdk_config_is_object(&number) &&
+        !st_sdk_config_is_object(&open_brace));
+  st_config_mode_t mode = ST_CONFIG_REJECT;
+  st_str_t reason = {NULL, 0};
+  CHECK_EQ_INT(vt.plan_update(NULL, &object, &mode, &reason), ST_OK);
+  CHECK_EQ_INT(mode, ST_CONFIG_HOT_APPLY);
+  CHECK_EQ_INT(vt.plan_update(NULL, &array, &mode, &reason), ST_OK);
+  CHECK_EQ_INT(mode, ST_CONFIG_REJECT);
+  CHECK(reason.ptr != NULL && strstr(reason.ptr, "JSON object") != NULL);
+  st_sdk_free((void *)reason.ptr);
+  CHECK_EQ_INT(vt.apply_update(NULL, &object, NULL), ST_OK);
+  st_str_t error = {NULL, 0};
+  CHECK_EQ_INT(vt.apply_update(NULL, &number, &error), ST_ERR_INVALID_ARG);
+  st_sdk_free((void *)error.ptr);
+}
+
 int main(void) {
   RUN(test_strings);
   RUN(test_config_no_state);
+  RUN(test_config_nothing);
   RUN(test_begin_rejects_bad_args);
   RUN(test_notifier_once_from_worker);
   RUN(test_wait_timeout_then_ready);

@@ -23,7 +23,8 @@ import {
   type StreamLease,
 } from './owners.js';
 import { PluginSettingsStore } from './plugin-settings.js';
-import { secretFields } from './secret-store.js';
+import { type SecretCipher, type SecretHolder, isPlainObject, secretFields } from './secret-store.js';
+import { openSecretStore } from './secret-vault.js';
 import { ownerTag, sweepStaleFiles } from '../plugins/stale-files.js';
 
 export interface ControlPlaneOptions {
@@ -34,6 +35,9 @@ export interface ControlPlaneOptions {
   registry?: Pick<RegistryOptions, 'stableMs' | 'pollMs' | 'log'>;
   /** Watch the user plugin folder (default true). */
   watchUserFolder?: boolean;
+  /** Where plugin secrets go: the OS keyring when `keyring` and one answers, else 0600 files
+   * (sealed with `cipher` when given). Default: files. */
+  secrets?: { keyring?: boolean; cipher?: SecretCipher };
 }
 
 export interface LiveCounts {
@@ -75,7 +79,7 @@ export class ControlPlane {
   /** This core's own shadow-copy folder (see stale-files.ts). */
   private readonly shadowDir: string;
 
-  private constructor(opts: ControlPlaneOptions) {
+  private constructor(opts: ControlPlaneOptions, secrets: SecretHolder) {
     // Before anything is loaded or written: what killed cores left behind goes.
     const swept = sweepStaleFiles(opts.paths.shadow, [opts.paths.settings, path.join(opts.paths.settings, 'plugins'), path.join(opts.paths.settings, 'secrets')]);
     if (swept.shadowCopies + swept.tempFiles > 0) {
@@ -83,10 +87,13 @@ export class ControlPlane {
     }
     this.shadowDir = path.join(opts.paths.shadow, ownerTag());
     this.settings = new PluginSettingsStore(path.join(opts.paths.settings, 'plugins'), {
-      secretsDir: path.join(opts.paths.settings, 'secrets'),
+      secrets,
       secretFields: (pluginId, kind, typeId) => secretFields(this.registry.current(pluginId)?.capability(kind as CapabilityKindName, typeId)?.configSchema),
     });
-    const log = opts.registry?.log;
+    // Plugin log lines and the host's own carry no secret: a plugin that logs its password (or a
+    // URL with it) is logged with *** in its place.
+    const rawLog = opts.registry?.log;
+    const log = rawLog ? (source: string, level: number, message: string): void => rawLog(source, level, this.settings.scrub(message)) : undefined;
     this.quarantine = opts.paths.crashes
       ? new QuarantineBook(opts.paths.crashes, path.join(opts.paths.settings, 'quarantine.json'), (m) => log?.('crash guard', 1, m))
       : null;
@@ -100,6 +107,7 @@ export class ControlPlane {
       shadowDir: this.shadowDir,
       disabledIds: this.settings.disabledIds(),
       ...opts.registry,
+      ...(log ? { log } : {}),
       ...(this.quarantine ? { quarantine: this.quarantine } : {}),
     });
     this.deps = {
@@ -114,7 +122,13 @@ export class ControlPlane {
   }
 
   static async start(opts: ControlPlaneOptions): Promise<ControlPlane> {
-    const cp = new ControlPlane(opts);
+    const secrets = await openSecretStore({
+      dir: path.join(opts.paths.settings, 'secrets'),
+      ...opts.secrets,
+      ...(opts.registry?.log ? { log: (m: string) => opts.registry?.log?.('host', 2, m) } : {}),
+    });
+    if (opts.secrets?.keyring) opts.registry?.log?.('host', 2, `plugin secrets are kept in ${secrets.backend}`);
+    const cp = new ControlPlane(opts, secrets);
     await cp.registry.start();
     if (opts.paths.crashes) cp.watchCrashes(opts.paths.crashes);
     return cp;
@@ -242,7 +256,8 @@ export class ControlPlane {
    * Applies a capability's config: sources and lyrics through their owner (plan, then hot-apply,
    * recreate or reject); other kinds are stored and used by the engine's next instance.
    */
-  applyConfig(pluginId: string, kind: CapabilityKindName, typeId: string, config: unknown): ConfigOutcome {
+  applyConfig(pluginId: string, kind: CapabilityKindName, typeId: string, sent: unknown): ConfigOutcome {
+    const config = this.completeConfig(pluginId, kind, typeId, sent);
     this.checkConfig(pluginId, kind, typeId, config);
     try {
       if (kind === 'source') return this.source(pluginId, typeId).applyConfig(config);
@@ -253,6 +268,14 @@ export class ControlPlane {
     }
     this.settings.setConfig(pluginId, kind, typeId, config);
     return { outcome: 'stored' };
+  }
+
+  /** A config from the renderer with the stored secrets it left out (see withKeptSecrets). */
+  completeConfig<T>(pluginId: string, kind: CapabilityKindName, typeId: string, sent: T): T {
+    if (!isPlainObject(sent)) return sent;
+    const config = this.settings.withKeptSecrets(pluginId, kind, typeId, sent);
+    this.settings.noteSecrets(pluginId, kind, typeId, config);
+    return config as T;
   }
 
   /** Throws a structured error unless `config` is an object that meets the capability's schema. */
@@ -309,6 +332,7 @@ export class ControlPlane {
     for (const o of this.sources.values()) o.close();
     for (const o of this.lyricsOwners.values()) o.close();
     await this.registry.close();
+    await this.settings.flush();
     try {
       fs.rmSync(this.shadowDir, { recursive: true, force: true });
     } catch {

@@ -1,12 +1,13 @@
 // Per-plugin persisted settings: enabled/disabled, the applied config of each capability, and the
 // state each capability exported. One JSON file per plugin, written to a temp file and renamed,
 // so a crash mid-write never leaves a torn file; the folder is the user's alone (0700, files 0600).
-// Config fields the capability's schema marks as secret go to the SecretStore instead and are
-// merged back when the config is read.
+// Config fields the capability's schema marks as secret go to a secret store instead (the OS
+// keyring or 0600 files, see secret-vault.ts) and are merged back when the config is read; what
+// leaves for the renderer has them masked (`forDisplay`), and log text has them scrubbed.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ControlError } from './errors.js';
-import { SecretStore } from './secret-store.js';
+import { FileSecretStore, isPlainObject, MIN_SCRUBBED_LENGTH, scrubSecrets, type SecretHolder } from './secret-store.js';
 
 export interface PluginSettings {
   enabled: boolean;
@@ -23,7 +24,8 @@ export function capabilityKey(kind: string, typeId: string): string {
 const SAFE_ID = /^[a-z0-9][a-z0-9._-]*$/;
 
 export interface PluginSettingsOptions {
-  /** Where secret config fields are kept (a SecretStore folder). */
+  /** Where secret config fields are kept: a store, or the folder of a file store. */
+  secrets?: SecretHolder;
   secretsDir?: string;
   /** The config fields of a capability that are secrets (from its config schema). */
   secretFields?: (pluginId: string, kind: string, typeId: string) => string[];
@@ -31,7 +33,7 @@ export interface PluginSettingsOptions {
 
 export class PluginSettingsStore {
   private readonly cache = new Map<string, PluginSettings>();
-  private readonly secrets: SecretStore | null;
+  readonly secrets: SecretHolder | null;
 
   constructor(
     private readonly dir: string,
@@ -39,7 +41,7 @@ export class PluginSettingsStore {
   ) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     fs.chmodSync(dir, 0o700);
-    this.secrets = opts.secretsDir ? new SecretStore(opts.secretsDir) : null;
+    this.secrets = opts.secrets ?? (opts.secretsDir ? new FileSecretStore(opts.secretsDir) : null);
   }
 
   /** Ids of plugins saved as disabled (read at start-up, before plugins load). */
@@ -82,6 +84,48 @@ export class PluginSettingsStore {
     const key = capabilityKey(kind, typeId);
     const held = this.secrets?.get(pluginId, `state:${key}`)?.state;
     return typeof held === 'string' ? held : (this.get(pluginId).states[key] ?? '');
+  }
+
+  /** The secret fields of a capability that hold a value now. */
+  storedSecretFields(pluginId: string, kind: string, typeId: string): string[] {
+    const secret = this.secrets?.get(pluginId, capabilityKey(kind, typeId));
+    return secret ? Object.keys(secret).filter((k) => secret[k] !== '' && secret[k] !== null && secret[k] !== undefined) : [];
+  }
+
+  /**
+   * `config` as sent by the renderer, with the secret fields it left out (the form shows a stored
+   * secret as "stored (unchanged)" and never has its value) filled from the store. A field sent,
+   * even as "", replaces the stored one.
+   */
+  withKeptSecrets(pluginId: string, kind: string, typeId: string, config: Record<string, unknown>): Record<string, unknown> {
+    const secret = this.secrets?.get(pluginId, capabilityKey(kind, typeId));
+    if (!secret) return config;
+    const kept: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(secret)) if (!(k in config)) kept[k] = v;
+    return Object.keys(kept).length ? { ...config, ...kept } : config;
+  }
+
+  /** Secret values on their way to a plugin, before they are stored: the plugin may log them while
+   * it applies the config. */
+  private readonly seen = new Set<string>();
+
+  /** Makes the secret fields of `config` known to `scrub` (call before a plugin sees it). */
+  noteSecrets(pluginId: string, kind: string, typeId: string, config: Record<string, unknown>): void {
+    for (const k of this.opts.secretFields?.(pluginId, kind, typeId) ?? []) {
+      const v = config[k];
+      if (typeof v === 'string' && v.length >= MIN_SCRUBBED_LENGTH) this.seen.add(v);
+    }
+  }
+
+  /** `text` with every secret this process knows replaced by ***. */
+  scrub(text: string): string {
+    const values = [...(this.secrets?.values() ?? []), ...this.seen];
+    return values.length ? scrubSecrets(text, values) : text;
+  }
+
+  /** Until the secret store has written what was set (a keyring writes asynchronously). */
+  flush(): Promise<void> {
+    return this.secrets?.flush() ?? Promise.resolve();
   }
 
   setEnabled(pluginId: string, enabled: boolean): void {
@@ -135,6 +179,3 @@ export class PluginSettingsStore {
   }
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

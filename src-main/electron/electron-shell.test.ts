@@ -132,3 +132,26 @@ describe('window state', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('safeStorage as the secret cipher', () => {
+  it('is used where it has a real key store, not with Linux\'s hard-coded "basic_text" key', async () => {
+    const backend = { name: 'gnome_libsecret' as string, available: true };
+    vi.doMock('electron', () => ({
+      safeStorage: {
+        isEncryptionAvailable: () => backend.available,
+        getSelectedStorageBackend: () => backend.name,
+        encryptString: (s: string) => Buffer.from(`enc:${s}`),
+        decryptString: (b: Buffer) => b.toString().slice(4),
+      },
+    }));
+    const { safeStorageCipher } = await import('./safe-storage.js');
+    const cipher = safeStorageCipher()!;
+    expect(cipher.decrypt(cipher.encrypt('pw'))).toBe('pw');
+    expect(cipher.encrypt('pw').toString()).toBe('enc:pw');
+    backend.name = 'basic_text';
+    expect(safeStorageCipher() === null).toBe(process.platform === 'linux');
+    backend.available = false;
+    expect(safeStorageCipher()).toBeNull();
+    vi.doUnmock('electron');
+  });
+});

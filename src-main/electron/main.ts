@@ -15,6 +15,7 @@ import { COVER_PATH } from '../shell/cover-route.js';
 import type { CoverSize } from '../library/covers.js';
 import { utilityAudioProcess } from './audio-spawner.js';
 import { registerContractOnIpc } from './ipc-bridge.js';
+import { safeStorageCipher } from './safe-storage.js';
 import { loadWindowState, MIN_SIZE, saveWindowState } from './window-state.js';
 
 const SCHEME = 'stellatune';
@@ -172,10 +173,14 @@ async function start(): Promise<void> {
     .split(path.delimiter)
     .filter(Boolean)
     .map((dir) => ({ dir: path.resolve(dir), origin: 'user' as const, watch: false }));
+  // Plugin secrets: files sealed by safeStorage, or, where it has no real key store, the OS
+  // keyring through the core's own binding (then 0600 files).
+  const cipher = safeStorageCipher();
   core = await AppCore.start({
     shell: 'electron',
     paths,
     extraFolders,
+    secrets: cipher ? { cipher } : { keyring: true },
     engine: { spawnAudio: utilityAudioProcess },
     // Relative: the window's own origin (SCHEME://app) serves them (serveArt).
     coverUrl: (file) => (COVER_FILE_NAME.test(path.basename(file)) ? `/art/${path.basename(file)}` : undefined),

@@ -3,6 +3,7 @@
 import type { ControlPlane } from '../control/control-plane.js';
 import type { PlayerEngine } from '../engine/player-engine.js';
 import { RpcError } from '../../src-shared/rpc-error.js';
+import { withoutSecrets } from '../control/secret-store.js';
 import { applyDspConfig } from './plugins-service.js';
 import type { ServiceHandlers } from './router.js';
 
@@ -33,7 +34,7 @@ export function outputService(control: ControlPlane, engine: () => PlayerEngine)
       }
       return engine().setOutput(choice);
     },
-    dsps: () => control.capabilities('dsp').map((c) => ({ ...ref(c), configSchema: c.configSchema ?? null, config: c.config ?? null })),
+    dsps: () => control.capabilities('dsp').map((c) => ({ ...ref(c), configSchema: c.configSchema ?? null, config: withoutSecrets(c.config ?? null, c.configSchema) ?? null })),
     applyDsp: ({ pluginId, typeId, config }) => applyDspConfig(control, engine(), pluginId, typeId, config),
   };
 }

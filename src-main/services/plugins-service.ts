@@ -3,6 +3,7 @@
 // configs also go to the running engine, which hot-applies them on the decode thread.
 import type { ControlPlane } from '../control/control-plane.js';
 import type { PlayerEngine } from '../engine/player-engine.js';
+import { withoutSecrets } from '../control/secret-store.js';
 import { configInForce } from '../plugins/capability-host.js';
 import type { PluginStatus } from '../plugins/registry.js';
 import type { ConfigOutcomeView, PluginView } from '../../src-shared/contract.js';
@@ -21,10 +22,12 @@ export function pluginView(control: ControlPlane, st: PluginStatus): PluginView 
       displayName: c.displayName,
       configSchema: c.configSchema ?? null,
       defaultConfig: c.defaultConfig ?? null,
-      config: configInForce(st.pluginId ? control.settings.config(st.pluginId, c.kind, c.typeId) : undefined, c),
+      // Secret fields never leave the core: the form learns only that one is stored.
+      config: withoutSecrets(configInForce(st.pluginId ? control.settings.config(st.pluginId, c.kind, c.typeId) : undefined, c), c.configSchema),
+      storedSecrets: st.pluginId ? control.settings.storedSecretFields(st.pluginId, c.kind, c.typeId) : [],
       extensions: c.extensions,
     })),
-    error: st.error,
+    error: st.error ? { ...st.error, message: control.settings.scrub(st.error.message) } : null,
     leaseId: st.leaseId,
     retiredGenerations: st.retiredGenerations,
     quarantine: st.quarantine
@@ -40,8 +43,9 @@ export async function applyDspConfig(
   engine: PlayerEngine,
   pluginId: string,
   typeId: string,
-  config: Record<string, unknown>,
+  sent: Record<string, unknown>,
 ): Promise<ConfigOutcomeView> {
+  const config = control.completeConfig(pluginId, 'dsp', typeId, sent);
   control.checkConfig(pluginId, 'dsp', typeId, config);
   const outcome = await engine.setDspConfig(pluginId, typeId, config);
   if (outcome === 'rejected') return { outcome, reason: 'the DSP refused the config' };

@@ -56,6 +56,9 @@ export function toRpcError(err: unknown): RpcError {
 export interface RouterOptions {
   /** Called for results that do not match the contract (a bug on the serving side). */
   onContractViolation?: (where: string, message: string) => void;
+  /** Replaces the secrets the core knows in error messages (a plugin's error may quote its
+   * password) before they reach a renderer. */
+  scrub?: (text: string) => string;
 }
 
 export interface CoreEventMap {
@@ -120,7 +123,9 @@ export class ContractRouter {
     try {
       value = await impl.call(this.handlers[service as ServiceName], input.value, { signal });
     } catch (err) {
-      throw toRpcError(err);
+      const e = toRpcError(err);
+      const scrubbed = this.opts.scrub?.(e.message);
+      throw scrubbed === undefined || scrubbed === e.message ? e : new RpcError({ ...e.toJSON(), message: scrubbed });
     }
     return this.checkResult(service, name, spec, value);
   }

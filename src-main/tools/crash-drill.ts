@@ -6,6 +6,8 @@
 //     list | thread   list items of dev.stellatune.crash-list / -thread (control / plugin thread)
 //     dsp <wav>       play <wav> with dev.stellatune.crash-dsp in the DSP chain (audio process)
 //     output <wav>    play <wav> into dev.stellatune.crash-output (audio process)
+//     decoder <file>  play <file> (a *.crash file) through dev.stellatune.crash-decoder (decode worker)
+//     play <file>     play <file> and report the engine's state 1.5 s later
 //     wasm            a WebAssembly out-of-bounds load under the installed guard, 200 times
 //     status [file]   print the plugin list as JSON; with [file], "Enable anyway" on it first
 //     items <id>      list items of source <id>/crash and print them
@@ -22,7 +24,7 @@ if (!home || !extraDir || !action) {
 const print = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-const withEngine = action === 'dsp' || action === 'output';
+const withEngine = action === 'dsp' || action === 'output' || action === 'decoder' || action === 'play';
 const core = await AppCore.start({
   shell: 'browser',
   paths: appPaths(home),
@@ -35,6 +37,8 @@ const plugins = (): unknown[] =>
   core.control.listPlugins().map((p) => ({ path: p.path, status: p.status, pluginId: p.pluginId, error: p.error, quarantine: p.quarantine }));
 
 async function play(file: string): Promise<void> {
+  // Alone in the queue: the session of a crashed run may have restored its track.
+  core.engine.queueClear();
   core.engine.queueAdd([{ source: { kind: 'file', path: file }, title: 'drill' }]);
   await core.engine.play(0);
 }
@@ -55,6 +59,20 @@ switch (action) {
     await sleep(4000);
     print({ survived: true, status: core.engine.status().state, output: core.engine.status().output.kind, plugins: plugins() });
     break;
+  case 'decoder':
+    print({ started: true });
+    await play(arg!);
+    // The decode worker is a thread of this process: a fault there ends it all.
+    await sleep(4000);
+    print({ survived: true, status: core.engine.status().state });
+    break;
+  case 'play': {
+    await play(arg!);
+    await sleep(1500);
+    const st = core.engine.status();
+    print({ status: st.state, positionMs: st.positionMs, decoder: st.format?.decoder ?? null, codec: st.format?.codec ?? null, plugins: plugins() });
+    break;
+  }
   case 'output': {
     await core.engine.setOutput({ kind: 'plugin', pluginId: 'dev.stellatune.crash-output', typeId: 'crash', target: { id: 'void' } });
     print({ started: true });

@@ -4,6 +4,9 @@
 // (oneOf, $ref, if/then, tuples, …) gets a JSON editor of its own, and a schema whose top level
 // uses them is edited as JSON as a whole. The core validates with the full schema either way.
 // The plugin remains the judge: apply shows the plan's outcome (hot-applied, recreated, rejected).
+// Secret fields (`format: password`, `writeOnly`) never come from the core: a stored one shows as
+// "stored (unchanged)" and is left out of what apply sends (the core keeps it); typing replaces it,
+// Clear sends "" to remove it.
 import { type JSX, useEffect, useMemo, useState } from 'react';
 
 type JsonSchema = {
@@ -42,6 +45,24 @@ export function formable(schema: unknown): boolean {
   return true;
 }
 
+function isSecret(schema: JsonSchema): boolean {
+  return schema.format === 'password' || schema.writeOnly === true;
+}
+
+/** The top-level fields `schema` marks as secret. */
+export function secretKeys(schema: unknown): string[] {
+  if (!isObj(schema) || !isObj((schema as JsonSchema).properties)) return [];
+  return Object.entries((schema as JsonSchema).properties!).filter(([, p]) => isObj(p) && isSecret(p)).map(([k]) => k);
+}
+
+/** The defaults, without their secret fields: "Defaults" resets the settings, and a stored
+ * password stays stored (Clear removes it). */
+export function defaultsKeepingSecrets(defaults: unknown, schema: unknown): Record<string, unknown> {
+  const out = isObj(defaults) ? { ...defaults } : {};
+  for (const k of secretKeys(schema)) delete out[k];
+  return out;
+}
+
 export function supportsForm(schema: unknown): boolean {
   return formable(schema) && isObj((schema as JsonSchema).properties);
 }
@@ -78,10 +99,12 @@ interface ControlProps {
   onChange: (v: unknown) => void;
   /** Inside a table cell: no slider. */
   compact?: boolean;
+  /** A secret field whose value the core keeps (and never sends). */
+  stored?: boolean;
 }
 
 /** The input for one schema node (recursive for objects and arrays). */
-function Control({ id, label, schema, value, onChange, compact }: ControlProps): JSX.Element {
+function Control({ id, label, schema, value, onChange, compact, stored }: ControlProps): JSX.Element {
   if (!formable(schema)) return <JsonField id={id} value={value} onChange={onChange} />;
   const type = typeOf(schema);
   if (schema.enum) {
@@ -196,8 +219,8 @@ function Control({ id, label, schema, value, onChange, compact }: ControlProps):
     );
   }
   if (type === 'string' || type === undefined) {
-    const secret = schema.format === 'password' || schema.writeOnly === true;
-    return (
+    const secret = isSecret(schema);
+    const input = (
       <input
         id={id}
         aria-label={compact ? label : undefined}
@@ -207,15 +230,25 @@ function Control({ id, label, schema, value, onChange, compact }: ControlProps):
         // JSON Schema patterns search; HTML patterns must match the whole value.
         pattern={schema.pattern ? `[\\s\\S]*(?:${schema.pattern})[\\s\\S]*` : undefined}
         value={typeof value === 'string' ? value : ''}
-        placeholder={typeof schema.default === 'string' ? schema.default : ''}
+        placeholder={secret && stored ? (value === '' ? 'cleared on apply' : 'stored (unchanged)') : typeof schema.default === 'string' ? schema.default : ''}
+        data-secret={secret ? (stored ? (value === undefined ? 'stored' : value === '' ? 'clearing' : 'replacing') : 'none') : undefined}
         onChange={(e) => onChange(e.currentTarget.value === '' ? undefined : e.currentTarget.value)}
       />
+    );
+    if (!secret || !stored) return input;
+    return (
+      <span className="secret-field">
+        {input}
+        <button type="button" className="btn small" disabled={value === ''} onClick={() => onChange('')}>
+          Clear
+        </button>
+      </span>
     );
   }
   return <JsonField id={id} value={value} onChange={onChange} />;
 }
 
-function Field({ name, path, schema, value, onChange }: { name: string; path?: string; schema: JsonSchema; value: unknown; onChange: (v: unknown) => void }): JSX.Element {
+function Field({ name, path, schema, value, onChange, stored }: { name: string; path?: string; schema: JsonSchema; value: unknown; onChange: (v: unknown) => void; stored?: boolean }): JSX.Element {
   const label = schema.title ?? labelOf(name);
   const id = `cf-${path ?? name}`;
   const block = typeOf(schema) === 'object' || (typeOf(schema) === 'array' && schema.items !== undefined && typeOf(schema.items) === 'object');
@@ -226,7 +259,7 @@ function Field({ name, path, schema, value, onChange }: { name: string; path?: s
         {schema.description ? <span className="form-help">{schema.description}</span> : null}
       </label>
       <div className="form-control">
-        <Control id={id} label={label} schema={schema} value={value} onChange={onChange} />
+        <Control id={id} label={label} schema={schema} value={value} onChange={onChange} stored={stored} />
       </div>
     </div>
   );
@@ -261,9 +294,12 @@ export function ConfigForm(props: {
   schema: unknown;
   config: unknown;
   defaultConfig: unknown;
+  /** Secret fields the core holds a value for (their values never reach the renderer). */
+  storedSecrets?: readonly string[];
   busy?: boolean;
   onApply: (config: Record<string, unknown>) => void;
 }): JSX.Element {
+  const stored = new Set(props.storedSecrets ?? []);
   const initial = useMemo(() => (isObj(props.config) ? props.config : isObj(props.defaultConfig) ? props.defaultConfig : {}), [props.config, props.defaultConfig]);
   const [draft, setDraft] = useState<Record<string, unknown>>(initial);
   const [asJson, setAsJson] = useState(!supportsForm(props.schema));
@@ -285,7 +321,7 @@ export function ConfigForm(props: {
         <JsonField key={jsonKey} value={draft} onChange={(v) => isObj(v) && setDraft(v)} />
       ) : (
         Object.entries(schema.properties ?? {}).map(([name, sub]) => (
-          <Field key={name} name={name} schema={sub} value={draft[name]} onChange={(v) => setDraft((d) => withKey(d, name, v))} />
+          <Field key={name} name={name} schema={sub} value={draft[name]} stored={stored.has(name)} onChange={(v) => setDraft((d) => withKey(d, name, v))} />
         ))
       )}
       <div className="form-actions">
@@ -295,7 +331,7 @@ export function ConfigForm(props: {
           </button>
         ) : null}
         <span className="spacer" />
-        <button type="button" className="btn" onClick={() => { setDraft(isObj(props.defaultConfig) ? props.defaultConfig : {}); setJsonKey((k) => k + 1); }}>
+        <button type="button" className="btn" onClick={() => { setDraft(defaultsKeepingSecrets(props.defaultConfig, props.schema)); setJsonKey((k) => k + 1); }}>
           Defaults
         </button>
         <button type="submit" className="btn btn-primary" disabled={props.busy} data-testid="config-apply">

@@ -124,7 +124,7 @@ function PluginCard({ p }: { p: PluginView }): JSX.Element {
                 </div>
                 {expanded && id ? (
                   <div className="cap-config">
-                    <ConfigForm schema={c.configSchema} config={c.config} defaultConfig={c.defaultConfig} onApply={(cfg) => void applyConfig(id, c.kind, c.typeId, cfg)} />
+                    <ConfigForm schema={c.configSchema} config={c.config} defaultConfig={c.defaultConfig} storedSecrets={c.storedSecrets} onApply={(cfg) => void applyConfig(id, c.kind, c.typeId, cfg)} />
                     <Outcome k={k} />
                   </div>
                 ) : null}

@@ -969,42 +969,7 @@ static st_status_t sfd_seek_ms(void *handle, uint64_t position_ms, uint64_t *out
 
 /* ---- Config: there is nothing to configure, so every update applies trivially ------------ */
 
-static bool sfd_config_is_object(const st_str_t *config) {
-  if (config == NULL || config->len == 0) {
-    return true;
-  }
-  cJSON *doc = cJSON_ParseWithLength(config->ptr, config->len);
-  bool ok = cJSON_IsObject(doc);
-  cJSON_Delete(doc);
-  return ok;
-}
-
-static st_status_t sfd_plan_update(void *handle, const st_str_t *new_config,
-                                   st_config_mode_t *out_mode, st_str_t *out_reason) {
-  (void)handle;
-  if (out_mode == NULL) {
-    return ST_ERR_INVALID_ARG;
-  }
-  if (!sfd_config_is_object(new_config)) {
-    *out_mode = ST_CONFIG_REJECT;
-    st_sdk_set_error(out_reason, "the config must be a JSON object");
-    return ST_OK;
-  }
-  *out_mode = ST_CONFIG_HOT_APPLY;
-  return ST_OK;
-}
-
-static st_status_t sfd_apply_update(void *handle, const st_str_t *new_config,
-                                    st_str_t *out_error) {
-  (void)handle;
-  if (!sfd_config_is_object(new_config)) {
-    return st_sdk_error(out_error, ST_ERR_INVALID_ARG, "the config must be a JSON object");
-  }
-  return ST_OK;
-}
-
-static const st_config_vtable_t g_config_vtable =
-    ST_SDK_CONFIG_VTABLE(sfd_plan_update, sfd_apply_update);
+static const st_config_vtable_t g_config_vtable = ST_SDK_CONFIG_VTABLE_NOTHING;
 
 static void sfd_destroy(void *handle) {
   sfd_decoder_t *d = handle;
@@ -1043,7 +1008,7 @@ static st_status_t sfd_create_instance(const st_instance_args_t *args, st_instan
   if (args->kind != ST_CAP_DECODER || !st_sdk_str_eq(&args->type_id, SFD_TYPE_ID)) {
     return st_sdk_error(out_error, ST_ERR_UNSUPPORTED, "sndfile: unknown capability");
   }
-  if (!sfd_config_is_object(&args->config_json)) {
+  if (!st_sdk_config_is_object(&args->config_json)) {
     return st_sdk_error(out_error, ST_ERR_INVALID_ARG, "sndfile: the config must be a JSON object");
   }
   sfd_decoder_t *d = calloc(1, sizeof *d);

@@ -72,3 +72,42 @@ it('an exported state that holds the password is kept with the secrets, not in t
   const fresh = new PluginSettingsStore(dir, { secretsDir: path.join(home.paths.settings, 'secrets'), secretFields: () => ['password'] });
   expect(fresh.config('dev.x', 'source', 's')).toEqual({ user: 'ann', password: PASSWORD });
 });
+
+it('with a cipher (the Electron shell passes safeStorage) the secret files hold only ciphertext; plain ones are sealed at their next write', async () => {
+  home = makeTestHome();
+  const { FileSecretStore } = await import('../../control/secret-store.js');
+  const crypto = await import('node:crypto');
+  // A real cipher standing in for safeStorage (whose key the OS keeps): AES-256-GCM.
+  const key = crypto.randomBytes(32);
+  const cipher = {
+    name: 'test AES-GCM',
+    encrypt(plain: string): Buffer {
+      const iv = crypto.randomBytes(12);
+      const c = crypto.createCipheriv('aes-256-gcm', key, iv);
+      const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
+      return Buffer.concat([iv, c.getAuthTag(), body]);
+    },
+    decrypt(sealed: Buffer): string {
+      const d = crypto.createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
+      d.setAuthTag(sealed.subarray(12, 28));
+      return Buffer.concat([d.update(sealed.subarray(28)), d.final()]).toString('utf8');
+    },
+  };
+  const dir = path.join(home.paths.settings, 'secrets');
+  // Written before the cipher existed: plain.
+  new FileSecretStore(dir).set('dev.x', 'source/s', { password: PASSWORD });
+  expect(fs.readFileSync(path.join(dir, 'dev.x.json'), 'utf8')).toContain(PASSWORD);
+  const sealed = new FileSecretStore(dir, cipher);
+  expect(sealed.backend).toBe('0600 files sealed with test AES-GCM');
+  expect(sealed.get('dev.x', 'source/s')).toEqual({ password: PASSWORD });
+  sealed.set('dev.x', 'lyrics/l', { token: 'tok-123456' });
+  const raw = fs.readFileSync(path.join(dir, 'dev.x.json'), 'utf8');
+  expect(raw).not.toContain(PASSWORD);
+  expect(raw).not.toContain('tok-123456');
+  expect(JSON.parse(raw)).toMatchObject({ by: 'test AES-GCM', sealed: expect.any(String) });
+  expect((fs.statSync(path.join(dir, 'dev.x.json')).mode & 0o077).toString(8)).toBe('0');
+  const again = new FileSecretStore(dir, cipher);
+  expect(again.get('dev.x', 'source/s')).toEqual({ password: PASSWORD });
+  expect(again.get('dev.x', 'lyrics/l')).toEqual({ token: 'tok-123456' });
+  expect(again.values().sort()).toEqual([PASSWORD, 'tok-123456'].sort());
+});

@@ -1,35 +1,23 @@
 // Decoder choice by content through the real engine: the decode worker probes each local file and
 // opens it with the decoder its bytes call for, whatever its name says. Short files played to the
 // end on the paced device, one after the other (gapless), with the winning decoder checked.
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ControlPlane } from '../../control/control-plane.js';
-import { createPlayerEngine, type StellaPlayerEngine } from '../../engine/index.js';
 import type { PlayerEvent, TrackFormat } from '../../../src-shared/player-types.js';
-import { ensurePulse, ffmpeg, makeHome, nextEvent, sox, startControl, waitFor, type EngineHome } from './helpers.js';
+import { EngineRig, ensurePulse, ffmpeg, nextEvent, sox, waitFor } from './helpers.js';
 
-let home: EngineHome;
-let control: ControlPlane | null = null;
-let engine: StellaPlayerEngine | null = null;
+const rig = new EngineRig();
 
 beforeAll(() => {
   ensurePulse();
 });
 
-afterEach(async () => {
-  await engine?.close();
-  engine = null;
-  await control?.close();
-  control = null;
-  home?.cleanup();
-});
+afterEach(() => rig.teardown());
 
 describe('decoder choice in the decode worker', () => {
   it('plays a FLAC named .mp3, an extension-less M4A and an ALAC CAF, each with the decoder its content needs', async () => {
-    home = makeHome();
-    const media = path.join(home.paths.home, 'media');
-    fs.mkdirSync(media);
+    await rig.startControl();
+    const media = rig.media;
     const wav = path.join(media, 'src.wav');
     sox('-R', '-n', '-r', '44100', '-c', '2', '-b', '16', wav, 'synth', '1', 'sine', '440', 'vol', '0.4');
     const flacAsMp3 = path.join(media, 'really-flac.mp3');
@@ -39,9 +27,7 @@ describe('decoder choice in the decode worker', () => {
     const alacCaf = path.join(media, 'alac.caf');
     ffmpeg('-i', wav, '-c:a', 'alac', alacCaf);
 
-    control = await startControl(home);
-    engine = (await createPlayerEngine({ control, paths: home.paths, log: () => {} })) as StellaPlayerEngine;
-    const e = engine;
+    const e = await rig.start();
     const events: PlayerEvent[] = [];
     e.on('event', (ev) => events.push(ev));
     const formats: (TrackFormat | null)[] = [];

@@ -1,37 +1,24 @@
 // DSP configs through the real engine: a config the DSP rejects is neither stored nor used by
 // the next DSP instance; a config that needs a new instance is applied without stopping playback.
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../control/control-plane.js';
-import { createPlayerEngine, type StellaPlayerEngine } from '../../engine/index.js';
+import type { StellaPlayerEngine } from '../../engine/index.js';
 import { applyDspConfig } from '../../services/plugins-service.js';
-import { ensurePulse, makeHome, nextEvent, readWav, sleep, sox, startControl, waitFor, type EngineHome } from './helpers.js';
+import { EngineRig, ensurePulse, nextEvent, readWav, sleep, sox, waitFor } from './helpers.js';
 
 const FIXTURE = 'dev.stellatune.fixture';
 const GAIN = 'fixture-gain';
 
-let home: EngineHome;
-let control: ControlPlane | null = null;
-let engine: StellaPlayerEngine | null = null;
+const rig = new EngineRig();
 
 beforeAll(() => ensurePulse());
 
-afterEach(async () => {
-  await engine?.close();
-  engine = null;
-  await control?.close();
-  control = null;
-  home?.cleanup();
-});
+afterEach(() => rig.teardown());
 
 async function setup(): Promise<{ e: StellaPlayerEngine; cp: ControlPlane; media: string }> {
-  home = makeHome();
-  const media = path.join(home.paths.home, 'media');
-  fs.mkdirSync(media);
-  control = await startControl(home, true);
-  engine = (await createPlayerEngine({ control, paths: home.paths, dspChain: [{ pluginId: FIXTURE, typeId: GAIN }], log: () => {} })) as StellaPlayerEngine;
-  return { e: engine, cp: control, media };
+  const e = await rig.start({ fixtures: true, engine: { dspChain: [{ pluginId: FIXTURE, typeId: GAIN }] } });
+  return { e, cp: rig.control!, media: rig.media };
 }
 
 function peak(samples: Float32Array, from = 0, to = samples.length): number {

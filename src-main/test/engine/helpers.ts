@@ -4,6 +4,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ControlPlane } from '../../control/control-plane.js';
+import type { EngineOptions } from '../../engine/engine.js';
+import { createPlayerEngine, type StellaPlayerEngine } from '../../engine/index.js';
 import type { PlayerEngine } from '../../engine/player-engine.js';
 import type { PlayerEvent } from '../../../src-shared/player-types.js';
 import { makeScratchHome, type ScratchHome } from '../../tools/scratch-home.js';
@@ -34,6 +36,45 @@ export function startControl(home: EngineHome, fixtures = false): Promise<Contro
     watchUserFolder: false,
     registry: { stableMs: 100, pollMs: 0 },
   });
+}
+
+/** A scratch home with a media folder, a control plane and a player engine over them: what the
+ * engine tests set up. teardown() closes them in order and waits until every plugin stream the
+ * engine opened is closed again. */
+export class EngineRig {
+  home: EngineHome | null = null;
+  control: ControlPlane | null = null;
+  engine: StellaPlayerEngine | null = null;
+  media = '';
+
+  /** The home and control plane (with the fixture plugin when `fixtures`). */
+  async startControl(fixtures = false): Promise<ControlPlane> {
+    this.home = makeHome();
+    this.media = path.join(this.home.paths.home, 'media');
+    fs.mkdirSync(this.media);
+    this.control = await startControl(this.home, fixtures);
+    return this.control;
+  }
+
+  /** The engine over the control plane (started first when there is none). */
+  async start(opts: { fixtures?: boolean; engine?: Partial<EngineOptions> } = {}): Promise<StellaPlayerEngine> {
+    const control = this.control ?? (await this.startControl(opts.fixtures));
+    this.engine = (await createPlayerEngine({ control, paths: this.home!.paths, log: () => {}, ...opts.engine })) as StellaPlayerEngine;
+    return this.engine;
+  }
+
+  async teardown(): Promise<void> {
+    await this.engine?.close();
+    this.engine = null;
+    const control = this.control;
+    if (control) {
+      await waitFor(() => control.live().openStreams === 0, 5000, 'the plugin streams to close');
+      await control.close();
+    }
+    this.control = null;
+    this.home?.cleanup();
+    this.home = null;
+  }
 }
 
 export function sox(...args: string[]): void {

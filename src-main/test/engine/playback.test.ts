@@ -3,36 +3,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ControlPlane } from '../../control/control-plane.js';
-import { createPlayerEngine, type StellaPlayerEngine } from '../../engine/index.js';
+import type { StellaPlayerEngine } from '../../engine/index.js';
 import type { PlayerEvent } from '../../../src-shared/player-types.js';
 import { builtinPluginDir } from '../paths.js';
-import { ensurePulse, makeHome, nextEvent, readWav, sleep, sox, startControl, waitFor, type EngineHome } from './helpers.js';
+import { EngineRig, ensurePulse, nextEvent, readWav, sleep, sox, waitFor } from './helpers.js';
 
-let home: EngineHome;
-let control: ControlPlane | null = null;
-let engine: StellaPlayerEngine | null = null;
+const rig = new EngineRig();
 let media: string;
 
 beforeAll(() => {
   ensurePulse();
 });
 
-afterEach(async () => {
-  await engine?.close();
-  engine = null;
-  await control?.close();
-  control = null;
-  home?.cleanup();
-});
+afterEach(() => rig.teardown());
 
 async function setup(opts: { fixtures?: boolean } = {}): Promise<StellaPlayerEngine> {
-  home = makeHome();
-  media = path.join(home.paths.home, 'media');
-  fs.mkdirSync(media);
-  control = await startControl(home, opts.fixtures ?? false);
-  engine = (await createPlayerEngine({ control, paths: home.paths, log: () => {} })) as StellaPlayerEngine;
-  return engine;
+  const e = await rig.start({ fixtures: opts.fixtures ?? false });
+  media = rig.media;
+  return e;
 }
 
 function file(p: string, title = path.basename(p)) {
@@ -122,7 +110,7 @@ describe('playback engine', () => {
     await nextEvent(e, 'ended', 10_000);
     // A persisted config the sndfile decoder refuses (not a JSON object) makes it fail for every
     // track: the fixture's WAV decoder (score 10) takes over and nothing is reported as an error.
-    (control as ControlPlane).settings.setConfig('dev.stellatune.sndfile', 'decoder', 'sndfile', []);
+    rig.control!.settings.setConfig('dev.stellatune.sndfile', 'decoder', 'sndfile', []);
     const events = record(e);
     await e.play(0);
     await nextEvent(e, 'ended', 10_000);
@@ -161,7 +149,7 @@ describe('playback engine', () => {
 
   it('plays a fixture plugin stream across a reload of that plugin; the old generation unloads after the track', async () => {
     const e = await setup({ fixtures: true });
-    const cp = control as ControlPlane;
+    const cp = rig.control!;
     const unloaded: number[] = [];
     cp.registry.on('unloaded', (id, leaseId) => {
       if (id === 'dev.stellatune.fixture') unloaded.push(leaseId);
@@ -192,7 +180,7 @@ describe('playback engine', () => {
 
   it('recovers when the output device is lost mid-track (a sink plugin failing), counting the loss', async () => {
     const e = await setup({ fixtures: true });
-    const cp = control as ControlPlane;
+    const cp = rig.control!;
     // fixture-null: paced like a device (200 ms buffer); write fails with ST_ERR_IO ("device
     // lost") after one second of audio per open.
     cp.settings.setConfig('dev.stellatune.fixture', 'output', 'fixture-null', { paced: true, fail_after_frames: 44100 });

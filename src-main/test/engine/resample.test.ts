@@ -1,34 +1,20 @@
 // Any file on any output: a device at one rate gets every track resampled (libsoxr) and remixed
 // in the decode worker. Through the real path: decode worker -> ring -> audio process -> the
 // wav-sink OutputSink running at 44.1 kHz stereo.
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ControlPlane } from '../../control/control-plane.js';
-import { createPlayerEngine, type StellaPlayerEngine } from '../../engine/index.js';
-import { ensurePulse, ffmpeg, makeHome, nextEvent, readWav, sox, startControl, type EngineHome } from './helpers.js';
+import type { StellaPlayerEngine } from '../../engine/index.js';
+import { EngineRig, ensurePulse, ffmpeg, nextEvent, readWav, sox } from './helpers.js';
 
-let home: EngineHome;
-let control: ControlPlane | null = null;
-let engine: StellaPlayerEngine | null = null;
+const rig = new EngineRig();
 
 beforeAll(() => ensurePulse());
 
-afterEach(async () => {
-  await engine?.close();
-  engine = null;
-  await control?.close();
-  control = null;
-  home?.cleanup();
-});
+afterEach(() => rig.teardown());
 
 async function setup(): Promise<{ e: StellaPlayerEngine; media: string }> {
-  home = makeHome();
-  const media = path.join(home.paths.home, 'media');
-  fs.mkdirSync(media);
-  control = await startControl(home);
-  engine = (await createPlayerEngine({ control, paths: home.paths, dspChain: [], log: () => {} })) as StellaPlayerEngine;
-  return { e: engine, media };
+  const e = await rig.start({ engine: { dspChain: [] } });
+  return { e, media: rig.media };
 }
 
 /** Plays `files` in order into a 44.1 kHz wav-sink recording and returns it. */

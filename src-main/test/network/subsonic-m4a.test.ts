@@ -4,21 +4,18 @@
 // then through the engine to the paced PortAudio device.
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ControlPlane } from '../../control/control-plane.js';
-import { createPlayerEngine, type StellaPlayerEngine } from '../../engine/index.js';
 import { decoderCandidates, openByContent } from '../../plugins/decoder-choice.js';
 import { createInstance, type DecoderInstance } from '../../plugins/instances.js';
 import type { PlayerEvent } from '../../../src-shared/player-types.js';
 import { startSupysonic, type SupysonicServer } from '../../tools/net-servers/supysonic.js';
-import { ensurePulse, makeHome, nextEvent, referencePcm, startControl, waitFor, type EngineHome } from '../engine/helpers.js';
-import { type Item, type ItemPage, SUBSONIC, SUBSONIC_TYPE } from './helpers.js';
+import { ensurePulse, nextEvent, referencePcm, waitFor } from '../engine/helpers.js';
+import { type Item, SUBSONIC, SUBSONIC_TYPE } from './helpers.js';
+import { SubsonicRig } from './subsonic-rig.js';
 
 const M4A = { file: 'Cedar Lane/Harbor/01 Tide.m4a', title: 'Tide', artist: 'Cedar Lane', album: 'Harbor', track: 1, seconds: 6, freq: 523 };
 
 let server: SupysonicServer;
-let home: EngineHome;
-let control: ControlPlane | null = null;
-let engine: StellaPlayerEngine | null = null;
+const rig = new SubsonicRig();
 
 beforeAll(async () => {
   ensurePulse();
@@ -29,24 +26,10 @@ afterAll(async () => {
   await server?.stop();
 });
 
-afterEach(async () => {
-  await engine?.close();
-  engine = null;
-  if (control) {
-    await waitFor(() => control!.live().openStreams === 0, 5000, 'the stream to close');
-    await control.close();
-  }
-  control = null;
-  home?.cleanup();
-});
+afterEach(() => rig.teardown());
 
 async function tideItem(): Promise<Item> {
-  home = makeHome();
-  control = await startControl(home);
-  control.applyConfig(SUBSONIC, 'source', SUBSONIC_TYPE, server.pluginConfig());
-  const albums = (await control.listItems(SUBSONIC, SUBSONIC_TYPE, { action: 'albums' })) as ItemPage;
-  const album = albums.items.find((a) => a.title === 'Harbor')!;
-  const tracks = ((await control.listItems(SUBSONIC, SUBSONIC_TYPE, { action: 'browse', id: album.id })) as ItemPage).items;
+  const tracks = await rig.albumTracks(server, 'Harbor');
   return tracks.find((t) => t.title === 'Tide')!;
 }
 
@@ -70,7 +53,7 @@ function readAll(dec: DecoderInstance, channels: number): Float32Array {
 describe('an M4A streamed from Subsonic', () => {
   it('decodes and seeks exactly through the plugin stream', async () => {
     const item = await tideItem();
-    const c = control!;
+    const c = rig.control!;
     const ref = referencePcm(path.join(server.musicDir, M4A.file));
     const lease = await c.openStream(SUBSONIC, SUBSONIC_TYPE, item);
     try {
@@ -118,8 +101,7 @@ describe('an M4A streamed from Subsonic', () => {
 
   it('plays through the engine with the ffmpeg decoder, seeks, and ends, with 0 underruns', async () => {
     const item = await tideItem();
-    engine = (await createPlayerEngine({ control: control!, paths: home.paths, log: () => {} })) as StellaPlayerEngine;
-    const e = engine;
+    const e = await rig.startEngine();
     const events: PlayerEvent[] = [];
     e.on('event', (ev) => events.push(ev));
     e.queueAdd([{ source: { kind: 'plugin', pluginId: SUBSONIC, typeId: SUBSONIC_TYPE, item: item as Record<string, unknown> }, title: 'Tide' }]);

@@ -4,22 +4,20 @@
 // scenario A: playback holds while control calls run continuously, some against a hung server.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ControlPlane } from '../../control/control-plane.js';
 import type { ControlError } from '../../control/errors.js';
-import { createPlayerEngine, type StellaPlayerEngine } from '../../engine/index.js';
+import type { StellaPlayerEngine } from '../../engine/index.js';
 import type { PlayerEvent } from '../../../src-shared/player-types.js';
 import { startFaultProxy, type FaultProxy } from '../../tools/net-servers/fault-proxy.js';
 import { startLrclibServer, type LrclibServer } from '../../tools/net-servers/lrclib-server.js';
 import { defaultLibrary, startSupysonic, type SupysonicServer } from '../../tools/net-servers/supysonic.js';
-import { ensurePulse, makeHome, nextEvent, startControl, waitFor, type EngineHome } from '../engine/helpers.js';
+import { ensurePulse, nextEvent, waitFor } from '../engine/helpers.js';
 import { type Item, type ItemPage, LRCLIB, LRCLIB_TYPE, SUBSONIC, SUBSONIC_TYPE } from './helpers.js';
+import { SubsonicRig } from './subsonic-rig.js';
 
 let server: SupysonicServer;
 let lrclib: LrclibServer;
 let hangProxy: FaultProxy;
-let home: EngineHome;
-let control: ControlPlane | null = null;
-let engine: StellaPlayerEngine | null = null;
+const rig = new SubsonicRig();
 
 beforeAll(async () => {
   ensurePulse();
@@ -41,26 +39,11 @@ afterAll(async () => {
   await server?.stop();
 });
 
-afterEach(async () => {
-  await engine?.close();
-  engine = null;
-  if (control) {
-    await waitFor(() => control!.live().openStreams === 0, 5000, 'the stream to close');
-    await control.close();
-  }
-  control = null;
-  home?.cleanup();
-});
+afterEach(() => rig.teardown());
 
 async function setup(): Promise<{ e: StellaPlayerEngine; tracks: Item[] }> {
-  home = makeHome();
-  control = await startControl(home);
-  control.applyConfig(SUBSONIC, 'source', SUBSONIC_TYPE, server.pluginConfig());
-  const albums = (await control.listItems(SUBSONIC, SUBSONIC_TYPE, { action: 'albums' })) as ItemPage;
-  const album = albums.items.find((a) => a.title === 'First Light')!;
-  const tracks = ((await control.listItems(SUBSONIC, SUBSONIC_TYPE, { action: 'browse', id: album.id })) as ItemPage).items;
-  engine = (await createPlayerEngine({ control, paths: home.paths, log: () => {} })) as StellaPlayerEngine;
-  return { e: engine, tracks };
+  const tracks = await rig.albumTracks(server, 'First Light');
+  return { e: await rig.startEngine(), tracks };
 }
 
 function queueFrom(tracks: Item[]) {
@@ -110,7 +93,7 @@ describe('Subsonic playback through PortAudio', () => {
 
   it('scenario A: a Subsonic track plays on with 0 underruns while list/lyrics calls run, some hung, and the loop stays free', async () => {
     const { e } = await setup();
-    const c = control!;
+    const c = rig.control!;
     const long = ((await c.listItems(SUBSONIC, SUBSONIC_TYPE, { action: 'search', query: 'Long Play' })) as ItemPage).items.find(
       (i) => i.kind === 'track',
     )!;

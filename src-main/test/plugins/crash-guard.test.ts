@@ -1,5 +1,6 @@
 // A plugin that crashes the player never takes it down twice: each crash fixture faults in its
-// place (control thread, its own thread, the DSP chain and the output sink in the audio process),
+// place (control thread, its own thread, the decoder on the decode worker, the DSP chain and the
+// output sink in the audio process),
 // the process dies (for the audio process, only that one), the crash record names the plugin, the next start
 // quarantines that build while everything else loads, "Enable anyway" loads it, and a new build
 // (another fingerprint) loads on its own. A WebAssembly bounds-check trap under the guard still
@@ -140,6 +141,44 @@ describe('crash guard and quarantine', () => {
       expect(after.filter((p) => p.path !== lib).every((p) => p.status === 'loaded')).toBe(true);
       expect(listed(home, extra, lib).plugins.find((p) => p.path === lib)!.status).toBe('loaded');
     }
+  });
+
+  // The decoder runs on the decode worker, a worker_thread of the main process: a segfault there
+  // ends the whole core (signals are per process), and the record names the worker's thread.
+  it('a fault in read_f32 (decode worker): the core dies, the next start quarantines it, WAVs still play', () => {
+    ensurePulse();
+    const { home, extra, lib } = setup('decoder');
+    const track = path.join(home, 'song.crash');
+    fs.writeFileSync(track, Buffer.concat([Buffer.from('STCRASH'), Buffer.alloc(4096)]));
+    const wav = path.join(home, 'tone.wav');
+    sox('-n', '-r', '44100', '-c', '2', '-b', '16', wav, 'synth', '5', 'sine', '440', 'vol', '0.3');
+
+    const crash = run(home, extra, 'decoder', track);
+    expect(crash.signal, crash.stderr).toBe('SIGSEGV');
+    expect(crash.lines).toContainEqual({ started: true });
+    expect(crash.lines.find((l) => 'survived' in l)).toBeUndefined();
+    const rec = onlyRecord(home);
+    expect(rec).toMatchObject({ signal: 'SIGSEGV', pluginId: 'dev.stellatune.crash-decoder', process: 'main', mainThread: false, threadRole: 'decode-worker', step: 'read_f32' });
+    expect(rec.frames[0]!.library).toMatch(/crash-decoder\.so$/);
+
+    // Next start: quarantined, and the rest plays (a WAV through the built-in decoder).
+    const after = run(home, extra, 'play', wav);
+    expect(after.status, after.stderr).toBe(0);
+    const played = after.lines.find((l) => 'status' in l)!;
+    expect(played).toMatchObject({ status: 'playing' });
+    expect(played.positionMs as number).toBeGreaterThan(0);
+    const listedNow = played.plugins as Listed[];
+    expect(listedNow.find((p) => p.path === lib)).toMatchObject({ status: 'quarantined', pluginId: 'dev.stellatune.crash-decoder', quarantine: { step: 'read_f32', thread: "the host's decode-worker thread", process: 'main' } });
+    expect(listedNow.filter((p) => p.path !== lib).every((p) => p.status === 'loaded')).toBe(true);
+
+    // "Enable anyway" loads it; then a new build (another fingerprint) loads and plays the file.
+    expect(listed(home, extra, lib).plugins.find((p) => p.path === lib)!.status).toBe('loaded');
+    fs.copyFileSync(path.join(crashDir, 'decoder-fixed.so'), lib);
+    const fixed = run(home, extra, 'play', track);
+    expect(fixed.status, fixed.stderr).toBe(0);
+    const tone = fixed.lines.find((l) => 'status' in l)!;
+    expect(tone).toMatchObject({ status: 'playing', codec: 'crash' });
+    expect((tone.plugins as Listed[]).find((p) => p.path === lib)!.status).toBe('loaded');
   });
 
   it('a WebAssembly bounds-check trap still throws a RuntimeError under the guard', () => {

@@ -1,9 +1,8 @@
 // A real browser-shell core as a child process (dist/src-main/shell/browser-main.js, real audio)
 // and a minimal contract client over its WebSocket, for the restart and kill tests.
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import WebSocket from 'ws';
-import { repoRoot } from '../paths.js';
+import { spawnBrowserShell } from '../shell-launch.js';
 
 export interface CoreProcess {
   proc: ChildProcess;
@@ -13,29 +12,8 @@ export interface CoreProcess {
 }
 
 export async function startCore(home: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<CoreProcess> {
-  const proc = spawn(process.execPath, [path.join(repoRoot, 'dist', 'src-main', 'shell', 'browser-main.js'), '--no-open'], {
-    env: { ...process.env, STELLATUNE_HOME: home, CI: '1', DBUS_SESSION_BUS_ADDRESS: '', ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`the core did not start:\n${out}\n${err}`)), 30_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /running at (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the core exited (${code}):\n${out}\n${err}`));
-    });
-  });
-  return { proc, url, log: () => err };
+  const { proc, url, stderr } = await spawnBrowserShell([], { ...process.env, STELLATUNE_HOME: home, CI: '1', DBUS_SESSION_BUS_ADDRESS: '', ...extraEnv });
+  return { proc, url, log: stderr };
 }
 
 export function exited(proc: ChildProcess, timeoutMs = 10_000): Promise<number | null> {

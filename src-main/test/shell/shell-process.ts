@@ -1,12 +1,11 @@
 // Runs the built browser shell (dist/src-main/shell/browser-main.js) as its own process, the way
 // `npm start` does, over a scratch app home with the fixture plugin, and speaks raw HTTP to it.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
-import { repoRoot } from '../../app-paths.js';
 import { fixturePlugin } from '../paths.js';
 import { makeTestHome, type TestHome } from '../harness.js';
+import { spawnBrowserShell } from '../shell-launch.js';
 
 export interface ShellProcess {
   proc: ChildProcess;
@@ -26,25 +25,7 @@ export interface ShellProcess {
 export async function startShellProcess(args: string[] = ['--no-audio'], reuse?: TestHome): Promise<ShellProcess> {
   const home = reuse ?? makeTestHome();
   if (!reuse) home.install(fixturePlugin);
-  const proc = spawn(process.execPath, [path.join(repoRoot, 'dist', 'src-main', 'shell', 'browser-main.js'), '--no-open', ...args], {
-    env: { ...process.env, STELLATUNE_HOME: home.paths.home, CI: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`the browser shell did not start:\n${out}\n${err}`)), 30_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /running at (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`the browser shell exited (${code}):\n${out}\n${err}`)));
-  });
+  const { proc, url, stderr } = await spawnBrowserShell(args, { ...process.env, STELLATUNE_HOME: home.paths.home, CI: '1' });
   const u = new URL(url);
   return {
     proc,
@@ -53,7 +34,7 @@ export async function startShellProcess(args: string[] = ['--no-audio'], reuse?:
     origin: u.origin,
     port: Number(u.port),
     token: u.searchParams.get('key') ?? '',
-    stderr: () => err,
+    stderr,
     rss: () => {
       const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
       return m ? Number(m[1]) * 1024 : 0;
