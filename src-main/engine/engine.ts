@@ -77,11 +77,8 @@ interface Marker {
 }
 
 const DEFAULT_CHAIN = [{ pluginId: 'dev.stellatune.eq', typeId: 'eq10' }];
-/** The position / track-change check (a track change or the end is noticed within this). */
+/** The position / track-change check, and at most 10 position events per second. */
 const TICK_MS = 100;
-/** Position events while playing: 4 a second. Each one crosses to every window (validation,
- * JSON, a WebSocket frame) and the renderer animates between them, so more only cost CPU. */
-const POSITION_EVERY_MS = 250;
 
 function extOf(name: string): string {
   const e = path.extname(name).toLowerCase();
@@ -130,7 +127,6 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   private blockP99 = 0;
   private outputLatencyMs: number | null = null;
   private tick: NodeJS.Timeout | null = null;
-  private lastPositionAt = 0;
   private closed = false;
   private readonly onRetired: (gen: PluginGeneration) => void;
   private readonly onActivated: (gen: PluginGeneration) => void;
@@ -908,13 +904,9 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     }
     // Every track the device reached since the last tick becomes current in turn (a fast sink
     // can pass several short tracks between two ticks; each gets its status event).
-    let changed = false;
     for (let k = 0; k <= mi; k++) {
       const x = this.markers[k] as Marker;
-      if (x.token !== this.playingToken) {
-        this.applyTrack(x.token);
-        changed = true;
-      }
+      if (x.token !== this.playingToken) this.applyTrack(x.token);
     }
     if (mi > 0) {
       // Drop markers the device has passed; release tokens that no longer play.
@@ -928,13 +920,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     let pos = (m.startFrame / m.sampleRate + (played - m.ringIndex) / m.ringChannels / m.ringRate) * 1000;
     if (this.durationMs !== null) pos = Math.min(pos, this.durationMs);
     this.positionMs = pos;
-    // Position events 4 a second (a tick's slack allowed), and at once when the device reached
-    // the next track (the position starts again): the renderer animates between them.
-    const now = performance.now();
-    if (this.state === 'playing' && (changed || now - this.lastPositionAt >= POSITION_EVERY_MS - TICK_MS / 2)) {
-      this.lastPositionAt = now;
-      this.emitEvent({ type: 'position', positionMs: Math.round(pos), durationMs: this.durationMs });
-    }
+    // Position events at most 10 per second: the renderer animates between them.
+    if (this.state === 'playing') this.emitEvent({ type: 'position', positionMs: Math.round(pos), durationMs: this.durationMs });
     // The end: everything decoded has been played and no next track is on its way to the worker
     // (a worker that ran dry before our "next" arrived continues when it does).
     if (this.idleAt !== null && played >= this.idleAt && this.decodeToken === null && this.preloaded === null && this.state !== 'stopped') {
