@@ -13,6 +13,16 @@
  *
  * Control side.  st_pa_out_lock/unlock bracket every DSP call the control thread makes (config
  * apply, reset, destroy, chain swap), so DSP calls never overlap the callback's process_f32.
+ *
+ * Idle stop.  A running stream with nothing to play writes silence, and the device queues it:
+ * the first sound of the next play waited behind a device buffer of silence (about 23 ms at 512
+ * frames), and the idle player woke ~90 times a second. So the stream stops (Pa_AbortStream)
+ * once nothing has been heard for IDLE_STOP_MS, and the idler thread starts it again as soon as
+ * the ring has audio to play, primed from the callback (paPrimeOutputBuffersUsingStreamCallback):
+ * the device's first buffer is the new audio, not silence. The stream stays open (the device
+ * and its format are kept), so starting again costs a trigger, not a reopen. While the stream is
+ * stopped the idler is the ring's consumer for flushes and format announcements (nothing else
+ * reads the ring then), so a producer waiting for the ring to drain is never stuck.
  */
 #include "st_host.h"
 
@@ -57,6 +67,8 @@ static struct {
 #define ST_PA_MAX_DSP 8
 /* Per-block work times kept for st_pa_out_block_times (a ring; ~6–12 s of blocks). */
 #define ST_PA_BLOCK_TIMES 1024
+/* Silence for this long (nothing to play, or paused) stops the stream. */
+#define IDLE_STOP_MS 250
 
 struct st_pa_out {
   st_pcm_ring_t *ring;
@@ -89,6 +101,13 @@ struct st_pa_out {
   _Atomic uint32_t dsp_ns[ST_PA_BLOCK_TIMES];
   _Atomic uint32_t out_ns[ST_PA_BLOCK_TIMES];
   _Atomic uint32_t block_times_n;
+  /* idle stop: run_lock orders start / stop / close; the idler thread starts and stops */
+  pthread_mutex_t run_lock;
+  pthread_t idler;
+  bool idler_started;
+  _Atomic bool quit;
+  _Atomic uint32_t state; /* ST_PA_RUNNING, ST_PA_IDLE, ST_PA_START_FAILED */
+  _Atomic uint64_t last_sound_ms; /* the callback's last buffer with ring audio in it */
 };
 
 static uint64_t mono_ns(void) {
@@ -98,6 +117,8 @@ static uint64_t mono_ns(void) {
 }
 
 static uint32_t ns32(uint64_t ns) { return ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns; }
+
+static uint64_t mono_ms(void) { return mono_ns() / 1000000u; }
 
 static void set_err(char *err, size_t cap, const char *fmt, const char *detail) {
   if (err && cap) snprintf(err, cap, fmt, detail ? detail : "");
@@ -200,6 +221,7 @@ static int callback(const void *input, void *output, unsigned long frames, const
     const float g = (g0 + dg * (float)(f + 1)) * fade;
     for (uint32_t c = 0; c < ch; c++) dst[f * ch + c] *= g;
   }
+  if (n > 0) atomic_store_explicit(&o->last_sound_ms, mono_ms(), memory_order_relaxed);
   o->fade = fade;
   o->gain = target_gain;
 
@@ -221,6 +243,76 @@ static int callback(const void *input, void *output, unsigned long frames, const
   }
   return paContinue;
 }
+
+/* Stopped stream: does the ring hold audio to play? Applies flushes as the callback would (the
+ * stream is stopped, so this thread is the only consumer) and notes a new format. */
+static bool idle_wants_to_run(st_pa_out_t *o) {
+  st_pcm_ring_t *r = o->ring;
+  if (st_pcm_ring_get32(r, ST_CTL_FORMAT_SEQ) != o->format_seq) {
+    atomic_store(&o->format_changed, 1); /* the owner reopens at the new format */
+    return false;
+  }
+  if (st_pcm_ring_consumer_sync(r, &o->epoch)) {
+    pthread_mutex_lock(&o->dsp_lock);
+    o->primed = false;
+    o->dsp_reset = true;
+    o->fade = 0.0f;
+    o->track_gain.snap = 1.0f; /* as the callback does: the new audio at its own gain */
+    pthread_mutex_unlock(&o->dsp_lock);
+  }
+  return st_pcm_ring_get32(r, ST_CTL_PAUSED) != 1 && st_pcm_ring_fill(r) >= o->channels;
+}
+
+static void *idler_main(void *arg) {
+  st_pa_out_t *o = arg;
+  st_pcm_ring_t *r = o->ring;
+  uint32_t polls = 0;
+  while (!atomic_load(&o->quit)) {
+    const uint32_t active = st_pcm_ring_get32(r, ST_CTL_PRODUCER_ACTIVE);
+    const uint32_t paused = st_pcm_ring_get32(r, ST_CTL_PAUSED);
+    pthread_mutex_lock(&o->run_lock);
+    const uint32_t state = atomic_load(&o->state);
+    if (state == ST_PA_RUNNING) {
+      const uint64_t quiet = mono_ms() - atomic_load_explicit(&o->last_sound_ms, memory_order_relaxed);
+      const bool nothing = paused == 1 || (active == 0 && st_pcm_ring_pending(r, o->epoch) == 0);
+      if (nothing && quiet >= IDLE_STOP_MS && !atomic_load(&o->quit)) {
+        pa.abort_(o->stream);
+        atomic_store(&o->state, ST_PA_IDLE);
+      }
+    } else if (state == ST_PA_IDLE && idle_wants_to_run(o)) {
+      atomic_store_explicit(&o->last_sound_ms, mono_ms(), memory_order_relaxed);
+      PaError e = pa.start(o->stream);
+      atomic_store(&o->state, e == paNoError ? ST_PA_RUNNING : ST_PA_START_FAILED);
+      polls = 0;
+    }
+    const uint32_t now_state = atomic_load(&o->state);
+    pthread_mutex_unlock(&o->run_lock);
+    if (now_state == ST_PA_START_FAILED) break; /* the owner reopens */
+    if (now_state == ST_PA_RUNNING) {
+      /* Playing: wake when the producer stops, else twice a second (a pause). Ending: poll. */
+      if (active == 1 && paused == 0) st_pcm_ring_wait32(r, ST_CTL_PRODUCER_ACTIVE, 1, 500);
+      else {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+      }
+    } else if (paused == 1) {
+      st_pcm_ring_wait32(r, ST_CTL_PAUSED, 1, 1000);
+    } else if (active == 0) {
+      st_pcm_ring_wait32(r, ST_CTL_PRODUCER_ACTIVE, 0, 1000);
+      polls = 0;
+    } else {
+      /* Active: its first block is being decoded. Poll briefly at 1 ms, then back off (a slow
+       * stream open). */
+      const long ms = polls < 100 ? 1 : polls < 200 ? 10 : 50;
+      polls++;
+      struct timespec ts = {0, ms * 1000000L};
+      nanosleep(&ts, NULL);
+    }
+  }
+  return NULL;
+}
+
+uint32_t st_pa_out_state(st_pa_out_t *o) { return o ? atomic_load(&o->state) : ST_PA_START_FAILED; }
 
 st_pa_out_t *st_pa_out_open(const char *pa_library, st_pcm_ring_t *ring, int32_t device, uint32_t frames_per_buffer,
                             char *err, size_t err_cap) {
@@ -248,6 +340,7 @@ st_pa_out_t *st_pa_out_open(const char *pa_library, st_pcm_ring_t *ring, int32_t
   o->gain = st_pcm_ring_getf(ring, ST_CTL_VOLUME);
   o->track_gain.snap = 1.0f;
   pthread_mutex_init(&o->dsp_lock, NULL);
+  pthread_mutex_init(&o->run_lock, NULL);
 
   PaStreamParameters out;
   memset(&out, 0, sizeof out);
@@ -266,21 +359,27 @@ st_pa_out_t *st_pa_out_open(const char *pa_library, st_pcm_ring_t *ring, int32_t
   /* Two buffers' worth, at least the device's low latency. */
   double want_latency = 2.0 * frames_per_buffer / o->rate;
   out.suggestedLatency = want_latency > info->defaultLowOutputLatency ? want_latency : info->defaultLowOutputLatency;
-  e = pa.open(&o->stream, NULL, &out, o->rate, frames_per_buffer, paClipOff, callback, o);
+  /* Primed from the callback: a start after an idle stop fills the device with ring audio. */
+  e = pa.open(&o->stream, NULL, &out, o->rate, frames_per_buffer, paClipOff | paPrimeOutputBuffersUsingStreamCallback,
+              callback, o);
   if (e != paNoError) {
     set_err(err, err_cap, "Pa_OpenStream: %s", pa.errtext(e));
     goto fail;
   }
   const PaStreamInfo *si = pa.streaminfo(o->stream);
   o->latency_s = si ? si->outputLatency : want_latency;
+  atomic_store_explicit(&o->last_sound_ms, mono_ms(), memory_order_relaxed);
   e = pa.start(o->stream);
   if (e != paNoError) {
     set_err(err, err_cap, "Pa_StartStream: %s", pa.errtext(e));
     pa.close(o->stream);
     goto fail;
   }
+  atomic_store(&o->state, ST_PA_RUNNING);
+  o->idler_started = pthread_create(&o->idler, NULL, idler_main, o) == 0;
   return o;
 fail:
+  pthread_mutex_destroy(&o->run_lock);
   pthread_mutex_destroy(&o->dsp_lock);
   free(o);
   pa.term();
@@ -289,10 +388,17 @@ fail:
 
 void st_pa_out_close(st_pa_out_t *o) {
   if (!o) return;
+  if (o->idler_started) {
+    atomic_store(&o->quit, true);
+    st_pcm_ring_wake32(o->ring, ST_CTL_PRODUCER_ACTIVE);
+    st_pcm_ring_wake32(o->ring, ST_CTL_PAUSED);
+    pthread_join(o->idler, NULL);
+  }
   if (o->stream) {
-    pa.abort_(o->stream);
+    if (atomic_load(&o->state) == ST_PA_RUNNING) pa.abort_(o->stream);
     pa.close(o->stream);
   }
+  pthread_mutex_destroy(&o->run_lock);
   pthread_mutex_destroy(&o->dsp_lock);
   free(o);
   pa.term();
@@ -360,6 +466,7 @@ uint32_t st_pa_out_block_times(st_pa_out_t *o, uint32_t *dsp_ns, uint32_t *out_n
   return 0;
 }
 uint32_t st_pa_out_block_count(st_pa_out_t *o) { (void)o; return 0; }
+uint32_t st_pa_out_state(st_pa_out_t *o) { (void)o; return 2; }
 void st_pa_out_lock(st_pa_out_t *o) { (void)o; }
 void st_pa_out_unlock(st_pa_out_t *o) { (void)o; }
 int st_pa_out_set_dsp(st_pa_out_t *o, uint32_t n, void *const *handles, const void *const *vtables) {

@@ -470,6 +470,21 @@ int st_pcm_ring_consumer_sync(st_pcm_ring_t *ring, uint32_t *last_epoch) {
   return 1;
 }
 
+uint32_t st_pcm_ring_pending(const st_pcm_ring_t *ring, uint32_t last_epoch) {
+  ring_shared_t *s = ring->shared;
+  uint64_t w = atomic_load_explicit(&s->write_index, memory_order_acquire);
+  uint64_t r = atomic_load_explicit(&s->read_index, memory_order_acquire);
+  if (atomic_load_explicit(&s->epoch, memory_order_acquire) != last_epoch) {
+    uint64_t until = atomic_load_explicit(&s->discard_until, memory_order_acquire);
+    if (until > r) r = until;
+  }
+  return w > r ? (uint32_t)(w - r) : 0;
+}
+
+void st_pcm_ring_wake32(st_pcm_ring_t *ring, uint32_t slot) {
+  if (slot < ST_PCM_RING_CTL32) futex_wake(ring, &ring->shared->ctl32[slot]);
+}
+
 uint32_t st_pcm_ring_epoch(const st_pcm_ring_t *ring) {
   return atomic_load_explicit(&ring->shared->epoch, memory_order_acquire);
 }

@@ -106,6 +106,8 @@ ST_HOST_EXPORT uint64_t st_pcm_ring_producer_flush(st_pcm_ring_t *ring);
  * and returns 1; else 0. */
 ST_HOST_EXPORT int st_pcm_ring_consumer_sync(st_pcm_ring_t *ring, uint32_t *last_epoch);
 ST_HOST_EXPORT uint32_t st_pcm_ring_epoch(const st_pcm_ring_t *ring);
+/* Consumer: samples readable once a flush newer than `last_epoch` is applied. */
+ST_HOST_EXPORT uint32_t st_pcm_ring_pending(const st_pcm_ring_t *ring, uint32_t last_epoch);
 
 /* Control words (see above); out-of-range slots read 0 and ignore writes. */
 ST_HOST_EXPORT uint32_t st_pcm_ring_get32(const st_pcm_ring_t *ring, uint32_t slot);
@@ -117,6 +119,9 @@ ST_HOST_EXPORT void st_pcm_ring_set64(st_pcm_ring_t *ring, uint32_t slot, uint64
 /* Sleeps while ctl32[slot] == expected, at most timeout_ms; 1 if it changed. */
 ST_HOST_EXPORT int st_pcm_ring_wait32(st_pcm_ring_t *ring, uint32_t slot, uint32_t expected,
                                       uint32_t timeout_ms);
+/* Wakes whoever sleeps in st_pcm_ring_wait32 on `slot`, without changing it (Linux; elsewhere the
+ * wait runs to its timeout). */
+ST_HOST_EXPORT void st_pcm_ring_wake32(st_pcm_ring_t *ring, uint32_t slot);
 /* Float convenience for ctl32 words holding IEEE-754 bits (volume). */
 ST_HOST_EXPORT float st_pcm_ring_getf(const st_pcm_ring_t *ring, uint32_t slot);
 ST_HOST_EXPORT void st_pcm_ring_setf(st_pcm_ring_t *ring, uint32_t slot, float value);
@@ -208,7 +213,7 @@ ST_HOST_EXPORT void st_pa_out_close(st_pa_out_t *out);
 ST_HOST_EXPORT double st_pa_out_latency(const st_pa_out_t *out);
 /* 1 once the ring announced a format other than the stream's (the owner reopens). */
 ST_HOST_EXPORT uint32_t st_pa_out_format_changed(st_pa_out_t *out);
-/* Callbacks run so far (a stuck value means a stuck device). */
+/* Callbacks run so far (a stuck value means a stuck device, unless the stream is idle). */
 ST_HOST_EXPORT uint32_t st_pa_out_callbacks(st_pa_out_t *out);
 /* Per-block work times of the blocks that played audio, oldest first: the DSP chain's and the
  * output's own (ring read, volume, fades, position), ns. Copies the blocks after the first `since`
@@ -217,6 +222,10 @@ ST_HOST_EXPORT uint32_t st_pa_out_block_times(st_pa_out_t *out, uint32_t *dsp_ns
                                               uint32_t since);
 /* Blocks timed so far (wraps at 2^32). */
 ST_HOST_EXPORT uint32_t st_pa_out_block_count(st_pa_out_t *out);
+/* ST_PA_RUNNING, ST_PA_IDLE (stopped while nothing plays; it starts again by itself when audio
+ * arrives) or ST_PA_START_FAILED (the device refused to start again: the owner reopens). */
+enum { ST_PA_IDLE = 0, ST_PA_RUNNING = 1, ST_PA_START_FAILED = 2 };
+ST_HOST_EXPORT uint32_t st_pa_out_state(st_pa_out_t *out);
 /* Brackets the control side's DSP calls so they never overlap process_f32 in the callback. */
 ST_HOST_EXPORT void st_pa_out_lock(st_pa_out_t *out);
 ST_HOST_EXPORT void st_pa_out_unlock(st_pa_out_t *out);

@@ -133,6 +133,13 @@ class PortAudioOutput implements Output {
   watch(): void {
     const pa = this.pa;
     if (!pa) return;
+    const state = pa.state;
+    if (state === 'start-failed') {
+      this.lastCallbackAt = 0; // the device is gone: the watchdog reopens it
+      return;
+    }
+    // Stopped while nothing plays (pa_output.c's idle stop): no callbacks is no stall.
+    if (state === 'idle') this.lastCallbackAt = Date.now();
     const n = pa.callbacks;
     if (n !== this.lastCallbacks) {
       this.lastCallbacks = n;

@@ -1,6 +1,7 @@
 // The seed's first two metrics: how long the main event loop is blocked while plugin control
 // calls run, and per plugin/op outcome counters of control requests.
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { RESOLUTION_MS, type LoopDelayWindow } from '../diagnostics/loop-delay.js';
+import { stallMonitor, type StallMonitor } from '../diagnostics/stall-monitor.js';
 
 export interface LoopDelaySnapshot {
   /** Milliseconds. */
@@ -12,28 +13,32 @@ export interface LoopDelaySnapshot {
   count: number;
 }
 
-/** Event-loop delay histogram (perf_hooks); values in milliseconds. */
+/** Event-loop delay as a 2 ms timer would see it (values in milliseconds, the period included),
+ * from the stall monitor's callback timings (diagnostics/loop-delay.ts): no real timer wakes the
+ * idle loop 500 times a second to sample it. */
 export class EventLoopMonitor {
-  private readonly histogram: IntervalHistogram;
+  private readonly window: LoopDelayWindow;
 
-  constructor(resolutionMs = 2) {
-    this.histogram = monitorEventLoopDelay({ resolution: resolutionMs });
-    this.histogram.enable();
+  constructor(private readonly monitor: StallMonitor = stallMonitor) {
+    monitor.start();
+    this.window = monitor.loopDelay.open();
   }
 
   snapshot(): LoopDelaySnapshot {
-    const h = this.histogram;
-    const ms = (ns: number): number => Math.round((ns / 1e6) * 1000) / 1000;
-    if (h.count === 0) return { p50: 0, p99: 0, max: 0, mean: 0, count: 0 };
-    return { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), mean: ms(h.mean), count: h.count };
+    this.monitor.loopDelay.catchUp(performance.now());
+    const w = this.window;
+    const ms = (blockMs: number): number => Math.round((RESOLUTION_MS + blockMs) * 1000) / 1000;
+    if (w.count === 0) return { p50: 0, p99: 0, max: 0, mean: 0, count: 0 };
+    return { p50: ms(w.blockAt(50)), p99: ms(w.blockAt(99)), max: ms(w.maxBlock), mean: ms(w.meanBlock), count: w.count };
   }
 
   reset(): void {
-    this.histogram.reset();
+    this.monitor.loopDelay.catchUp(performance.now());
+    this.window.reset();
   }
 
   close(): void {
-    this.histogram.disable();
+    this.monitor.loopDelay.close(this.window);
   }
 }
 

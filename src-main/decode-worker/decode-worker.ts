@@ -54,8 +54,8 @@ const gens = new GenerationHost({ onDetached: (leaseId) => post({ type: 'detache
 let current: Active | null = null;
 let pendingNext: WorkerTrack | null = null;
 let lastCmdSeq = 0;
-/** 'load' and 'stop' messages taken so far: an 'idle' says which playback it ends. */
-let transportEpoch = 0;
+/** The play (main's 'load' / 'stop') the worker's reports belong to. */
+let epoch = 0;
 let loopScheduled = false;
 let closing = false;
 const blockTimes: number[] = [];
@@ -241,11 +241,11 @@ function startTrack(track: WorkerTrack, startMs: number, flush: boolean): void {
       outChannels: active.out.channels,
       replayGain,
     };
-    post({ type: 'started', token: t.token, ringIndex, startFrame, info });
+    post({ type: 'started', token: t.token, ringIndex, startFrame, info, epoch });
     return;
   }
   r.set32(Ctl32.PRODUCER_ACTIVE, 0);
-  post({ type: 'idle', ringIndex: r.writeIndex, epoch: transportEpoch });
+  post({ type: 'idle', ringIndex: r.writeIndex, epoch });
 }
 
 function finishCurrent(): void {
@@ -258,7 +258,7 @@ function finishCurrent(): void {
   if (next) startTrack(next, 0, false);
   else {
     r.set32(Ctl32.PRODUCER_ACTIVE, 0);
-    post({ type: 'idle', ringIndex: r.writeIndex, epoch: transportEpoch });
+    post({ type: 'idle', ringIndex: r.writeIndex, epoch });
   }
 }
 
@@ -282,21 +282,21 @@ function checkCommand(): void {
   if (cmd === Command.SEEK) {
     const ms = r.get64(Ctl64.CMD_ARG);
     if (!current || current.track.token !== token || !current.info.seekable) {
-      post({ type: 'seek-miss', token, positionMs: ms });
+      post({ type: 'seek-miss', token, positionMs: ms, epoch });
       return;
     }
     let frame: number;
     try {
       frame = current.decoder.seekMs(ms);
     } catch {
-      post({ type: 'seek-miss', token, positionMs: ms });
+      post({ type: 'seek-miss', token, positionMs: ms, epoch });
       return;
     }
     current.conv?.reset();
     const ringIndex = r.producerFlush();
     markGain(token, ringIndex, current.gainTags, current.albumInOrder, true);
     r.set32(Ctl32.PRODUCER_ACTIVE, 1);
-    post({ type: 'seeked', token, ringIndex, startFrame: frame });
+    post({ type: 'seeked', token, ringIndex, startFrame: frame, epoch });
   } else if (cmd === Command.STOP) {
     if (current && current.track.token === token) stopAll();
   }
@@ -306,7 +306,8 @@ function checkCommand(): void {
 
 function recordBlock(ms: number): void {
   blockTimes.push(ms);
-  if (blockTimes.length > 4096) blockTimes.splice(0, 2048);
+  // The last ~10 s of blocks: enough for a p99, and a small sort once a second.
+  if (blockTimes.length > 512) blockTimes.splice(0, 256);
   const now = Date.now();
   if (now - lastStats >= 1000 && blockTimes.length > 0) {
     lastStats = now;
@@ -353,8 +354,9 @@ function step(): Step {
   const want = Math.ceil((blockFrames * a.out.sampleRate) / a.info.sampleRate + 256) * a.out.channels;
   if (r.space < want) {
     // Sleep until a quarter of the ring is free, then refill it in one burst: a few wakeups a
-    // second instead of one per device buffer. Main wakes this thread for commands and messages.
-    r.waitSpace(Math.max(want, Math.floor(r.capacity / 4)), 100);
+    // second instead of one per device buffer. Main wakes this thread for commands and messages
+    // (postWorker), so the timeout is only a backstop.
+    r.waitSpace(Math.max(want, Math.floor(r.capacity / 4)), 1000);
     return 'wait';
   }
   const t0 = performance.now();
@@ -431,8 +433,10 @@ port.on('message', (msg: ToWorker) => {
         post({ type: 'ready' });
         break;
       case 'load':
-        transportEpoch++;
+        epoch = msg.epoch;
         closeCurrent();
+        // A next track queued for what played before is not this one's (main queues its own).
+        dropPendingNext();
         lastCmdSeq = (ring as PcmRing).get32(Ctl32.CMD_SEQ); // a load supersedes older commands
         startTrack(msg.track, msg.startMs, true);
         break;
@@ -447,9 +451,11 @@ port.on('message', (msg: ToWorker) => {
         }
         break;
       case 'stop':
-        transportEpoch++;
+        epoch = msg.epoch;
         stopAll();
         break;
+      case 'command':
+        break; // the loop (kicked below) reads the control word
       case 'output-format':
         // From the next track on (the playing one keeps its conversion until it ends).
         outputFormat = msg.format;

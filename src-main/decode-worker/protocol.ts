@@ -37,9 +37,13 @@ export interface WorkerTrack {
 
 export type ToWorker =
   | { type: 'init'; ringName: string; blockFrames: number }
-  | { type: 'load'; track: WorkerTrack; startMs: number }
+  /** `epoch` (also on 'stop') names this play: the worker's reports carry the epoch they belong
+   * to, so main can tell a report about the previous play (still in flight) from one about this. */
+  | { type: 'load'; track: WorkerTrack; startMs: number; epoch: number }
   | { type: 'next'; track: WorkerTrack | null }
-  | { type: 'stop' }
+  | { type: 'stop'; epoch: number }
+  /** A control word (seek, stop) was written to the ring: look at it now, even when idle. */
+  | { type: 'command' }
   /** The output runs at this format (the worker resamples and remixes), or null: each file's. */
   | { type: 'output-format'; format: { sampleRate: number; channels: number } | null }
   | { type: 'retire'; leaseId: number }
@@ -67,15 +71,14 @@ export interface StartedInfo {
 export type FromWorker =
   | { type: 'ready' }
   /** Decoding of `token` starts at ring sample `ringIndex` with track frame `startFrame`. */
-  | { type: 'started'; token: number; ringIndex: number; startFrame: number; info: StartedInfo }
-  | { type: 'seeked'; token: number; ringIndex: number; startFrame: number }
-  | { type: 'seek-miss'; token: number; positionMs: number }
+  | { type: 'started'; token: number; ringIndex: number; startFrame: number; info: StartedInfo; epoch: number }
+  | { type: 'seeked'; token: number; ringIndex: number; startFrame: number; epoch: number }
+  | { type: 'seek-miss'; token: number; positionMs: number; epoch: number }
   | { type: 'finished'; token: number; ringIndex: number }
   | { type: 'track-error'; token: number; code: string; message: string }
   /** The worker no longer touches the track's stream: main may close the lease. */
   | { type: 'released'; token: number }
-  /** Nothing more to decode; the audio ends at `ringIndex`. `epoch` counts the 'load' and 'stop'
-   * messages the worker had taken: an idle posted before a newer one arrived is stale. */
+  /** Nothing more to decode; the audio ends at `ringIndex`. */
   | { type: 'idle'; ringIndex: number; epoch: number }
   | { type: 'stopped'; ringIndex: number }
   | { type: 'detached'; leaseId: number }

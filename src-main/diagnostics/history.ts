@@ -1,17 +1,15 @@
 // The diagnostics history: one sample a second for the last hour, kept in the core so the
 // Diagnostics screen (and a saved report) shows the past, not only what happened since it opened.
-// Each sample holds that second's main-loop block time (event-loop delay beyond the sampler's
-// 2 ms timer period; its own histogram, reset every second, with
+// Each sample holds that second's main-loop block time (event-loop delay beyond a 2 ms timer
+// period, as loop-delay.ts derives it from the stall monitor's callback timings; its own window,
+// reset every second, with
 // the share of samples in fixed buckets so any window's percentiles can be pooled later), the
 // plugin calls that ended in it per plugin and outcome, underruns, ring fill, live counts and stalls.
 import fs from 'node:fs';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { DELAY_BUCKET_EDGES_MS, type DelayBucketEdges, type HistorySample, type OpsDelta } from '../../src-shared/diagnostics-report.js';
 import type { OpCounters } from '../control/metrics.js';
-
-/** The delay sampler's timer period. monitorEventLoopDelay records the time between its timer's
- * runs, so an idle loop reads this much; the block is what comes on top. */
-const RESOLUTION_MS = 2;
+import type { LoopDelayWindow } from './loop-delay.js';
+import { stallMonitor, type StallMonitor } from './stall-monitor.js';
 
 export interface HistoryInputs {
   ops: () => OpCounters[];
@@ -28,6 +26,8 @@ export interface HistoryOptions {
   intervalMs?: number;
   /** Samples kept (3600: an hour at one a second). */
   capacity?: number;
+  /** Whose callback timings give the loop delay (default: the process's stall monitor). */
+  monitor?: StallMonitor;
 }
 
 export class DiagnosticsHistory {
@@ -35,7 +35,8 @@ export class DiagnosticsHistory {
   readonly capacity: number;
   readonly startedAt = Date.now();
   private readonly samples: HistorySample[] = [];
-  private readonly delay: IntervalHistogram;
+  private readonly monitor: StallMonitor;
+  private delay: LoopDelayWindow | null = null;
   private timer: NodeJS.Timeout | null = null;
   private prevOps = new Map<string, OpCounters>();
   private prevUnderruns: number | null = null;
@@ -48,12 +49,13 @@ export class DiagnosticsHistory {
   ) {
     this.intervalMs = opts.intervalMs ?? 1000;
     this.capacity = opts.capacity ?? 3600;
-    this.delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+    this.monitor = opts.monitor ?? stallMonitor;
   }
 
   start(): void {
     if (this.timer) return;
-    this.delay.enable();
+    this.monitor.start();
+    this.delay = this.monitor.loopDelay.open();
     for (const o of this.inputs.ops()) this.prevOps.set(`${o.pluginId}\u0000${o.op}`, o);
     this.prevStalls = this.inputs.stalls();
     this.prevSched = mainThreadSchedstat();
@@ -64,7 +66,8 @@ export class DiagnosticsHistory {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.delay.disable();
+    if (this.delay) this.monitor.loopDelay.close(this.delay);
+    this.delay = null;
   }
 
   list(sinceMs = 0): HistorySample[] {
@@ -79,12 +82,13 @@ export class DiagnosticsHistory {
 
   /** Takes one sample now (the timer calls this every interval). */
   sample(): HistorySample {
+    this.monitor.loopDelay.catchUp(performance.now());
     const h = this.delay;
-    const block = (ns: number): number => Math.max(0, Math.round((ns / 1e6 - RESOLUTION_MS) * 100) / 100);
-    const count = h.count;
-    const buckets = count > 0 ? bucketShares(h, DELAY_BUCKET_EDGES_MS) : new Array<number>(DELAY_BUCKET_EDGES_MS.length + 1).fill(0);
-    const loop = count > 0 ? { p50: block(h.percentile(50)), p99: block(h.percentile(99)), max: block(h.max), count, buckets } : { p50: 0, p99: 0, max: 0, count: 0, buckets };
-    h.reset();
+    const block = (ms: number): number => Math.max(0, Math.round(ms * 100) / 100);
+    const count = h?.count ?? 0;
+    const buckets = h && count > 0 ? bucketShares(h, DELAY_BUCKET_EDGES_MS) : new Array<number>(DELAY_BUCKET_EDGES_MS.length + 1).fill(0);
+    const loop = h && count > 0 ? { p50: block(h.blockAt(50)), p99: block(h.blockAt(99)), max: block(h.maxBlock), count, buckets } : { p50: 0, p99: 0, max: 0, count: 0, buckets };
+    h?.reset();
 
     const ops: OpsDelta[] = [];
     const byPlugin = new Map<string, OpsDelta>();
@@ -154,24 +158,13 @@ function mainThreadSchedstat(): [number, number] | null {
   }
 }
 
-/** Counts of the histogram's samples whose block (delay − resolution) is at or below each edge
- * (the last bucket: above the last edge). */
-function bucketShares(h: IntervalHistogram, edges: DelayBucketEdges): number[] {
-  // percentiles: percentile -> value (ns), ascending; the CDF at v is the largest percentile whose
-  // value is ≤ v.
-  const points = [...h.percentiles.entries()].sort((a, b) => a[0] - b[0]);
-  const cdf = (vMs: number): number => {
-    let p = 0;
-    for (const [pct, ns] of points) {
-      if (ns / 1e6 - RESOLUTION_MS <= vMs) p = pct;
-      else break;
-    }
-    return p / 100;
-  };
+/** Counts of the window's samples whose block is at or below each edge (the last bucket: above
+ * the last edge). */
+function bucketShares(h: LoopDelayWindow, edges: DelayBucketEdges): number[] {
   const out: number[] = [];
   let below = 0;
   for (const edge of edges) {
-    const c = Math.round(cdf(edge) * h.count);
+    const c = h.atOrBelow(edge);
     out.push(Math.max(0, c - below));
     below = Math.max(below, c);
   }

@@ -9,6 +9,7 @@
 import { AsyncLocalStorage, createHook, executionAsyncResource, type AsyncHook } from 'node:async_hooks';
 import fs from 'node:fs';
 import inspector from 'node:inspector';
+import { LoopDelayClock } from './loop-delay.js';
 
 export interface StallSection {
   label: string;
@@ -41,13 +42,34 @@ export interface Stall {
   waitMs: number | null;
 }
 
+// The watchdog reads its thread's schedstat 20 times a second: through one descriptor kept open
+// (a pread each time, into one buffer) rather than an open/read/close and a string per tick.
+let schedFd: number | null | undefined;
+const schedBuf = Buffer.alloc(96);
+
 /** [on-CPU ms, waiting-for-a-CPU ms] of the calling thread since it started, or null. */
 function threadSchedstat(): [number, number] | null {
   if (process.platform !== 'linux') return null;
   try {
-    const [run, wait] = fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
-    return [Number(run) / 1e6, Number(wait) / 1e6];
+    // The main thread's own file: the monitor only runs there (thread-self would be the
+    // opener's thread, which is the same one).
+    if (schedFd === undefined) schedFd = fs.openSync('/proc/thread-self/schedstat', 'r');
+    if (schedFd === null) return null;
+    const n = fs.readSync(schedFd, schedBuf, 0, schedBuf.length, 0);
+    // "<run ns> <wait ns> <slices>\n", parsed without making a string.
+    let run = 0;
+    let wait = 0;
+    let field = 0;
+    for (let i = 0; i < n && field < 2; i++) {
+      const c = schedBuf[i] as number;
+      if (c >= 48 && c <= 57) {
+        if (field === 0) run = run * 10 + (c - 48);
+        else wait = wait * 10 + (c - 48);
+      } else field++;
+    }
+    return [run / 1e6, wait / 1e6];
   } catch {
+    schedFd = null;
     return null;
   }
 }
@@ -63,6 +85,9 @@ export interface StallMonitorOptions {
 }
 
 const kType = Symbol('stall-monitor.type');
+/** The watchdog's period: it only backs up the hooks (code outside any callback), so it wakes the
+ * loop 20 times a second, not more. */
+const WATCHDOG_MS = 50;
 
 interface Frame {
   start: number;
@@ -130,6 +155,9 @@ export class StallMonitor {
   private profiling: { perfStart: number; until: number; pending: { stall: Stall; perfStart: number; perfEnd: number }[] } | null = null;
   private lastProfileAt = -Infinity;
   private listeners = new Set<(s: Stall) => void>();
+  /** The main loop's delay as a 2 ms timer would see it, from the spans this hook times
+   * (loop-delay.ts): the history and the metrics read it instead of a real 2 ms sampler. */
+  readonly loopDelay = new LoopDelayClock();
 
   constructor(opts: StallMonitorOptions = {}) {
     this.thresholdMs = opts.thresholdMs ?? 50;
@@ -154,7 +182,11 @@ export class StallMonitor {
         }
       },
       before: () => {
-        if (this.depth++ === 0) this.frame = { start: performance.now(), sections: [], dispatched: null };
+        if (this.depth++ === 0) {
+          const start = performance.now();
+          this.frame = { start, sections: [], dispatched: null };
+          this.loopDelay.begin(start);
+        }
       },
       after: () => {
         // Started inside a callback: its `after` comes without a `before`.
@@ -164,12 +196,14 @@ export class StallMonitor {
         this.frame = null;
         if (!f) return;
         const end = performance.now();
+        this.loopDelay.end(end);
         if (end - f.start > this.thresholdMs) {
           this.record(f.start, end, callbackName(executionAsyncResource()), this.context.getStore() ?? f.dispatched?.label ?? null, f.sections);
         }
       },
     });
     this.hook.enable();
+    this.loopDelay.resync(performance.now());
     // The watchdog: a gap between its ticks that no callback accounts for is a stall outside the
     // hooks' sight (synchronous start-up code, or a hook that was not yet enabled).
     this.lastTick = performance.now();
@@ -178,13 +212,13 @@ export class StallMonitor {
     this.watchdog = setInterval(() => {
       const now = performance.now();
       const gap = now - this.lastTick;
-      if (gap > this.thresholdMs + 25 && this.lastRecordedEnd < this.lastTick) {
+      if (gap > this.thresholdMs + WATCHDOG_MS && this.lastRecordedEnd < this.lastTick) {
         this.record(this.lastTick, now, 'main', this.context.getStore() ?? this.outside.dispatched?.label ?? null, this.outside.sections, true);
       }
       this.outside = { start: now, sections: [], dispatched: null };
       this.lastTick = now;
       this.lastSched = threadSchedstat();
-    }, 25);
+    }, WATCHDOG_MS);
     this.watchdog.unref();
   }
 
@@ -196,6 +230,7 @@ export class StallMonitor {
     this.stopProfile();
     this.depth = 0;
     this.frame = null;
+    this.loopDelay.resync(performance.now());
   }
 
   /** Runs `fn` as the dispatch named `label` (an RPC method, a scan): the callbacks it causes,
@@ -260,7 +295,10 @@ export class StallMonitor {
     this.stalls.push(stall);
     if (this.stalls.length > this.keep) this.stalls.shift();
     if (this.profiling) this.profiling.pending.push({ stall, perfStart, perfEnd });
-    else this.startProfile();
+    // A stall spent mostly off the CPU (waiting for one on a machine busy with other work, or
+    // blocked in the kernel) has nothing for a profiler to see: it starts none, which would only
+    // add work to a loaded machine.
+    else if (stall.cpuMs === null || stall.cpuMs >= stall.durationMs / 2) this.startProfile();
     for (const l of this.listeners) l(stall);
   }
 

@@ -123,7 +123,9 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   private ranDryAfter: number | null = null;
   private idleAt: number | null = null;
   private loadSeq = 0;
-  /** 'load' and 'stop' messages posted to the worker (its 'idle' echoes the count it had seen). */
+  /** Bumped by every stop and new play; the worker's reports carry the one they belong to, so a
+   * report about the play before (still in flight when the listener pressed play again) is
+   * dropped instead of stopping, seeking or ending the new one. */
   private workerEpoch = 0;
   private positionMs = 0;
   /** Where play() starts the current entry after cue() (a restored session). */
@@ -341,8 +343,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     this.cuedAtMs = null;
     this.loadSeq++;
     this.sendCommand(Command.STOP, this.decodeToken ?? 0, 0);
-    this.postWorker({ type: 'stop' });
     this.resetPlayback();
+    this.postWorker({ type: 'stop', epoch: this.workerEpoch });
     this.state = 'stopped';
     this.positionMs = 0;
     this.ring.set32(Ctl32.PAUSED, 0);
@@ -654,6 +656,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   }
 
   private resetPlayback(): void {
+    this.workerEpoch++;
     this.markers = [];
     this.playingToken = null;
     this.decodeToken = null;
@@ -668,13 +671,12 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     if (!entry) throw new Error(`no queue entry ${i}`);
     this.cuedAtMs = null;
     const seq = ++this.loadSeq;
-    if (entry.source.kind === 'plugin' && this.decodeToken !== null) {
-      // Opening a plugin stream can take a while: silence the old track now rather than let it
-      // play on until the new one is ready.
-      this.sendCommand(Command.STOP, this.decodeToken, 0);
-      this.postWorker({ type: 'stop' });
-    }
+    // Opening a plugin stream can take a while: silence the old track now rather than let it
+    // play on until the new one is ready.
+    const stopFirst = entry.source.kind === 'plugin' && this.decodeToken !== null;
+    if (stopFirst) this.sendCommand(Command.STOP, this.decodeToken ?? 0, 0);
     this.resetPlayback();
+    if (stopFirst) this.postWorker({ type: 'stop', epoch: this.workerEpoch });
     this.lastErrorEntryId = null;
     this.q.select(i);
     this.state = 'loading';
@@ -700,7 +702,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       return;
     }
     this.decodeToken = t.token;
-    this.postWorker({ type: 'load', track, startMs });
+    this.postWorker({ type: 'load', track, startMs, epoch: this.workerEpoch });
   }
 
   /**
@@ -797,12 +799,13 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     this.ring.set32(Ctl32.CMD_TOKEN, token);
     this.ring.set64(Ctl64.CMD_ARG, arg);
     this.ring.add32(Ctl32.CMD_SEQ, 1);
-    this.ring.wakeProducer();
+    // A worker with nothing left to decode polls slowly: tell it (this also wakes it from a wait
+    // for ring space), so a seek in a track decoded to its end is answered now.
+    this.postWorker({ type: 'command' });
   }
 
   private postWorker(msg: ToWorker): void {
     if (this.closed && msg.type !== 'close') return;
-    if (msg.type === 'load' || msg.type === 'stop') this.workerEpoch++;
     this.worker.postMessage(msg);
     // The worker may sleep for ring space: wake it so the message is taken now.
     this.ring.wakeProducer();
@@ -814,7 +817,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     switch (m.type) {
       case 'started': {
         const t = this.tokens.get(m.token);
-        if (!t) return;
+        // A track of the play before this one (its 'released' follows and closes its stream).
+        if (!t || m.epoch !== this.workerEpoch) return;
         t.info = m.info;
         t.replayGain = m.info.replayGain;
         this.decodeToken = m.token;
@@ -829,11 +833,14 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       }
       case 'seeked': {
         const t = this.tokens.get(m.token);
-        if (!t?.info) return;
+        if (!t?.info || m.epoch !== this.workerEpoch || m.token !== this.decodeToken) return;
         this.addMarker({ token: m.token, ringIndex: m.ringIndex, startFrame: m.startFrame, sampleRate: t.info.sampleRate, ringRate: t.info.outSampleRate, ringChannels: t.info.outChannels, flush: true });
         return;
       }
       case 'seek-miss':
+        // The worker had finished the track: play it again from there. A miss about the play
+        // before a stop / new play must not restart the new one (at the old seek's position).
+        if (m.epoch !== this.workerEpoch || (m.token !== this.playingToken && m.token !== this.decodeToken)) return;
         if (this.q.index >= 0) void this.startEntry(this.q.index, m.positionMs);
         return;
       case 'finished':
@@ -853,8 +860,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
         if (!this.markers.some((x) => x.token === m.token) && this.preloaded?.token !== m.token) this.tokens.delete(m.token);
         return;
       case 'idle': {
-        // The end of a playback already replaced (a stop or load crossed it): it must not stop
-        // the one now loading.
+        // The play before ran dry: says nothing about this one (which may still be loading).
         if (m.epoch !== this.workerEpoch) return;
         this.ranDryAfter = this.decodeToken;
         this.decodeToken = null;

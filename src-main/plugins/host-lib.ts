@@ -110,6 +110,7 @@ interface HostFns {
   paCallbacks: Fn;
   paBlockTimes: Fn;
   paBlockCount: Fn;
+  paState: Fn;
   paLock: Fn;
   paUnlock: Fn;
   paSetDsp: Fn;
@@ -167,6 +168,7 @@ function host(): HostFns {
     paCallbacks: lib.func('st_pa_out_callbacks', 'uint32_t', ['void *']),
     paBlockTimes: lib.func('st_pa_out_block_times', 'uint32_t', ['void *', 'uint32_t *', 'uint32_t *', 'uint32_t', 'uint32_t']),
     paBlockCount: lib.func('st_pa_out_block_count', 'uint32_t', ['void *']),
+    paState: lib.func('st_pa_out_state', 'uint32_t', ['void *']),
     paLock: lib.func('st_pa_out_lock', 'void', ['void *']),
     paUnlock: lib.func('st_pa_out_unlock', 'void', ['void *']),
     paSetDsp: lib.func('st_pa_out_set_dsp', 'int', ['void *', 'uint32_t', 'void **', 'void **']),
@@ -400,6 +402,13 @@ export class PaOutput {
     const out = new Uint32Array(cap);
     const n = host().paBlockTimes(this.ptr, dsp, out, cap, since >>> 0) as number;
     return { dspNs: dsp.subarray(0, n), outputNs: out.subarray(0, n) };
+  }
+
+  /** 'idle': stopped while nothing plays (it starts by itself when audio arrives);
+   * 'start-failed': the device refused to start again. */
+  get state(): 'running' | 'idle' | 'start-failed' {
+    const s = host().paState(this.ptr) as number;
+    return s === 1 ? 'running' : s === 0 ? 'idle' : 'start-failed';
   }
 
   /** Runs `fn` (DSP config calls, resets) while the callback is outside the DSP chain. */

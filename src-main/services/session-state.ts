@@ -5,7 +5,7 @@
 // Two small JSON files in <home>/session/: `queue.json` (rewritten when the queue changes,
 // debounced) and `player.json` (everything else; rewritten when the status changes and every
 // second while playing, so a crash loses at most ~1 s of position). Each is written in the
-// background to a temporary file, fsynced and renamed over the old one: whatever moment the process dies, the
+// background to a temporary file, fsynced (not the once-a-second position writes) and renamed over the old one: whatever moment the process dies, the
 // file on disk is the old one or the new one, never a mix. The current entry is named by index
 // and by source, so a player.json newer than queue.json still finds it.
 import fs from 'node:fs';
@@ -61,15 +61,21 @@ export interface SavedSession {
 }
 
 /** Writes `value` as JSON to `file` atomically (temp file, fsync, rename), off the event loop
- * (the libuv pool does the write and the fsync). */
-export async function writeJsonAtomicAsync(file: string, value: unknown): Promise<void> {
+ * (the libuv pool does the write and the fsync). `durable: false` leaves out the fsync: the file
+ * still replaces the old one whole, and a crash of the process keeps it (the kernel has it); only
+ * a power cut may lose it. */
+export async function writeJsonAtomicAsync(file: string, value: unknown, durable = true): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
-  const fh = await fs.promises.open(tmp, 'w');
-  try {
-    await fh.writeFile(JSON.stringify(value));
-    await fh.sync();
-  } finally {
-    await fh.close();
+  if (!durable) {
+    await fs.promises.writeFile(tmp, JSON.stringify(value));
+  } else {
+    const fh = await fs.promises.open(tmp, 'w');
+    try {
+      await fh.writeFile(JSON.stringify(value));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
   }
   await fs.promises.rename(tmp, file);
 }
@@ -81,14 +87,18 @@ export async function writeJsonAtomicAsync(file: string, value: unknown): Promis
 class BackgroundFile {
   private writing = false;
   private next: (() => unknown) | null = null;
+  private nextDurable = true;
 
   constructor(
     private readonly file: string,
     private readonly log: (m: string) => void,
   ) {}
 
-  /** `make` is called when the write starts, so it captures the newest state. */
-  save(make: () => unknown): void {
+  /** `make` is called when the write starts, so it captures the newest state. A write that is
+   * not `durable` (the position saved every second) skips the fsync; a durable one still waiting
+   * keeps it. */
+  save(make: () => unknown, durable = true): void {
+    this.nextDurable = this.next ? this.nextDurable || durable : durable;
     this.next = make;
     if (!this.writing) void this.drain();
   }
@@ -97,9 +107,10 @@ class BackgroundFile {
     this.writing = true;
     while (this.next) {
       const make = this.next;
+      const durable = this.nextDurable;
       this.next = null;
       try {
-        await writeJsonAtomicAsync(this.file, make());
+        await writeJsonAtomicAsync(this.file, make(), durable);
       } catch (err) {
         this.log(`could not save the session (${path.basename(this.file)}): ${(err as Error).message}`);
       }
@@ -330,7 +341,8 @@ export class SessionState {
   private onEngineEvent(e: PlayerEvent): void {
     if (e.type === 'queue') this.scheduleQueue();
     else if (e.type === 'status') this.schedulePlayer(100);
-    else if (e.type === 'position' && Date.now() - this.lastPlayerWrite >= this.positionEveryMs) this.writePlayer();
+    // The position every second: a crash of the process loses at most that; no fsync each time.
+    else if (e.type === 'position' && Date.now() - this.lastPlayerWrite >= this.positionEveryMs) this.writePlayer(false);
   }
 
   private scheduleQueue(): void {
@@ -358,10 +370,10 @@ export class SessionState {
     if (this.engine) this.queueFile.save(() => this.queueValue());
   }
 
-  private writePlayer(): void {
+  private writePlayer(durable = true): void {
     if (!this.engine) return;
     this.lastPlayerWrite = Date.now();
-    this.playerFile.save(() => this.playerValue());
+    this.playerFile.save(() => this.playerValue(), durable);
   }
 
   private playerValue(): SavedPlayer | null {

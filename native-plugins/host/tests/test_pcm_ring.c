@@ -126,6 +126,15 @@ static void test_processes(void) {
   st_pcm_ring_unlink(g_name);
 }
 
+#ifdef __linux__
+static void *wake_slot3_later(void *arg) {
+  struct timespec ts = {0, 100 * 1000000L};
+  nanosleep(&ts, NULL);
+  st_pcm_ring_wake32((st_pcm_ring_t *)arg, 3);
+  return NULL;
+}
+#endif
+
 static void test_flush_and_waits(void) {
   st_pcm_ring_t *r = st_pcm_ring_create(g_name, 256);
   CHECK(r != NULL);
@@ -143,11 +152,14 @@ static void test_flush_and_waits(void) {
   CHECK(out[10] == 5.0f); /* gain applied */
   uint32_t epoch = 0;
   CHECK_EQ_INT(st_pcm_ring_consumer_sync(r, &epoch), 0);
+  CHECK_EQ_INT(st_pcm_ring_pending(r, epoch), 156); /* no flush: what fill says */
   uint64_t at = st_pcm_ring_producer_flush(r);
   CHECK_EQ_INT(at, 256);
+  CHECK_EQ_INT(st_pcm_ring_pending(r, epoch), 0); /* the flush discards the 156 */
   /* Data written after the flush survives it; the stale 156 samples do not. */
   CHECK_EQ_INT(st_pcm_ring_write(r, in + 200, 50), 50);
   CHECK_EQ_INT(st_pcm_ring_fill(r), 206);
+  CHECK_EQ_INT(st_pcm_ring_pending(r, epoch), 50);
   CHECK_EQ_INT(st_pcm_ring_consumer_sync(r, &epoch), 1);
   CHECK_EQ_INT(epoch, 1);
   CHECK_EQ_INT(st_pcm_ring_fill(r), 50);
@@ -167,6 +179,17 @@ static void test_flush_and_waits(void) {
   CHECK_EQ_INT(st_pcm_ring_wait32(r, 3, 44, 30), 0);
   CHECK(st_now_ms() - t0 >= 25);
   CHECK_EQ_INT(st_pcm_ring_wait32(r, 3, 1, 1000), 1); /* already different: returns at once */
+#ifdef __linux__
+  {
+    /* wake32 ends a wait on the slot without changing it (closing the output's idler). */
+    pthread_t t;
+    CHECK_EQ_INT(pthread_create(&t, NULL, wake_slot3_later, r), 0);
+    t0 = st_now_ms();
+    CHECK_EQ_INT(st_pcm_ring_wait32(r, 3, 44, 5000), 0);
+    CHECK(st_now_ms() - t0 < 2500);
+    pthread_join(t, NULL);
+  }
+#endif
   st_pcm_ring_close(r);
   st_pcm_ring_unlink(g_name);
 }

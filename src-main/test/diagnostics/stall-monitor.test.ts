@@ -131,12 +131,16 @@ describe('stall monitor attribution', () => {
         })();
       });
       await sleep(1700);
-      const second = m.list().at(-1)!;
-      expect(second.context).toBe('rpc test.profiled');
+      // On a loaded machine the watchdog may also see a starved tick meanwhile: look for ours.
+      const second = m.list().find((s) => s.context === 'rpc test.profiled')!;
+      expect(second, JSON.stringify(m.list())).toBeDefined();
       expect(second.callback).toBe('promise');
-      expect(second.profile, 'a profile ran').not.toBeNull();
+      // A first stall spent mostly off the CPU (waiting for one on a loaded machine) starts no
+      // profile.
+      const waited = first.cpuMs !== null && first.cpuMs < first.durationMs / 2;
+      expect(second.profile === null, JSON.stringify(first)).toBe(waited);
       // The sampler is a thread too: on a machine too busy to run it, the profile may be empty.
-      if (second.waitMs === null || second.waitMs < second.durationMs / 2) {
+      if (!waited && (second.waitMs === null || second.waitMs < second.durationMs / 2)) {
         // The samples cover the block (V8 may inline the busy function into its caller, so the
         // frame's name is not checked).
         const sampled = second.profile!.reduce((n, f) => n + f.ms, 0);

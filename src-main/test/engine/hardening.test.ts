@@ -82,7 +82,7 @@ it('a FIFO, a socket and a device node between two good tracks each fail within 
 
 // One retry: in about one full run of four, the replay after stop + clear + add never produced a
 // position event within 15 s (an engine restart race still to be found; see the closing note).
-it('seek(1e308) and seek(1e20) go to the end of the track instead of restarting it', { retry: 1 }, async () => {
+it('seek(1e308) and seek(1e20) go to the end of the track instead of restarting it', async () => {
   const media = path.join(home.paths.home, 'seek');
   fs.mkdirSync(media);
   const tone = path.join(media, 'three.wav');
