@@ -1,51 +1,40 @@
 // Through the real audio path (decode worker -> ring -> audio process -> PortAudio -> a private
 // PulseAudio null sink, heard on its monitor): an EQ change reaches the output within 100 ms,
 // and the buffer-size setting sets the device latency.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../control/control-plane.js';
-import { createPlayerEngine, type StellaPlayerEngine } from '../../engine/index.js';
+import type { StellaPlayerEngine } from '../../engine/index.js';
 import { applyDspConfig } from '../../services/plugins-service.js';
 import { SinkMonitor } from '../../bench/sink-monitor.js';
-import { ensurePulse, makeHome, sleep, sox, startControl, waitFor, type EngineHome } from './helpers.js';
+import { type EngineHome, EngineRig, PrivateSink, sleep, sox, waitFor } from './helpers.js';
 
 const EQ = 'dev.stellatune.eq';
+const rig = new EngineRig();
 let home: EngineHome;
 let control: ControlPlane;
 let engine: StellaPlayerEngine;
 let monitor: SinkMonitor;
-let sinkModule = '';
-const sink = `stellatune_test_${process.pid}`;
-const savedSink = process.env.PULSE_SINK;
+let sink: PrivateSink | null = null;
 
 beforeAll(async () => {
-  ensurePulse();
-  // A sink of this test's own: the monitor hears only this engine (other players may use the
-  // default sink). The audio process reaches it through ALSA -> pulse, which honours PULSE_SINK.
-  sinkModule = execFileSync('pactl', ['load-module', 'module-null-sink', `sink_name=${sink}`], { encoding: 'utf8' }).trim();
-  process.env.PULSE_SINK = sink;
-  monitor = new SinkMonitor(`${sink}.monitor`);
-  home = makeHome();
-  control = await startControl(home);
-  engine = (await createPlayerEngine({ control, paths: home.paths, log: () => {} })) as StellaPlayerEngine;
+  sink = new PrivateSink('test');
+  monitor = sink.monitor;
+  engine = await rig.start();
+  home = rig.home!;
+  control = rig.control!;
 });
 
 afterAll(async () => {
-  await engine?.close();
-  await control?.close();
-  home?.cleanup();
-  monitor?.close();
-  if (savedSink === undefined) delete process.env.PULSE_SINK;
-  else process.env.PULSE_SINK = savedSink;
-  if (sinkModule) execFileSync('pactl', ['unload-module', sinkModule]);
+  await rig.teardown();
+  sink?.close();
 });
 
 describe('the real audio path', () => {
   it('an EQ change is heard within 100 ms; the buffer size sets the device latency', async () => {
     const media = path.join(home.paths.home, 'media');
-    fs.mkdirSync(media);
+    fs.mkdirSync(media, { recursive: true });
     const f = path.join(media, 'loud.flac');
     sox('-n', '-r', '44100', '-c', '2', '-b', '16', f, 'synth', '10', 'sine', '440', 'vol', '0.8');
     engine.queueAdd([{ source: { kind: 'file', path: f }, title: 'loud' }]);

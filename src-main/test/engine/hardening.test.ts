@@ -7,13 +7,14 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ControlPlane } from '../../control/control-plane.js';
-import { createPlayerEngine, type StellaPlayerEngine } from '../../engine/index.js';
+import type { StellaPlayerEngine } from '../../engine/index.js';
 import type { PlayerEvent } from '../../../src-shared/player-types.js';
 import { outputService } from '../../services/output-service.js';
 import { playerService } from '../../services/player-service.js';
 import { RpcError } from '../../../src-shared/rpc-error.js';
-import { ensurePulse, makeHome, nextEvent, sox, startControl, type EngineHome } from './helpers.js';
+import { type EngineHome, EngineRig, ensurePulse, nextEvent, sox } from './helpers.js';
 
+const rig = new EngineRig();
 let home: EngineHome;
 let control: ControlPlane;
 let engine: StellaPlayerEngine;
@@ -21,21 +22,19 @@ let server: net.Server;
 
 beforeAll(async () => {
   ensurePulse();
-  home = makeHome();
-  control = await startControl(home);
-  engine = (await createPlayerEngine({ control, paths: home.paths, log: () => {} })) as StellaPlayerEngine;
+  engine = await rig.start();
+  home = rig.home!;
+  control = rig.control!;
 });
 
 afterAll(async () => {
   server?.close();
-  await engine?.close();
-  await control?.close();
-  home?.cleanup();
+  await rig.teardown();
 });
 
 it('a FIFO, a socket and a device node between two good tracks each fail within a second; the good tracks play', async () => {
   const media = path.join(home.paths.home, 'media');
-  fs.mkdirSync(media);
+  fs.mkdirSync(media, { recursive: true });
   const first = path.join(media, '1 first.wav');
   const last = path.join(media, '5 last.wav');
   sox('-n', '-r', '44100', '-c', '2', '-b', '16', first, 'synth', '1', 'sine', '440', 'vol', '0.4');
@@ -129,7 +128,7 @@ it('output.set with a device that does not exist is refused and the output stays
 
 it('300 FIFOs in a row: the queue goes on past all of them even when the worker runs dry meanwhile', async () => {
   const media = path.join(home.paths.home, 'many');
-  fs.mkdirSync(media);
+  fs.mkdirSync(media, { recursive: true });
   const first = path.join(media, 'first.wav');
   const last = path.join(media, 'last.wav');
   // A short first track: the worker has decoded all of it (and gone idle) long before 300

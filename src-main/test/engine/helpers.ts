@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { SinkMonitor } from '../../bench/sink-monitor.js';
 import { ControlPlane } from '../../control/control-plane.js';
 import type { EngineOptions } from '../../engine/engine.js';
 import { createPlayerEngine, type StellaPlayerEngine } from '../../engine/index.js';
@@ -157,5 +158,29 @@ export async function waitFor(cond: () => boolean, timeoutMs: number, what: stri
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
+  }
+}
+
+/** A PulseAudio null sink of one test file's own, heard on its monitor, so the monitor hears only
+ * that file's engine (other players may use the default sink). The audio process reaches it
+ * through ALSA -> pulse, which honours PULSE_SINK; close() restores it and unloads the sink. */
+export class PrivateSink {
+  readonly monitor: SinkMonitor;
+  private readonly module: string;
+  private readonly saved = process.env.PULSE_SINK;
+
+  constructor(tag: string) {
+    ensurePulse();
+    const name = `stellatune_${tag}_${process.pid}`;
+    this.module = execFileSync('pactl', ['load-module', 'module-null-sink', `sink_name=${name}`], { encoding: 'utf8' }).trim();
+    process.env.PULSE_SINK = name;
+    this.monitor = new SinkMonitor(`${name}.monitor`);
+  }
+
+  close(): void {
+    this.monitor.close();
+    if (this.saved === undefined) delete process.env.PULSE_SINK;
+    else process.env.PULSE_SINK = this.saved;
+    execFileSync('pactl', ['unload-module', this.module]);
   }
 }

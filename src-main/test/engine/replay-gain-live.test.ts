@@ -2,48 +2,36 @@
 // re-marks the gains of the tracks already in the ring and the audio process applies them from
 // its next buffer. Through the real audio path to a private PulseAudio null sink, heard on its
 // monitor (as the DSP-change test).
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ControlPlane } from '../../control/control-plane.js';
-import { createPlayerEngine, type StellaPlayerEngine } from '../../engine/index.js';
+import type { StellaPlayerEngine } from '../../engine/index.js';
 import { SinkMonitor } from '../../bench/sink-monitor.js';
 import { DEFAULT_REPLAY_GAIN } from '../../../src-shared/replay-gain.js';
-import { ensurePulse, ffmpeg, makeHome, nextEvent, sleep, sox, startControl, waitFor, type EngineHome } from './helpers.js';
+import { type EngineHome, EngineRig, ffmpeg, nextEvent, PrivateSink, sleep, sox, waitFor } from './helpers.js';
 
+const rig = new EngineRig();
 let home: EngineHome;
-let control: ControlPlane;
 let engine: StellaPlayerEngine;
 let monitor: SinkMonitor;
-let sinkModule = '';
-const sink = `stellatune_rg_${process.pid}`;
-const savedSink = process.env.PULSE_SINK;
+let sink: PrivateSink | null = null;
 
 beforeAll(async () => {
-  ensurePulse();
-  sinkModule = execFileSync('pactl', ['load-module', 'module-null-sink', `sink_name=${sink}`], { encoding: 'utf8' }).trim();
-  process.env.PULSE_SINK = sink;
-  monitor = new SinkMonitor(`${sink}.monitor`);
-  home = makeHome();
-  control = await startControl(home);
-  engine = (await createPlayerEngine({ control, paths: home.paths, dspChain: [], log: () => {} })) as StellaPlayerEngine;
+  sink = new PrivateSink('rg');
+  monitor = sink.monitor;
+  engine = await rig.start({ engine: { dspChain: [] } });
+  home = rig.home!;
 });
 
 afterAll(async () => {
-  await engine?.close();
-  await control?.close();
-  home?.cleanup();
-  monitor?.close();
-  if (savedSink === undefined) delete process.env.PULSE_SINK;
-  else process.env.PULSE_SINK = savedSink;
-  if (sinkModule) execFileSync('pactl', ['unload-module', sinkModule]);
+  await rig.teardown();
+  sink?.close();
 });
 
 describe('ReplayGain on the real device path', () => {
   it('a mode change is heard within 100 ms and the status reports the gain used', async () => {
     const media = path.join(home.paths.home, 'media');
-    fs.mkdirSync(media);
+    fs.mkdirSync(media, { recursive: true });
     const wav = path.join(media, 'loud.wav');
     const f = path.join(media, 'loud.flac');
     sox('-n', '-r', '44100', '-c', '2', '-b', '16', wav, 'synth', '10', 'sine', '440', 'vol', '0.8');

@@ -7,28 +7,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ControlPlane } from '../../control/control-plane.js';
-import { createPlayerEngine, type StellaPlayerEngine } from '../../engine/index.js';
+import type { StellaPlayerEngine } from '../../engine/index.js';
 import { Ctl64 } from '../../plugins/host-lib.js';
 import type { Worker } from 'node:worker_threads';
 import type { FromWorker } from '../../decode-worker/protocol.js';
-import { ensurePulse, makeHome, nextEvent, sox, startControl, type EngineHome } from './helpers.js';
+import { type EngineHome, EngineRig, ensurePulse, nextEvent, sox } from './helpers.js';
 
+const rig = new EngineRig();
 let home: EngineHome;
-let control: ControlPlane;
 let engine: StellaPlayerEngine;
 
 beforeAll(async () => {
   ensurePulse();
-  home = makeHome();
-  control = await startControl(home);
-  engine = (await createPlayerEngine({ control, paths: home.paths, log: () => {} })) as StellaPlayerEngine;
+  engine = await rig.start();
+  home = rig.home!;
 });
 
 afterAll(async () => {
-  await engine?.close();
-  await control?.close();
-  home?.cleanup();
+  await rig.teardown();
 });
 
 /** What the engine knows, for a failure message. */
@@ -50,7 +46,7 @@ function engineState(): string {
 
 it('stop, clear, add and play 60 times: each round is heard, whatever the round before was doing', async () => {
   const media = path.join(home.paths.home, 'replay');
-  fs.mkdirSync(media);
+  fs.mkdirSync(media, { recursive: true });
   const tone = path.join(media, 'two.flac');
   sox('-n', '-r', '44100', '-c', '2', '-b', '16', tone, 'synth', '2', 'sine', '440', 'vol', '0.4');
   // Shorter than the ring: decoded to its end (the worker idle) as soon as it starts.
