@@ -4,6 +4,7 @@ import { type JSX, useEffect, useState } from 'react';
 import { useStore } from '../store/index.js';
 import { Icon } from './Icons.js';
 import { PathListing } from './PathListing.js';
+import { Modal } from './Modal.js';
 
 export function FileBrowser(): JSX.Element | null {
   const b = useStore((s) => s.browser);
@@ -27,41 +28,33 @@ export function FileBrowser(): JSX.Element | null {
   const audioCount = b.entries.filter((e) => e.kind === 'audio').length;
 
   return (
-    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && close()}>
-      <div className="modal" role="dialog" aria-modal="true" aria-labelledby="fb-title" data-testid="file-browser">
-        <header className="modal-head">
-          <h2 id="fb-title">Open files or folder</h2>
-          <button className="icon-btn" aria-label="Close" onClick={close}>
-            {Icon.x()}
+    <Modal titleId="fb-title" title="Open files or folder" testId="file-browser" onClose={close} escapeCloses={false}>
+      <PathListing
+        listing={b}
+        typed={typed}
+        onType={setTyped}
+        browse={(dir) => void browse(dir)}
+        idPrefix="fb"
+        selected={b.selected}
+        onToggle={toggle}
+        onFile={(e) => toggle(e.path)}
+        onFileDoubleClick={(e) => void addFiles([e.path], true)}
+        empty="No folders or playable files here."
+      />
+      <footer className="modal-foot">
+        <span className="muted small">{b.selected.length > 0 ? `${b.selected.length} selected` : `${audioCount} playable file${audioCount === 1 ? '' : 's'} here`}</span>
+        <div className="head-actions">
+          <button className="btn" onClick={() => void addFiles([b.dir])} disabled={!b.dir}>
+            Add this folder
           </button>
-        </header>
-        <PathListing
-          listing={b}
-          typed={typed}
-          onType={setTyped}
-          browse={(dir) => void browse(dir)}
-          idPrefix="fb"
-          selected={b.selected}
-          onToggle={toggle}
-          onFile={(e) => toggle(e.path)}
-          onFileDoubleClick={(e) => void addFiles([e.path], true)}
-          empty="No folders or playable files here."
-        />
-        <footer className="modal-foot">
-          <span className="muted small">{b.selected.length > 0 ? `${b.selected.length} selected` : `${audioCount} playable file${audioCount === 1 ? '' : 's'} here`}</span>
-          <div className="head-actions">
-            <button className="btn" onClick={() => void addFiles([b.dir])} disabled={!b.dir}>
-              Add this folder
-            </button>
-            <button className="btn" onClick={() => void addFiles()} disabled={b.selected.length === 0} data-testid="fb-add">
-              Add selected
-            </button>
-            <button className="btn btn-primary" onClick={() => void addFiles(undefined, true)} disabled={b.selected.length === 0} data-testid="fb-play">
-              {Icon.play({ size: 14 })} Play selected
-            </button>
-          </div>
-        </footer>
-      </div>
-    </div>
+          <button className="btn" onClick={() => void addFiles()} disabled={b.selected.length === 0} data-testid="fb-add">
+            Add selected
+          </button>
+          <button className="btn btn-primary" onClick={() => void addFiles(undefined, true)} disabled={b.selected.length === 0} data-testid="fb-play">
+            {Icon.play({ size: 14 })} Play selected
+          </button>
+        </div>
+      </footer>
+    </Modal>
   );
 }

@@ -13,6 +13,7 @@ import { PathListing } from '../PathListing.js';
 import { AlbumPage, AlbumsView, ArtistsView, GenresView } from './AlbumViews.js';
 import { PlaylistFileDialog } from './PlaylistFileDialog.js';
 import { carriesTracks, draggedTrackIds, MostPlayedView, PlaylistPage, RecentView, SearchView, TracksView } from './ListViews.js';
+import { Modal } from '../Modal.js';
 
 const VIEWS: { tab: LibraryTab; label: string }[] = [
   { tab: 'albums', label: 'Albums' },
@@ -184,35 +185,27 @@ function FolderPickerDialog(): JSX.Element | null {
   useEffect(() => setTyped(picker?.dir ?? ''), [picker?.dir]);
   if (!picker) return null;
   return (
-    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && close()}>
-      <div className="modal" role="dialog" aria-modal="true" aria-labelledby="picker-title" data-testid="folder-picker" onKeyDown={(e) => e.key === 'Escape' && close()}>
-        <header className="modal-head">
-          <h2 id="picker-title">Choose a music folder</h2>
-          <button className="icon-btn" aria-label="Close" onClick={close}>
-            {Icon.x()}
-          </button>
-        </header>
-        <PathListing listing={picker} typed={typed} onType={setTyped} browse={(dir) => void browse(dir)} idPrefix="picker" empty="No folders inside." />
-        <footer className="modal-foot">
-          <span className="muted small ellipsis">{picker.dir}</span>
-          <button
-            className="btn btn-primary"
-            disabled={!picker.dir}
-            data-testid="picker-choose"
-            onClick={() =>
-              void addRoot(picker.dir).then((ok) => {
-                if (!ok) return;
-                close();
-                // The first folder: show the grid filling in; later ones: the folders and their scan.
-                setTab(roots.length === 0 ? 'albums' : 'folders');
-              })
-            }
-          >
-            Add this folder
-          </button>
-        </footer>
-      </div>
-    </div>
+    <Modal titleId="picker-title" title="Choose a music folder" testId="folder-picker" onClose={close}>
+      <PathListing listing={picker} typed={typed} onType={setTyped} browse={(dir) => void browse(dir)} idPrefix="picker" empty="No folders inside." />
+      <footer className="modal-foot">
+        <span className="muted small ellipsis">{picker.dir}</span>
+        <button
+          className="btn btn-primary"
+          disabled={!picker.dir}
+          data-testid="picker-choose"
+          onClick={() =>
+            void addRoot(picker.dir).then((ok) => {
+              if (!ok) return;
+              close();
+              // The first folder: show the grid filling in; later ones: the folders and their scan.
+              setTab(roots.length === 0 ? 'albums' : 'folders');
+            })
+          }
+        >
+          Add this folder
+        </button>
+      </footer>
+    </Modal>
   );
 }
 
@@ -222,34 +215,26 @@ function PropertiesDialog(): JSX.Element | null {
   if (!p) return null;
   const shown = Object.entries(p.fields).filter(([k, v]) => v !== null && v !== '' && !['id', 'root_id', 'album_key', 'fingerprint'].includes(k));
   return (
-    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && close()}>
-      <div className="modal" role="dialog" aria-modal="true" aria-labelledby="props-title" data-testid="properties" onKeyDown={(e) => e.key === 'Escape' && close()}>
-        <header className="modal-head">
-          <h2 id="props-title">{p.track.title}</h2>
-          <button className="icon-btn" aria-label="Close" onClick={close} autoFocus>
-            {Icon.x()}
-          </button>
-        </header>
-        <div className="fb-list props">
-          <table className="props-table">
-            <tbody>
-              {shown.map(([k, v]) => (
-                <tr key={k}>
-                  <th>{k.replaceAll('_', ' ')}</th>
-                  <td className={k === 'path' ? 'mono' : ''}>{k.endsWith('_at') || k === 'last_played' || k === 'mtime_ms' ? new Date(Number(v)).toLocaleString() : v}</td>
-                </tr>
-              ))}
-              {Object.entries(p.tags).map(([k, v]) => (
-                <tr key={`tag-${k}`} className="tag-row">
-                  <th className="mono">{k}</th>
-                  <td>{v}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+    <Modal titleId="props-title" title={p.track.title} testId="properties" onClose={close} focusClose>
+      <div className="fb-list props">
+        <table className="props-table">
+          <tbody>
+            {shown.map(([k, v]) => (
+              <tr key={k}>
+                <th>{k.replaceAll('_', ' ')}</th>
+                <td className={k === 'path' ? 'mono' : ''}>{k.endsWith('_at') || k === 'last_played' || k === 'mtime_ms' ? new Date(Number(v)).toLocaleString() : v}</td>
+              </tr>
+            ))}
+            {Object.entries(p.tags).map(([k, v]) => (
+              <tr key={`tag-${k}`} className="tag-row">
+                <th className="mono">{k}</th>
+                <td>{v}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       </div>
-    </div>
+    </Modal>
   );
 }
 

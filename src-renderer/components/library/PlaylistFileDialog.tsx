@@ -6,8 +6,8 @@ import type { FileEntry } from '../../../src-shared/contract.js';
 import { describeError } from '../../../src-shared/rpc-error.js';
 import { api } from '../../store/api.js';
 import { useStore } from '../../store/index.js';
-import { Icon } from '../Icons.js';
 import { type Listing, PathListing } from '../PathListing.js';
+import { Modal } from '../Modal.js';
 
 const PLAYLIST_EXTENSIONS = ['m3u', 'm3u8'];
 const LAST_DIR_KEY = 'stellatune.playlistDir';
@@ -72,38 +72,30 @@ export function PlaylistFileDialog(): JSX.Element | null {
   const title = ask.mode === 'import' ? 'Import a playlist' : `Export “${ask.name}”`;
 
   return (
-    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && close()}>
-      <div className="modal" role="dialog" aria-modal="true" aria-labelledby="plf-title" data-testid="playlist-file-dialog" data-mode={ask.mode} onKeyDown={(e) => e.key === 'Escape' && close()}>
-        <header className="modal-head">
-          <h2 id="plf-title">{title}</h2>
-          <button className="icon-btn" aria-label="Close" onClick={close}>
-            {Icon.x()}
-          </button>
-        </header>
-        <PathListing
-          listing={listing}
-          typed={typed}
-          onType={setTyped}
-          browse={(dir) => void browse(dir)}
-          idPrefix="plf"
-          chosen={ask.mode === 'import' ? chosen : null}
-          onFile={pick}
-          onFileDoubleClick={(e) => void act(e.path)}
-          empty={ask.mode === 'import' ? 'No folders or M3U playlists here.' : 'No folders or playlists here.'}
-        />
-        {ask.mode === 'export' ? (
-          <label className="plf-name">
-            <span className="muted small">File name (M3U8, UTF-8, paths relative to its folder)</span>
-            <input className="input" value={fileName} onChange={(e) => setFileName(e.currentTarget.value)} data-testid="plf-name" spellCheck={false} />
-          </label>
-        ) : null}
-        <footer className="modal-foot">
-          <span className="muted small ellipsis" data-testid="plf-target">{target ?? (ask.mode === 'import' ? 'Pick an .m3u or .m3u8 file' : 'Name the file')}</span>
-          <button className="btn btn-primary" disabled={!target || busy} data-testid="plf-ok" onClick={() => target && void act(target)}>
-            {ask.mode === 'import' ? 'Import' : 'Export here'}
-          </button>
-        </footer>
-      </div>
-    </div>
+    <Modal titleId="plf-title" title={title} testId="playlist-file-dialog" data={{ 'data-mode': ask.mode }} onClose={close}>
+      <PathListing
+        listing={listing}
+        typed={typed}
+        onType={setTyped}
+        browse={(dir) => void browse(dir)}
+        idPrefix="plf"
+        chosen={ask.mode === 'import' ? chosen : null}
+        onFile={pick}
+        onFileDoubleClick={(e) => void act(e.path)}
+        empty={ask.mode === 'import' ? 'No folders or M3U playlists here.' : 'No folders or playlists here.'}
+      />
+      {ask.mode === 'export' ? (
+        <label className="plf-name">
+          <span className="muted small">File name (M3U8, UTF-8, paths relative to its folder)</span>
+          <input className="input" value={fileName} onChange={(e) => setFileName(e.currentTarget.value)} data-testid="plf-name" spellCheck={false} />
+        </label>
+      ) : null}
+      <footer className="modal-foot">
+        <span className="muted small ellipsis" data-testid="plf-target">{target ?? (ask.mode === 'import' ? 'Pick an .m3u or .m3u8 file' : 'Name the file')}</span>
+        <button className="btn btn-primary" disabled={!target || busy} data-testid="plf-ok" onClick={() => target && void act(target)}>
+          {ask.mode === 'import' ? 'Import' : 'Export here'}
+        </button>
+      </footer>
+    </Modal>
   );
 }
