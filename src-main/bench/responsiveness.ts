@@ -68,6 +68,28 @@ function cpuSeconds(pid: number): number {
   }
 }
 
+// CPU seconds and wake-ups (voluntary context switches) per thread, keyed "process/thread[tid]",
+// so the table can say where the time goes (the main loop, the decode worker, the audio callback,
+// PulseAudio's client thread, libuv's pool, V8's GC threads).
+function threadCpu(pids: number[]): Map<string, { cpu: number; wakes: number }> {
+  const out = new Map<string, { cpu: number; wakes: number }>();
+  for (const [i, pid] of pids.entries()) {
+    try {
+      const procName = `${fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}${i === 0 ? '' : ` (child ${i})`}`;
+      for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+        const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const wakes = Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1] ?? 0);
+        out.set(`${procName}/${name}[${tid}]`, { cpu: (Number(f[11]) + Number(f[12])) / 100, wakes });
+      }
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
 function rssMb(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -105,7 +127,9 @@ interface Player {
 
 async function startStellaTune(): Promise<Player> {
   const home = path.join(work, 'home');
-  const proc = spawn(process.execPath, [path.join(repoRoot, 'dist', 'src-main', 'shell', 'browser-main.js'), '--no-open'], {
+  // BENCH_CORE_ARGS: extra node flags for the core, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const coreArgs = (process.env.BENCH_CORE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const proc = spawn(process.execPath, [...coreArgs, path.join(repoRoot, 'dist', 'src-main', 'shell', 'browser-main.js'), '--no-open'], {
     env: { ...process.env, STELLATUNE_HOME: home, CI: '1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -143,6 +167,8 @@ async function startStellaTune(): Promise<Player> {
       });
       ws.send(JSON.stringify({ t: 'call', id, service, method, params }));
     });
+  // BENCH_BUFFER_FRAMES: the Output view's buffer size (frames per device buffer) to time with.
+  if (process.env.BENCH_BUFFER_FRAMES) await call('output', 'set', { choice: { kind: 'portaudio', deviceId: null, bufferFrames: Number(process.env.BENCH_BUFFER_FRAMES) } });
   // Idle and ready: wait for the audio process to exist.
   for (let i = 0; i < 200 && childrenOf(proc.pid as number).length === 0; i++) await sleep(25);
   await sleep(1000);
@@ -241,6 +267,8 @@ interface Figures {
   dsp: number | null;
   cpuPerMin: number;
   rss: number;
+  /** Per "process/thread": CPU seconds per minute and wake-ups per second, most CPU first. */
+  threads: [string, number, number][];
 }
 
 async function measure(p: Player): Promise<Figures> {
@@ -295,12 +323,18 @@ async function measure(p: Player): Promise<Figures> {
   await sleep(1000);
   const pids = p.pids();
   const c0 = pids.reduce((a, pid) => a + cpuSeconds(pid), 0);
+  const th0 = threadCpu(pids);
   const t0 = Date.now();
   await sleep(CPU_SECONDS * 1000);
   const cpu = pids.reduce((a, pid) => a + cpuSeconds(pid), 0) - c0;
+  const minutes = (Date.now() - t0) / 60_000;
+  const threads = [...threadCpu(pids)]
+    .map(([k, v]): [string, number, number] => [k, (v.cpu - (th0.get(k)?.cpu ?? 0)) / minutes, (v.wakes - (th0.get(k)?.wakes ?? 0)) / (minutes * 60)])
+    .filter(([, cpu, wakes]) => cpu >= 0.01 || wakes >= 1)
+    .sort((a, b) => b[1] - a[1]);
   const rss = pids.reduce((a, pid) => a + rssMb(pid), 0);
   await p.stop();
-  return { firstSound: median(first), seek: median(seek), pause: median(pause), dsp: median(dsp), cpuPerMin: cpu / ((Date.now() - t0) / 60_000), rss };
+  return { firstSound: median(first), seek: median(seek), pause: median(pause), dsp: median(dsp), cpuPerMin: cpu / minutes, rss, threads };
 }
 
 const st = await startStellaTune();
@@ -335,3 +369,8 @@ console.log(`bench:responsiveness — medians of ${REPS}, CPU over ${CPU_SECONDS
 console.log(`| measure | StellaTune | mpv | ratio |`);
 console.log(`|---|---|---|---|`);
 for (const [name, a, b, unit, d] of rows) console.log(`| ${name} | ${fmt(a, unit, d)} | ${fmt(b, unit, d)} | ${ratio(a, b)} |`);
+console.log('');
+console.log('Where the time goes: CPU seconds per minute and wake-ups per second, by thread');
+console.log('| player | thread | CPU s/min | wake-ups/s |');
+console.log('|---|---|---|---|');
+for (const [name, f] of [['StellaTune', stF], ['mpv', mpvF]] as const) for (const [k, cpu, wakes] of f?.threads ?? []) console.log(`| ${name} | ${k.replace(/\[\d+\]$/, '')} | ${cpu.toFixed(2)} | ${wakes.toFixed(0)} |`);
