@@ -37,10 +37,12 @@ const COLUMNS: Column[] = [
 const WIDTHS_KEY = 'stellatune.trackColumns';
 const ROW_PX = 32;
 const PAGE = 200;
-// Rows kept beyond each edge of the view: enough for a wheel step between two renders, few
-// enough that a scroll frame mounts and paints little (each row is 11 cells).
-const OVERSCAN = 6;
-
+// Rows are made in blocks of BLOCK: a block is placed once and its rows sit in it as in any
+// list, so a scroll step moves nothing on the main thread (the compositor scrolls the painted
+// blocks) until a block boundary is crossed, and then one block is made. One block is kept
+// beyond each edge of the view, and one more ahead in the direction of the scroll.
+const BLOCK = 16;
+const BLOCK_PX = BLOCK * ROW_PX;
 /** What a row does when used; one stable object, so that rows are not re-rendered by scrolling. */
 interface RowActions {
   select(index: number, e: { ctrlKey: boolean; metaKey: boolean; shiftKey: boolean }): void;
@@ -51,7 +53,6 @@ interface RowActions {
 
 interface RowProps {
   index: number;
-  start: number;
   track: LibraryTrack | undefined;
   id: number;
   template: string;
@@ -64,17 +65,18 @@ interface RowProps {
   actions: RowActions;
 }
 
-// A row renders again only when its own props change: scrolling mounts the rows that come into
-// view and leaves the others alone (the table itself re-renders on every scroll step).
-const TrackRow = memo(function TrackRow({ index, start, track: t, id, template, columns, colFrom, colTo, selected, current, actions }: RowProps): JSX.Element {
+// A row renders again only when its own props change (its block re-renders when rows load or the
+// selection changes).
+const TrackRow = memo(function TrackRow({ index, track: t, id, template, columns, colFrom, colTo, selected, current, actions }: RowProps): JSX.Element {
   return (
     <div
       className={`tt-row ${selected ? 'is-selected' : ''} ${current ? 'is-current' : ''} ${t?.missing ? 'is-missing' : ''} ${index % 2 ? 'odd' : ''}`}
-      style={{ transform: `translateY(${start}px)`, gridTemplateColumns: template }}
+      style={{ gridTemplateColumns: template }}
       role="row"
       aria-rowindex={index + 1}
       aria-selected={selected}
       data-testid="track-row"
+      data-loading={t ? undefined : ''}
       draggable
       onMouseDown={(e) => {
         if (e.button === 0) actions.select(index, e);
@@ -94,6 +96,53 @@ const TrackRow = memo(function TrackRow({ index, start, track: t, id, template, 
           {c.cell(t)}
         </span>
       )) : <span className="tt-td muted">…</span>}
+    </div>
+  );
+});
+
+interface BlockProps {
+  block: number;
+  list: number[];
+  rows: Map<number, LibraryTrack>;
+  selected: Set<number>;
+  currentPath: string | null;
+  template: string;
+  columns: Column[];
+  colFrom: number;
+  colTo: number;
+  actions: RowActions;
+}
+
+// A block of BLOCK rows at its place in the table. Scrolling re-renders the table, not its
+// blocks: a block renders again only when it is reused for other rows, rows load, or the
+// selection, the playing track or the columns change.
+const TrackBlock = memo(function TrackBlock({ block, list, rows, selected, currentPath, template, columns, colFrom, colTo, actions }: BlockProps): JSX.Element {
+  const from = block * BLOCK;
+  const to = Math.min(list.length, from + BLOCK);
+  const out: JSX.Element[] = [];
+  for (let index = from; index < to; index++) {
+    const id = list[index]!;
+    const t = rows.get(id);
+    out.push(
+      <TrackRow
+        // Keyed by place in the block: a block reused for other rows changes its rows' text.
+        key={index - from}
+        index={index}
+        id={id}
+        track={t}
+        template={template}
+        columns={columns}
+        colFrom={colFrom}
+        colTo={colTo}
+        selected={selected.has(id)}
+        current={t !== undefined && t.path === currentPath}
+        actions={actions}
+      />,
+    );
+  }
+  return (
+    <div className="tt-block" role="rowgroup" style={{ transform: `translateY(${from * ROW_PX}px)`, height: (to - from) * ROW_PX }}>
+      {out}
     </div>
   );
 });
@@ -128,23 +177,45 @@ export function TracksTable({ ids, sort, descending, onSort, empty, testId }: Tr
   const loading = useRef(new Set<number>());
   const list = useMemo(() => ids ?? [], [ids]);
 
-  // No flushSync on scroll: React renders the new rows in its own turn instead of inside every
-  // scroll event, and several scroll events can share one render.
-  const virtualizer = useVirtualizer({ count: list.length, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_PX, overscan: OVERSCAN, useFlushSync: false });
+  // No flushSync on scroll: React renders in its own turn instead of inside every scroll event,
+  // and several scroll events can share one render. The virtualizer places blocks, not rows.
+  const blockCount = Math.ceil(list.length / BLOCK);
+  const virtualRef = useRef<{ scrollDirection: 'forward' | 'backward' | null } | null>(null);
+  const virtualizer = useVirtualizer({
+    count: blockCount,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => BLOCK_PX,
+    overscan: 1,
+    useFlushSync: false,
+    // One more block ahead of a scroll, where the next rows come from.
+    rangeExtractor: (r) => {
+      const dir = virtualRef.current?.scrollDirection;
+      const start = Math.max(0, r.startIndex - r.overscan - (dir === 'backward' ? 1 : 0));
+      const end = Math.min(r.count - 1, r.endIndex + r.overscan + (dir === 'forward' ? 1 : 0));
+      return Array.from({ length: end - start + 1 }, (_, i) => start + i);
+    },
+  });
+  virtualRef.current = virtualizer;
   const items = virtualizer.getVirtualItems();
-  // Rows are keyed by slot, not by index: a row that scrolls out is reused for one that scrolls
-  // in (its text changes) instead of being removed and another made. Items are contiguous, so
-  // index mod `slots` is unique among them while `slots` is at least their count.
-  const slots = Math.max(128, items.length);
-  const first = items[0]?.index ?? 0;
-  const last = items[items.length - 1]?.index ?? -1;
+  // Blocks are keyed by slot, not by index: a block that scrolls out is reused for one that
+  // scrolls in (its rows' text changes) instead of being removed and another made. Items are
+  // contiguous, so index mod `slots` is unique among them while `slots` is at least their count.
+  const slots = Math.max(8, items.length);
+  const first = (items[0]?.index ?? 0) * BLOCK;
+  const last = items.length > 0 ? Math.min(list.length, (items[items.length - 1]!.index + 1) * BLOCK) - 1 : -1;
 
-  // Rows change (play counts, tags): drop the cache, the visible pages load again.
+  // Rows change (play counts, tags): drop the cache, the visible pages load again. Replies asked
+  // for before that are of an older generation and are dropped.
+  const generation = useRef(0);
   useEffect(() => {
+    generation.current++;
     setRows(new Map());
     loading.current.clear();
   }, [version, ids]);
 
+  // The range in view now, for a reply that arrives after the view has moved on.
+  const range = useRef({ first, last });
+  range.current = { first, last };
   useEffect(() => {
     if (last < 0) return;
     // The pages under the view and the next one each way: rows arrive before they scroll into
@@ -154,14 +225,17 @@ export function TracksTable({ ids, sort, descending, onSort, empty, testId }: Tr
     const want = list.slice(from, to).filter((id) => !rows.has(id) && !loading.current.has(id));
     if (want.length === 0) return;
     for (const id of want) loading.current.add(id);
-    let live = true;
+    const gen = generation.current;
+    // A reply is kept even if the view has moved since it was asked for (a fast scroll moves on
+    // before a page arrives; dropping it would leave the rows blank until the scroll stops).
     void api()
       .library.tracksById({ ids: want })
       .then((got) => {
-        if (!live) return;
+        if (gen !== generation.current) return;
         setRows((prev) => {
           // Keep the rows near the view only: far-away pages are fetched again if scrolled back to.
-          const keep = prev.size > 3000 ? new Set(list.slice(Math.max(0, from - 1000), to + 1000)) : null;
+          const { first: f, last: l } = range.current;
+          const keep = prev.size > 3000 ? new Set(list.slice(Math.max(0, f - 1000), l + 1000)) : null;
           const next = keep ? new Map([...prev].filter(([id]) => keep.has(id))) : new Map(prev);
           for (const t of got) next.set(t.id, t);
           return next;
@@ -169,12 +243,8 @@ export function TracksTable({ ids, sort, descending, onSort, empty, testId }: Tr
       })
       .catch(() => {})
       .finally(() => {
-        for (const id of want) loading.current.delete(id);
+        if (gen === generation.current) for (const id of want) loading.current.delete(id);
       });
-    return () => {
-      live = false;
-      for (const id of want) loading.current.delete(id);
-    };
   }, [first, last, list, rows]);
 
   const columns = useMemo(() => COLUMNS.map((c) => ({ ...c, width: widths[c.key] ?? c.width })), [widths]);
@@ -321,26 +391,21 @@ export function TracksTable({ ids, sort, descending, onSort, empty, testId }: Tr
           ))}
         </div>
         <div className="tt-body" style={{ height: virtualizer.getTotalSize(), width: totalWidth }}>
-          {items.map((v) => {
-            const id = list[v.index]!;
-            const t = rows.get(id);
-            return (
-              <TrackRow
-                key={v.index % slots}
-                index={v.index}
-                start={v.start}
-                id={id}
-                track={t}
-                template={template}
-                columns={columns}
-                colFrom={colFrom}
-                colTo={colTo}
-                selected={selected.has(id)}
-                current={t !== undefined && t.path === currentPath}
-                actions={actions}
-              />
-            );
-          })}
+          {items.map((v) => (
+            <TrackBlock
+              key={v.index % slots}
+              block={v.index}
+              list={list}
+              rows={rows}
+              selected={selected}
+              currentPath={currentPath}
+              template={template}
+              columns={columns}
+              colFrom={colFrom}
+              colTo={colTo}
+              actions={actions}
+            />
+          ))}
         </div>
       </div>
       <div className="tt-foot muted small">
