@@ -95,11 +95,29 @@ test('a playlist from a track menu; tracks table; folders and problems', async (
   await expect(table.getByTestId('track-row').first()).toContainText('Hunter');
   await screenshot(page, 'library-tracks');
 
-  page.once('dialog', (d) => void d.accept('Road trip'));
   await table.getByTestId('track-row').filter({ hasText: 'Trees' }).click({ button: 'right' });
   await expect(page.getByTestId('track-menu')).toBeVisible();
   await screenshot(page, 'library-track-menu');
+  // The name is asked in the app's own dialog (not window.prompt): Escape cancels and makes nothing.
   await page.getByTestId('menu-new-playlist').click();
+  const ask = page.getByTestId('name-dialog');
+  const nameInput = ask.getByTestId('name-input');
+  await expect(nameInput).toBeFocused();
+  await expect(nameInput).toHaveValue('New playlist');
+  await page.keyboard.press('Escape');
+  await expect(ask).toBeHidden();
+  await expect(page.getByTestId('playlist-item')).toHaveCount(0);
+  // A blank name cannot be confirmed; Enter confirms a typed one.
+  await table.getByTestId('track-row').filter({ hasText: 'Trees' }).click({ button: 'right' });
+  await page.getByTestId('menu-new-playlist').click();
+  await nameInput.fill('   ');
+  await expect(ask.getByTestId('name-confirm')).toBeDisabled();
+  await nameInput.press('Enter');
+  await expect(ask).toBeVisible();
+  await nameInput.fill('Road trip');
+  await screenshot(page, 'library-new-playlist-dialog');
+  await nameInput.press('Enter');
+  await expect(ask).toBeHidden();
   const item = page.getByTestId('playlist-item').filter({ hasText: 'Road trip' });
   await expect(item).toContainText('1');
   // Drag another track onto the playlist.
@@ -110,6 +128,22 @@ test('a playlist from a track menu; tracks table; folders and problems', async (
   await expect(pl.getByTestId('playlist-title')).toHaveText('Road trip');
   await expect(pl.getByTestId('playlist-entry')).toHaveText([/Trees/, /Sun/]);
   await screenshot(page, 'library-playlist');
+  // Rename through the same dialog: it opens with the name; Escape keeps it, Enter renames, and
+  // the Rename button puts the name back.
+  await pl.getByRole('button', { name: 'Rename' }).click();
+  await expect(nameInput).toHaveValue('Road trip');
+  await nameInput.fill('Long drive');
+  await nameInput.press('Escape');
+  await expect(pl.getByTestId('playlist-title')).toHaveText('Road trip');
+  await pl.getByRole('button', { name: 'Rename' }).click();
+  await nameInput.fill('Long drive');
+  await nameInput.press('Enter');
+  await expect(pl.getByTestId('playlist-title')).toHaveText('Long drive');
+  await expect(item.or(page.getByTestId('playlist-item').filter({ hasText: 'Long drive' }))).toHaveText(/Long drive/);
+  await pl.getByRole('button', { name: 'Rename' }).click();
+  await nameInput.fill('Road trip');
+  await ask.getByTestId('name-confirm').click();
+  await expect(pl.getByTestId('playlist-title')).toHaveText('Road trip');
 
   await page.getByTestId('lib-folders').click();
   await expect(page.getByTestId('root-row')).toContainText(root);
@@ -184,6 +218,12 @@ test('M3U export and import go through the in-app dialog', async () => {
   // Import it back: the dialog lists folders and playlists (not the audio files beside them).
   await page.getByTestId('import-m3u').click();
   await expect(dialog).toHaveAttribute('data-mode', 'import');
+  // The export's toast is still up: it sits under the dialog (the dialog is what the listener is
+  // answering), so the point at its middle belongs to the dialog's backdrop.
+  const toast = page.getByTestId('toast').filter({ hasText: 'Wrote 2 entries' });
+  await expect(toast).toBeVisible();
+  const tb = (await toast.boundingBox())!;
+  expect(await page.evaluate(([x, y]) => document.elementFromPoint(x!, y!)?.closest('.modal-backdrop, .toasts')?.className, [tb.x + tb.width / 2, tb.y + tb.height / 2])).toBe('modal-backdrop');
   await expect(dialog.getByTestId('plf-ok')).toBeDisabled();
   // It opens where the last one was saved.
   await expect(dialog.getByTestId('plf-path')).toHaveValue(app.home);
@@ -201,7 +241,9 @@ test('M3U export and import go through the in-app dialog', async () => {
   await dialog.getByTestId('plf-path').press('Enter');
   await dialog.getByTestId('plf-file').filter({ hasText: 'not a playlist' }).click();
   await dialog.getByTestId('plf-ok').click();
-  await expect(page.getByTestId('toast-text').filter({ hasText: /^Import:/ })).toBeVisible();
+  await expect(dialog.getByTestId('plf-error')).toContainText(/^Could not import: \S/);
+  await expect(dialog).toBeVisible();
+  await screenshot(page, 'library-m3u-import-error');
   await dialog.getByRole('button', { name: 'Close' }).click();
   await expect(dialog).toBeHidden();
 });
@@ -230,6 +272,15 @@ test('the layout at 480, 800 and 1200 px', async () => {
     ['queue', async () => {
       await page.getByTestId('nav-queue').click();
       await expect(page.getByTestId('queue-row').first()).toBeVisible();
+      // Each line's "artist — album" is whole, at 480 px too (the hidden row buttons no longer
+      // take its room).
+      const cut = await page.getByTestId('queue-byline').evaluateAll((els) => els.filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.textContent));
+      expect(cut).toEqual([]);
+    }],
+    ['name-dialog', async () => {
+      await page.getByTestId('nav-library').click();
+      await page.getByTestId('new-playlist').click();
+      await expect(page.getByTestId('name-input')).toBeFocused();
     }],
   ];
   for (const width of [480, 800, 1200]) {
@@ -237,6 +288,10 @@ test('the layout at 480, 800 and 1200 px', async () => {
     for (const [name, go] of shots) {
       await go();
       await screenshot(page, `library-${width}-${name}`);
+      if (name === 'name-dialog') {
+        await page.keyboard.press('Escape');
+        await expect(page.getByTestId('name-dialog')).toBeHidden();
+      }
       // Nothing spills sideways out of the window.
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
     }

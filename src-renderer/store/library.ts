@@ -82,8 +82,9 @@ export interface MusicLibrarySlice {
   deletePlaylist(id: number): Promise<void>;
   saveQueueAsPlaylist(name: string): Promise<void>;
   /** Both say whether it worked (the dialog stays open on a failure, which is shown). */
-  importM3u(file: string): Promise<boolean>;
-  exportM3u(id: number, file: string): Promise<boolean>;
+  /** Null when done; otherwise why not, for the dialog that asked to show (it covers the toasts). */
+  importM3u(file: string): Promise<string | null>;
+  exportM3u(id: number, file: string): Promise<string | null>;
   /** The in-app dialog that picks the M3U file to import or the place to export to. */
   openPlaylistFile(ask: PlaylistFileAsk): void;
   closePlaylistFile(): void;
@@ -284,20 +285,18 @@ export const createMusicLibrarySlice: Slice<MusicLibrarySlice> = (set, get) => {
         await get().refreshPlaylists();
         get().notify('info', `Imported “${r.playlist.name}”: ${r.found} found${r.missing ? `, ${r.missing} missing` : ''}.`);
         get().openPlaylist(r.playlist.id);
-        return true;
+        return null;
       } catch (err) {
-        fail('Import', err);
-        return false;
+        return describeError(err);
       }
     },
     exportM3u: async (id, file) => {
       try {
         const r = await api().playlists.exportM3u({ id, file });
         get().notify('info', `Wrote ${r.written} entries to ${file}.`);
-        return true;
+        return null;
       } catch (err) {
-        fail('Export', err);
-        return false;
+        return describeError(err);
       }
     },
     openPlaylistFile: (ask) => patch({ playlistFile: ask }),

@@ -11,6 +11,7 @@ import type { LibraryTab } from '../../store/library.js';
 import { Icon, Spinner } from '../Icons.js';
 import { PathListing } from '../PathListing.js';
 import { AlbumPage, AlbumsView, ArtistsView, GenresView } from './AlbumViews.js';
+import { NameDialogHost, askName } from './NameDialog.js';
 import { PlaylistFileDialog } from './PlaylistFileDialog.js';
 import { carriesTracks, draggedTrackIds, MostPlayedView, PlaylistPage, RecentView, SearchView, TracksView } from './ListViews.js';
 import { Modal } from '../Modal.js';
@@ -268,8 +269,9 @@ function LibraryNav(): JSX.Element {
           aria-label="New playlist"
           data-testid="new-playlist"
           onClick={() => {
-            const name = window.prompt('Name of the new playlist', 'New playlist');
-            if (name) void createPlaylist(name).then((p) => p && openPlaylist(p.id));
+            void askName({ title: 'New playlist', label: 'Name', initial: 'New playlist', confirm: 'Create' }).then((name) => {
+              if (name) void createPlaylist(name).then((p) => p && openPlaylist(p.id));
+            });
           }}
         >
           {Icon.plus({ size: 14 })}
@@ -305,8 +307,9 @@ function LibraryNav(): JSX.Element {
           <button
             className="side-item muted small"
             onClick={() => {
-              const name = window.prompt('Save the queue as a playlist named', 'Queue');
-              if (name) void saveQueue(name);
+              void askName({ title: 'Save the queue as a playlist', label: 'Name', initial: 'Queue', confirm: 'Save' }).then((name) => {
+                if (name) void saveQueue(name);
+              });
             }}
             data-testid="save-queue"
           >
@@ -406,6 +409,7 @@ export function LibraryView(): JSX.Element {
       </div>
       <FolderPickerDialog />
       <PlaylistFileDialog />
+      <NameDialogHost />
       <PropertiesDialog />
     </section>
   );

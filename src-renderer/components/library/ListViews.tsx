@@ -7,6 +7,7 @@ import { api } from '../../store/api.js';
 import { useStore } from '../../store/index.js';
 import { Icon } from '../Icons.js';
 import { Cover } from './Cover.js';
+import { askName } from './NameDialog.js';
 import { TRACKS_MIME, TracksTable } from './TracksTable.js';
 
 function useTrackIds(params: { sort: TrackSort; descending?: boolean; played?: boolean }): number[] | null {
@@ -154,8 +155,9 @@ export function PlaylistPage({ id }: { id: number }): JSX.Element {
             <button
               className="btn"
               onClick={() => {
-                const name = window.prompt('Rename the playlist', pl.name);
-                if (name) void rename(id, name);
+                void askName({ title: 'Rename the playlist', label: 'Name', initial: pl.name, confirm: 'Rename' }).then((name) => {
+                  if (name && name !== pl.name) void rename(id, name);
+                });
               }}
             >
               Rename

@@ -24,6 +24,8 @@ export function PlaylistFileDialog(): JSX.Element | null {
   const [chosen, setChosen] = useState<string | null>(null);
   const [fileName, setFileName] = useState('');
   const [busy, setBusy] = useState(false);
+  // Why the last import or export failed, shown in the dialog (toasts sit under it).
+  const [error, setError] = useState<string | null>(null);
 
   const browse = useCallback(async (dir: string): Promise<void> => {
     setListing((l) => ({ ...l, loading: true, error: null }));
@@ -41,6 +43,7 @@ export function PlaylistFileDialog(): JSX.Element | null {
 
   useEffect(() => {
     if (!ask) return;
+    setError(null);
     setFileName(ask.mode === 'export' ? `${ask.name.replace(/[\\/:*?"<>|]+/g, ' ').trim() || 'playlist'}.m3u8` : '');
     let live = true;
     void api()
@@ -61,11 +64,14 @@ export function PlaylistFileDialog(): JSX.Element | null {
   const target = ask.mode === 'import' ? chosen : fileName.trim() ? join(listing.dir, fileName.trim()) : null;
   const act = async (file: string): Promise<void> => {
     setBusy(true);
-    const ok = ask.mode === 'import' ? await importM3u(file) : await exportM3u(ask.id, file);
+    setError(null);
+    const why = ask.mode === 'import' ? await importM3u(file) : await exportM3u(ask.id, file);
     setBusy(false);
-    if (ok) close();
+    if (why === null) close();
+    else setError(`${ask.mode === 'import' ? 'Could not import' : 'Could not export'}: ${why}`);
   };
   const pick = (e: FileEntry): void => {
+    setError(null);
     if (ask.mode === 'import') setChosen(e.path);
     else setFileName(e.name);
   };
@@ -91,7 +97,13 @@ export function PlaylistFileDialog(): JSX.Element | null {
         </label>
       ) : null}
       <footer className="modal-foot">
-        <span className="muted small ellipsis" data-testid="plf-target">{target ?? (ask.mode === 'import' ? 'Pick an .m3u or .m3u8 file' : 'Name the file')}</span>
+        {error ? (
+          <span className="plf-error small" role="alert" data-testid="plf-error">
+            {error}
+          </span>
+        ) : (
+          <span className="muted small ellipsis" data-testid="plf-target">{target ?? (ask.mode === 'import' ? 'Pick an .m3u or .m3u8 file' : 'Name the file')}</span>
+        )}
         <button className="btn btn-primary" disabled={!target || busy} data-testid="plf-ok" onClick={() => target && void act(target)}>
           {ask.mode === 'import' ? 'Import' : 'Export here'}
         </button>

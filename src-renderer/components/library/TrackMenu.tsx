@@ -5,6 +5,7 @@ import { type JSX, useEffect, useRef } from 'react';
 import { describeError } from '../../../src-shared/rpc-error.js';
 import { api } from '../../store/api.js';
 import { useStore } from '../../store/index.js';
+import { askName } from './NameDialog.js';
 
 export interface MenuAt {
   x: number;
@@ -69,7 +70,7 @@ export function TrackMenu({ at, onClose }: { at: MenuAt; onClose: () => void }):
         className="menu-indent"
         data-testid="menu-new-playlist"
         onClick={run(async () => {
-          const name = window.prompt('Name of the new playlist', 'New playlist');
+          const name = await askName({ title: 'New playlist', label: 'Name', initial: 'New playlist', confirm: 'Create' });
           if (name) await createPlaylist(name, { trackIds: at.ids });
         })}
       >
