@@ -178,7 +178,9 @@ export function TracksTable({ ids, sort, descending, onSort, empty, testId }: Tr
   const list = useMemo(() => ids ?? [], [ids]);
 
   // No flushSync on scroll: React renders in its own turn instead of inside every scroll event,
-  // and several scroll events can share one render. The virtualizer places blocks, not rows.
+  // and several scroll events can share one render. The virtualizer places blocks, not rows, and
+  // (directDomUpdates, with no element handed to it to move) re-renders the table only when the
+  // blocks in view change, not on every scroll step: the blocks carry their own places.
   const blockCount = Math.ceil(list.length / BLOCK);
   const virtualRef = useRef<{ scrollDirection: 'forward' | 'backward' | null } | null>(null);
   const virtualizer = useVirtualizer({
@@ -187,6 +189,7 @@ export function TracksTable({ ids, sort, descending, onSort, empty, testId }: Tr
     estimateSize: () => BLOCK_PX,
     overscan: 1,
     useFlushSync: false,
+    directDomUpdates: true,
     // One more block ahead of a scroll, where the next rows come from.
     rangeExtractor: (r) => {
       const dir = virtualRef.current?.scrollDirection;
