@@ -222,16 +222,19 @@ async function scrollTable(home: string): Promise<void> {
     type TraceEvent = { name: string; ph: string; dur?: number; tdur?: number; pid: number; tid: number; args?: Record<string, unknown> };
     /** One scroll, measured: the page's rAF frames, Chromium's own account of the frames it showed, and the renderer's main thread. */
     const measure = async (label: string, scroll: () => Promise<void>, goal = ''): Promise<void> => {
-      await page.evaluate(startFrames);
       const traceFile = path.join(work, 'scroll-trace.json');
       // `benchmark` carries Chromium's frame reports (PipelineReporter) and its scroll-jank verdicts
       // (ScrollJankV4), the figures Chrome's smoothness metrics are made of.
       await browser.startTracing(page, { path: traceFile, categories: ['toplevel', 'benchmark'] });
+      // The rAF frames are those of the scroll only: starting and stopping the trace takes the
+      // browser a second or more, and its frames then (the page standing still, the browser busy
+      // writing the trace) are not frames of a scroll a listener watches.
+      await page.evaluate(startFrames);
       const s0 = Date.now();
       await scroll();
       const scrolledMs = Date.now() - s0;
-      await browser.stopTracing();
       await page.evaluate('window.__stop = true');
+      await browser.stopTracing();
       const frames = ((await page.evaluate('window.__frames')) as number[]).slice(1);
       const unfilled = (await page.evaluate('window.__unfilled')) as number;
       const top = await scroller.evaluate((el: unknown) => (el as { scrollTop: number }).scrollTop);

@@ -17,6 +17,10 @@ interface Column {
   label: string;
   width: number;
   align?: 'right';
+  /** Short values that always fit a column at least `min` wide: their cells need no clip and
+   * ellipsis. A clip is a paint chunk of its own, and the chunks of the rows that scroll in are
+   * what Chromium's layerization walks every frame that paints. */
+  min?: number;
   cell(t: LibraryTrack): string;
 }
 
@@ -24,13 +28,13 @@ const COLUMNS: Column[] = [
   { key: 'title', label: 'Title', width: 260, cell: (t) => t.title },
   { key: 'artist', label: 'Artist', width: 180, cell: (t) => t.artist ?? '' },
   { key: 'album', label: 'Album', width: 180, cell: (t) => t.album ?? '' },
-  { key: 'trackNo', label: '#', width: 44, align: 'right', cell: (t) => (t.trackNo === null ? '' : t.discNo && t.discNo > 1 ? `${t.discNo}.${t.trackNo}` : String(t.trackNo)) },
-  { key: 'durationMs', label: 'Time', width: 64, align: 'right', cell: (t) => (t.durationMs === null ? '' : formatTime(t.durationMs)) },
-  { key: 'year', label: 'Year', width: 56, align: 'right', cell: (t) => (t.year === null ? '' : String(t.year)) },
+  { key: 'trackNo', label: '#', width: 44, min: 44, align: 'right', cell: (t) => (t.trackNo === null ? '' : t.discNo && t.discNo > 1 ? `${t.discNo}.${t.trackNo}` : String(t.trackNo)) },
+  { key: 'durationMs', label: 'Time', width: 64, min: 60, align: 'right', cell: (t) => (t.durationMs === null ? '' : formatTime(t.durationMs)) },
+  { key: 'year', label: 'Year', width: 56, min: 56, align: 'right', cell: (t) => (t.year === null ? '' : String(t.year)) },
   { key: 'genre', label: 'Genre', width: 110, cell: (t) => t.genres.join(', ') },
   { key: 'codec', label: 'Format', width: 120, cell: (t) => [t.codec, t.sampleRate ? `${(t.sampleRate / 1000).toFixed(1)} kHz` : null].filter(Boolean).join(' · ') },
-  { key: 'playCount', label: 'Plays', width: 56, align: 'right', cell: (t) => (t.playCount ? String(t.playCount) : '') },
-  { key: 'rating', label: 'Rating', width: 80, cell: (t) => '★'.repeat(t.rating) },
+  { key: 'playCount', label: 'Plays', width: 56, min: 56, align: 'right', cell: (t) => (t.playCount ? String(t.playCount) : '') },
+  { key: 'rating', label: 'Rating', width: 80, min: 80, cell: (t) => '★'.repeat(t.rating) },
   { key: 'addedAt', label: 'Added', width: 96, cell: (t) => new Date(t.addedAt).toLocaleDateString() },
 ];
 
@@ -88,7 +92,7 @@ const TrackRow = memo(function TrackRow({ index, track: t, id, template, columns
       {t ? columns.slice(colFrom, colTo + 1).map((c, k) => (
         <span
           key={c.key}
-          className={`tt-td ${c.align === 'right' ? 'right' : ''} ${c.key === 'title' ? 'title' : ''}`}
+          className={`tt-td ${c.align === 'right' ? 'right' : ''} ${c.key === 'title' ? 'title' : ''} ${c.min ? 'fits' : ''}`}
           // The first cell made sits in its own column; the others follow it in the grid.
           style={k === 0 && colFrom > 0 ? { gridColumnStart: colFrom + 1 } : undefined}
           title={c.key === 'title' && t.missing ? 'Missing: the file is gone' : undefined}
@@ -250,7 +254,7 @@ export function TracksTable({ ids, sort, descending, onSort, empty, testId }: Tr
       });
   }, [first, last, list, rows]);
 
-  const columns = useMemo(() => COLUMNS.map((c) => ({ ...c, width: widths[c.key] ?? c.width })), [widths]);
+  const columns = useMemo(() => COLUMNS.map((c) => ({ ...c, width: Math.max(c.min ?? 0, widths[c.key] ?? c.width) })), [widths]);
   const template = useMemo(() => columns.map((c) => `${c.width}px`).join(' '), [columns]);
   const totalWidth = columns.reduce((a, c) => a + c.width, 0);
 
@@ -288,7 +292,8 @@ export function TracksTable({ ids, sort, descending, onSort, empty, testId }: Tr
   }
 
   const startResize = (key: string, startX: number, startW: number): void => {
-    const move = (e: MouseEvent): void => setWidths((w) => ({ ...w, [key]: Math.max(36, Math.round(startW + e.clientX - startX)) }));
+    const min = COLUMNS.find((c) => c.key === key)?.min ?? 36;
+    const move = (e: MouseEvent): void => setWidths((w) => ({ ...w, [key]: Math.max(min, Math.round(startW + e.clientX - startX)) }));
     const up = (): void => {
       window.removeEventListener('mousemove', move);
       window.removeEventListener('mouseup', up);
