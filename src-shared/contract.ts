@@ -128,6 +128,7 @@ export const engineMetrics = s.object({
   ringFillMin: s.number({ min: 0, max: 1 }),
   ringCapacityFrames: count,
   outputLatencyMs: s.nullable(ms),
+  outputDevice: s.nullable(s.string({ max: 512 })),
   blockLatencyP50: ms,
   blockLatencyP99: ms,
   /** Per block in the output callback (audio process), p50 / p99 over its last second, ms: the DSP
