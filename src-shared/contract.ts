@@ -397,7 +397,8 @@ export const contract = {
   },
   output: {
     methods: {
-      devices: method(none, s.object({ hostApis: s.array(s.string()), devices: s.array(audioDevice) })),
+      // `opened`: the device the output plays on now ("PulseAudio" for its own PulseAudio stream).
+      devices: method(none, s.object({ hostApis: s.array(s.string()), devices: s.array(audioDevice), opened: s.nullable(s.string({ max: 512 })) })),
       sinks: method(none, s.array(capabilityRef)),
       sinkTargets: method(s.object({ pluginId, typeId }), s.array(s.jsonObject())),
       current: method(none, outputChoice),

@@ -79,9 +79,9 @@ describe.each([
     await engine.setOutput({ kind: 'portaudio', deviceId: null, bufferFrames: 2048 });
     const large = engine.metrics().outputLatencyMs as number;
     expect(large).toBeGreaterThan(small + 20);
+    // Playback goes on at the new size (how fast it restarts is the bench's figure, not this test's).
     const at = engine.status().positionMs;
-    await sleep(500);
-    expect(engine.status().positionMs).toBeGreaterThan(at + 300);
+    await waitFor(() => engine.status().positionMs > at + 300, 3000, 'playback after the buffer-size change');
     expect(engine.status().output).toMatchObject({ kind: 'portaudio', bufferFrames: 2048 });
   });
 });
