@@ -167,6 +167,39 @@ describe('stall monitor attribution', () => {
   });
 });
 
+describe('stall monitor bursts', () => {
+  it('records callbacks run back to back that together block the loop, naming what ran', async () => {
+    stallMonitor.stop();
+    const m = new StallMonitor({ thresholdMs: 50, profileMs: 0 });
+    m.start();
+    try {
+      // 40 callbacks of 2.5 ms queued at once: none is a stall, together they hold the loop ~100 ms.
+      await m.dispatch('rpc test.burst', () => new Promise<void>((resolve) => {
+        let left = 40;
+        for (let i = 0; i < 40; i++) {
+          setImmediate(function refreshRow() {
+            busy(2.5);
+            if (--left === 0) resolve();
+          });
+        }
+      }));
+      await sleep(20); // the next callback closes the burst
+      const burst = m.list().find((s) => s.callback.startsWith('burst of'));
+      expect(burst, JSON.stringify(m.list())).toBeDefined();
+      expect(burst!.durationMs).toBeGreaterThanOrEqual(60);
+      expect(burst!.context).toBe('rpc test.burst');
+      const named = burst!.sections.find((x) => x.label.startsWith('rpc test.burst ×'));
+      expect(named, JSON.stringify(burst)).toBeDefined();
+      expect(Number(/×(\d+)/.exec(named!.label)![1])).toBeGreaterThanOrEqual(20);
+      // Each callback is also far under the threshold: no stall of its own.
+      expect(m.list().filter((s) => !s.callback.startsWith("burst of") && s.context === "rpc test.burst"), JSON.stringify(m.list())).toEqual([]);
+    } finally {
+      m.stop();
+      stallMonitor.start();
+    }
+  });
+});
+
 describe('diagnostics history', () => {
   it('keeps one sample per interval with per-second deltas and pools loop percentiles', async () => {
     let completed = 0;
