@@ -276,7 +276,8 @@ export abstract class CatalogOwner<I extends CatalogInstance> {
     let op: NativeOp;
     try {
       slot = this.ensureCurrent();
-      op = job.start(slot.instance);
+      const instance = slot.instance;
+      op = stallMonitor.section(`begin ${job.opName} ${this.pluginId}`, () => job.start(instance));
     } catch (err) {
       fail(this.asControlError(err, job.opName));
       return;

@@ -11,7 +11,7 @@
 import { AsyncLocalStorage, createHook, executionAsyncResource, type AsyncHook } from 'node:async_hooks';
 import fs from 'node:fs';
 import inspector from 'node:inspector';
-import { LoopDelayClock, RESOLUTION_MS } from './loop-delay.js';
+import { LoopDelayClock, MERGE_MS } from './loop-delay.js';
 
 export interface StallSection {
   label: string;
@@ -91,9 +91,9 @@ const kType = Symbol('stall-monitor.type');
 /** The watchdog's period: it only backs up the hooks (code outside any callback), so it wakes the
  * loop 20 times a second, not more. */
 const WATCHDOG_MS = 50;
-/** Callbacks less than this apart form one burst: a gap shorter than half the delay metric's
- * period (a thread preempted between two callbacks on a busy machine) does not end one. */
-const BURST_GAP_MS = RESOLUTION_MS / 2;
+/** Callbacks less than this apart form one burst: the busy span the loop-delay metric counts as
+ * one block (loop-delay.ts), so a burst stall is what the metric's max saw. */
+const BURST_GAP_MS = MERGE_MS;
 
 interface Frame {
   start: number;
@@ -114,6 +114,8 @@ interface Burst {
   recorded: boolean;
   /** The schedstat of the watchdog tick before it began (its CPU and wait are counted from there). */
   sched: [number, number] | null;
+  /** Labelled sections of its callbacks (label -> [count, ms]). */
+  sections: Map<string, [number, number]>;
 }
 
 interface ProfileNode {
@@ -211,7 +213,7 @@ export class StallMonitor {
           const b = this.burst;
           if (!b || start - b.end >= BURST_GAP_MS) {
             if (b) this.finishBurst(b);
-            this.burst = { start, end: start, callbacks: 0, parts: new Map(), recorded: false, sched: this.lastSched };
+            this.burst = { start, end: start, callbacks: 0, parts: new Map(), recorded: false, sched: this.lastSched, sections: new Map() };
           }
         }
       },
@@ -237,6 +239,13 @@ export class StallMonitor {
             part[0]++;
             part[1] += end - f.start;
           } else b.parts.set(key, [1, end - f.start]);
+          for (const x of f.sections) {
+            const sec = b.sections.get(x.label);
+            if (sec) {
+              sec[0]++;
+              sec[1] += x.ms;
+            } else b.sections.set(x.label, [1, x.ms]);
+          }
         }
         if (b) {
           b.callbacks++;
@@ -326,7 +335,8 @@ export class StallMonitor {
   private finishBurst(b: Burst): void {
     if (b.recorded || b.callbacks < 2 || b.end - b.start <= this.thresholdMs) return;
     const parts = [...b.parts].sort((x, y) => y[1][1] - x[1][1]);
-    const sections = parts.map(([label, [n, ms]]) => ({ label: `${label} ×${n}`, ms: Math.round(ms * 10) / 10 }));
+    // What ran (by dispatch), then the plugin calls inside it.
+    const sections = [...parts, ...[...b.sections].sort((x, y) => y[1][1] - x[1][1])].map(([label, [n, ms]]) => ({ label: `${label} ×${n}`, ms: Math.round(ms * 10) / 10 }));
     this.record(b.start, b.end, `burst of ${b.callbacks} callbacks`, parts[0]?.[0] ?? null, sections, false, b.sched);
   }
 

@@ -173,12 +173,13 @@ describe('stall monitor bursts', () => {
     const m = new StallMonitor({ thresholdMs: 50, profileMs: 0 });
     m.start();
     try {
-      // 40 callbacks of 2.5 ms queued at once: none is a stall, together they hold the loop ~100 ms.
+      // 60 callbacks of 2.5 ms queued at once: none is a stall, together they hold the loop ~150 ms
+      // (a thread preempted between two of them on a busy machine may split the burst).
       await m.dispatch('rpc test.burst', () => new Promise<void>((resolve) => {
-        let left = 40;
-        for (let i = 0; i < 40; i++) {
+        let left = 60;
+        for (let i = 0; i < 60; i++) {
           setImmediate(function refreshRow() {
-            busy(2.5);
+            m.section('begin list_items st-fixture', () => busy(2.5));
             if (--left === 0) resolve();
           });
         }
@@ -186,11 +187,15 @@ describe('stall monitor bursts', () => {
       await sleep(20); // the next callback closes the burst
       const burst = m.list().find((s) => s.callback.startsWith('burst of'));
       expect(burst, JSON.stringify(m.list())).toBeDefined();
-      expect(burst!.durationMs).toBeGreaterThanOrEqual(60);
+      expect(burst!.durationMs).toBeGreaterThan(50);
       expect(burst!.context).toBe('rpc test.burst');
       const named = burst!.sections.find((x) => x.label.startsWith('rpc test.burst ×'));
       expect(named, JSON.stringify(burst)).toBeDefined();
-      expect(Number(/×(\d+)/.exec(named!.label)![1])).toBeGreaterThanOrEqual(20);
+      expect(Number(/×(\d+)/.exec(named!.label)![1])).toBeGreaterThanOrEqual(10);
+      // The plugin calls inside them, summed.
+      const calls = burst!.sections.find((x) => x.label.startsWith('begin list_items st-fixture ×'));
+      expect(calls, JSON.stringify(burst)).toBeDefined();
+      expect(calls!.ms).toBeGreaterThanOrEqual(25);
       // Each callback is also far under the threshold: no stall of its own.
       expect(m.list().filter((s) => !s.callback.startsWith("burst of") && s.context === "rpc test.burst"), JSON.stringify(m.list())).toEqual([]);
     } finally {
