@@ -390,7 +390,7 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
       if (this.closed) return;
       this.loadRecord(r, prepared);
     } finally {
-      if (prepared.shadow) discardShadowCopy(prepared.shadow);
+      if (prepared.shadow) void discardShadowCopy(prepared.shadow);
       release();
     }
   }
