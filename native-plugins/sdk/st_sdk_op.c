@@ -373,7 +373,8 @@ static void op_run(st_sdk_op_t *op) {
 }
 
 static bool spawn_worker_locked(void);
-static bool spawn_thread_locked(pthread_t *thread, void *(*fn)(void *));
+static bool spawn_thread(pthread_t *thread, void *(*fn)(void *));
+static void *worker_main(void *arg);
 
 /* Grows the pool as begin asks (spawn_wanted) until shutdown. */
 static void *spawner_main(void *arg) {
@@ -384,7 +385,19 @@ static void *spawner_main(void *arg) {
     if (g_pool.stopping) break;
     g_spawn_wanted--;
     /* Still wanted: work waiting for a worker, and room for one. */
-    if (g_pool.queued > g_pool.idle && g_pool.thread_count < g_pool.max_workers) spawn_worker_locked();
+    if (g_pool.queued > g_pool.idle && g_pool.thread_count < g_pool.max_workers) {
+      /* The slot is taken under the lock, the thread created without it: a begin call on the
+       * host's event loop must never wait for the pool lock while pthread_create waits for the
+       * loader's. Only this thread adds workers now, and shutdown joins it before it reads the
+       * list. */
+      uint32_t slot = g_pool.thread_count++;
+      pthread_mutex_unlock(&g_pool.mu);
+      pthread_t t;
+      bool ok = spawn_thread(&t, worker_main);
+      pthread_mutex_lock(&g_pool.mu);
+      if (ok) g_pool.threads[slot] = t;
+      else g_pool.thread_count--; /* the last slot: nobody else adds one meanwhile */
+    }
   }
   g_spawn_wanted = 0;
   pthread_mutex_unlock(&g_pool.mu);
@@ -397,7 +410,7 @@ static void *worker_main(void *arg) {
   /* The first worker starts the spawner (off the host's thread). Without one, begin grows the
    * pool itself as before. */
   if (!g_spawner_started && !g_pool.stopping)
-    g_spawner_started = spawn_thread_locked(&g_spawner, spawner_main);
+    g_spawner_started = spawn_thread(&g_spawner, spawner_main);
   if (g_spawn_wanted > 0) pthread_cond_signal(&g_spawn_cv);
   for (;;) {
     while (g_pool.queue_head == NULL && !g_pool.stopping) {
@@ -425,12 +438,12 @@ static void *worker_main(void *arg) {
  * with its signal blocked kills the process before the host's crash handler can record it
  * (Windows has no thread signal masks). */
 static bool spawn_worker_locked(void) {
-  if (!spawn_thread_locked(&g_pool.threads[g_pool.thread_count], worker_main)) return false;
+  if (!spawn_thread(&g_pool.threads[g_pool.thread_count], worker_main)) return false;
   g_pool.thread_count++;
   return true;
 }
 
-static bool spawn_thread_locked(pthread_t *thread, void *(*fn)(void *)) {
+static bool spawn_thread(pthread_t *thread, void *(*fn)(void *)) {
 #ifdef _WIN32
   int rc = pthread_create(thread, NULL, fn, NULL);
 #else
