@@ -233,6 +233,8 @@ describe('diagnostics history', () => {
       expect(stats.max).toBeGreaterThanOrEqual(25);
       expect(stats.p99).toBeLessThanOrEqual(stats.max);
       expect(s.every((x) => x.loop.buckets.reduce((a, b) => a + b, 0) === x.loop.count)).toBe(true);
+      // The machine's steal time per sample (Linux: /proc/stat; 0 on bare metal).
+      if (process.platform === 'linux') expect(s.every((x) => typeof x.machineStealMs === 'number' && x.machineStealMs >= 0), JSON.stringify(s.map((x) => x.machineStealMs))).toBe(true);
       await sleep(500);
       expect(h.list().length).toBe(5); // capacity
     } finally {
