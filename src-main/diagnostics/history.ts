@@ -7,6 +7,7 @@
 // plugin calls that ended in it per plugin and outcome, underruns, ring fill, live counts and stalls.
 import fs from 'node:fs';
 import { DELAY_BUCKET_EDGES_MS, type DelayBucketEdges, type HistorySample, type OpsDelta } from '../../src-shared/diagnostics-report.js';
+import { every } from '../beat.js';
 import type { OpCounters } from '../control/metrics.js';
 import type { LoopDelayWindow } from './loop-delay.js';
 import { stallMonitor, type StallMonitor } from './stall-monitor.js';
@@ -37,7 +38,7 @@ export class DiagnosticsHistory {
   private readonly samples: HistorySample[] = [];
   private readonly monitor: StallMonitor;
   private delay: LoopDelayWindow | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private stopTimer: (() => void) | null = null;
   private prevOps = new Map<string, OpCounters>();
   private prevUnderruns: number | null = null;
   private prevStalls = 0;
@@ -54,20 +55,19 @@ export class DiagnosticsHistory {
   }
 
   start(): void {
-    if (this.timer) return;
+    if (this.stopTimer) return;
     this.monitor.start();
     this.delay = this.monitor.loopDelay.open();
     for (const o of this.inputs.ops()) this.prevOps.set(`${o.pluginId}\u0000${o.op}`, o);
     this.prevStalls = this.inputs.stalls();
     this.prevSched = mainThreadSchedstat();
     this.prevSteal = machineStealMs();
-    this.timer = setInterval(() => this.sample(), this.intervalMs);
-    this.timer.unref();
+    this.stopTimer = every(this.intervalMs, () => this.sample());
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.stopTimer?.();
+    this.stopTimer = null;
     if (this.delay) this.monitor.loopDelay.close(this.delay);
     this.delay = null;
   }

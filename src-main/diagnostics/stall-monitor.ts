@@ -11,6 +11,7 @@
 import { AsyncLocalStorage, createHook, executionAsyncResource, type AsyncHook } from 'node:async_hooks';
 import fs from 'node:fs';
 import inspector from 'node:inspector';
+import { BEAT_MS, beat } from '../beat.js';
 import { LoopDelayClock, MERGE_MS } from './loop-delay.js';
 
 export interface StallSection {
@@ -45,7 +46,7 @@ export interface Stall {
   waitMs: number | null;
 }
 
-// The watchdog reads its thread's schedstat 20 times a second: through one descriptor kept open
+// The watchdog reads its thread's schedstat at every tick: through one descriptor kept open
 // (a pread each time, into one buffer) rather than an open/read/close and a string per tick.
 let schedFd: number | null | undefined;
 const schedBuf = Buffer.alloc(96);
@@ -88,9 +89,14 @@ export interface StallMonitorOptions {
 }
 
 const kType = Symbol('stall-monitor.type');
-/** The watchdog's period: it only backs up the hooks (code outside any callback), so it wakes the
- * loop 20 times a second, not more. */
+/** The watchdog's period. It only backs up the hooks: code outside any callback, which is
+ * start-up code (module evaluation, the first synchronous loads) and little else. Each tick wakes
+ * an otherwise idle loop (0.1-0.2 ms of CPU here), so it ticks 20 times a second for the first
+ * STARTUP_WATCH_MS after start() and 4 times a second after that: a later block outside every
+ * callback is still seen when it delays a tick by more than the threshold. */
 const WATCHDOG_MS = 50;
+const STEADY_WATCHDOG_MS = BEAT_MS;
+const STARTUP_WATCH_MS = 30_000;
 /** Callbacks less than this apart form one burst: the busy span the loop-delay metric counts as
  * one block (loop-delay.ts), so a burst stall is what the metric's max saw. */
 const BURST_GAP_MS = MERGE_MS;
@@ -169,6 +175,8 @@ export class StallMonitor {
   private readonly stalls: Stall[] = [];
   private total = 0;
   private watchdog: NodeJS.Timeout | null = null;
+  private watchdogMs = WATCHDOG_MS;
+  private stopSteady: (() => void) | null = null;
   private lastTick = 0;
   private lastSched: [number, number] | null = null;
   private lastRecordedEnd = 0;
@@ -261,19 +269,34 @@ export class StallMonitor {
     this.lastTick = performance.now();
     this.outside = { start: this.lastTick, sections: [], dispatched: null };
     this.lastSched = threadSchedstat();
-    this.watchdog = setInterval(() => {
+    const startedAt = this.lastTick;
+    const tick = (): void => {
       const now = performance.now();
       const gap = now - this.lastTick;
       // Callbacks the hooks timed (a long one, or a burst of short ones) explain their part of it.
       const unexplained = gap - this.busySinceTick;
       this.busySinceTick = 0;
-      if (gap > this.thresholdMs + WATCHDOG_MS && unexplained > this.thresholdMs && this.lastRecordedEnd < this.lastTick) {
+      if (gap > this.thresholdMs + this.watchdogMs && unexplained > this.thresholdMs && this.lastRecordedEnd < this.lastTick) {
         this.record(this.lastTick, now, 'main', this.context.getStore() ?? this.outside.dispatched?.label ?? null, this.outside.sections, true);
       }
       this.outside = { start: now, sections: [], dispatched: null };
       this.lastTick = now;
       this.lastSched = threadSchedstat();
-    }, WATCHDOG_MS);
+    };
+    // Start-up: its own fast timer. After that: the shared beat.
+    this.watchdogMs = WATCHDOG_MS;
+    const fast = (): void => {
+      tick();
+      if (performance.now() - startedAt < STARTUP_WATCH_MS) {
+        this.watchdog = setTimeout(fast, WATCHDOG_MS);
+        this.watchdog.unref();
+        return;
+      }
+      this.watchdog = null;
+      this.watchdogMs = STEADY_WATCHDOG_MS;
+      this.stopSteady = beat.every(STEADY_WATCHDOG_MS, tick);
+    };
+    this.watchdog = setTimeout(fast, WATCHDOG_MS);
     this.watchdog.unref();
   }
 
@@ -281,8 +304,10 @@ export class StallMonitor {
     this.burst = null;
     this.hook?.disable();
     this.hook = null;
-    if (this.watchdog) clearInterval(this.watchdog);
+    if (this.watchdog) clearTimeout(this.watchdog);
     this.watchdog = null;
+    this.stopSteady?.();
+    this.stopSteady = null;
     this.stopProfile();
     this.depth = 0;
     this.frame = null;

@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { AppPaths } from '../app-paths.js';
+import { BEAT_MS, beat } from '../beat.js';
 import type { ControlPlane } from '../control/control-plane.js';
 import type { StreamLease } from '../control/owners.js';
 import { decoderCandidates } from '../plugins/decoder-choice.js';
@@ -90,8 +91,13 @@ interface Marker {
 }
 
 const DEFAULT_CHAIN = [{ pluginId: 'dev.stellatune.eq', typeId: 'eq10' }];
-/** The position / track-change check, and at most 10 position events per second. */
-const TICK_MS = 100;
+/** The position check while playing, on the shared beat: at most 4 position events a second (the
+ * renderer animates between them). A track change or the end is checked when the device reaches
+ * it, not at the next beat. */
+const TICK_MS = BEAT_MS;
+/** A boundary is checked this long after the device should have reached it (the played index is
+ * published once per device buffer). */
+const BOUNDARY_SLACK_MS = 15;
 
 function extOf(name: string): string {
   const e = path.extname(name).toLowerCase();
@@ -142,6 +148,9 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   private blockP99 = 0;
   private outputLatencyMs: number | null = null;
   private tick: NodeJS.Timeout | null = null;
+  /** performance.now() when `tick` fires. */
+  private tickDue = Infinity;
+  private stopBeat: (() => void) | null = null;
   private closed = false;
   private readonly onRetired: (gen: PluginGeneration) => void;
   private readonly onActivated: (gen: PluginGeneration) => void;
@@ -225,8 +234,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       // No usable device is not fatal: the engine runs and another output can be chosen.
       this.log(`cannot open the output: ${(err as Error).message}`);
     }
-    this.tick = setInterval(() => this.onTick(), TICK_MS);
-    this.tick.unref();
+    this.stopBeat = beat.every(TICK_MS, () => this.onBeat());
+    this.kickTick();
   }
 
   // ---- status ------------------------------------------------------------------------------------
@@ -237,7 +246,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       current: this.q.current ?? null,
       index: this.q.index,
       format: this.format,
-      positionMs: Math.round(this.positionMs),
+      positionMs: Math.round(this.refreshPosition()?.pos ?? this.positionMs),
       durationMs: this.durationMs,
       volume: this.volume,
       repeat: this.q.repeat,
@@ -303,6 +312,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   }
 
   private emitStatus(): void {
+    this.kickTick();
     this.emitEvent({ type: 'status', status: this.status() });
   }
 
@@ -865,6 +875,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
         this.ranDryAfter = this.decodeToken;
         this.decodeToken = null;
         this.idleAt = m.ringIndex;
+        this.kickTick();
         const errored = this.lastErrorEntryId;
         this.lastErrorEntryId = null;
         if (errored !== null && this.consecutiveErrors < Math.max(1, this.q.length)) {
@@ -919,6 +930,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       this.idleAt = null;
     }
     this.markers.push(m);
+    this.kickTick();
   }
 
   /** Makes `token`'s entry the playing one (status, format, duration). */
@@ -963,8 +975,52 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     this.emitQueue();
   }
 
-  private onTick(): void {
-    if (this.closed || this.markers.length === 0) return;
+  /** Runs the position / track-change check within `ms`, or sooner if one is already due. */
+  private kickTick(ms = 0): void {
+    if (this.closed) return;
+    const due = performance.now() + ms;
+    if (this.tick && this.tickDue <= due) return;
+    if (this.tick) clearTimeout(this.tick);
+    this.tickDue = due;
+    this.tick = setTimeout(() => {
+      this.tick = null;
+      this.tickDue = Infinity;
+      this.runTick();
+    }, ms);
+    this.tick.unref();
+  }
+
+  /** The beat's tick: only while the device plays something (a pause, stop or new marker kicks). */
+  private onBeat(): void {
+    if (this.markers.length > 0 && this.state !== 'paused' && this.state !== 'stopped') this.runTick();
+  }
+
+  private runTick(): void {
+    this.onTick();
+    const ms = this.boundaryMs();
+    if (ms !== null) this.kickTick(ms);
+  }
+
+  /** How soon the device reaches the next track's marker or the end, when that comes before the
+   * next beat; else null. */
+  private boundaryMs(): number | null {
+    if (this.markers.length === 0 || this.state === 'paused' || this.state === 'stopped') return null;
+    const m = this.markers[0] as Marker;
+    const played = this.ring.get64(Ctl64.PLAYED_INDEX);
+    let next = Infinity;
+    const boundaries = [...this.markers.slice(1).map((x) => x.ringIndex), ...(this.idleAt !== null ? [this.idleAt] : [])];
+    for (const b of boundaries) {
+      // One already passed waits for a worker message (the next track), which kicks the tick.
+      if (b <= played) continue;
+      next = Math.min(next, ((b - played) / m.ringChannels / m.ringRate) * 1000 + BOUNDARY_SLACK_MS);
+    }
+    return next < TICK_MS ? next : null;
+  }
+
+  /** The device's position from the played index: the marker it is in (and its index), and the
+   * position in that track; null when it has not reached the first marker yet. Updates positionMs. */
+  private refreshPosition(): { m: Marker; mi: number; pos: number } | null {
+    if (this.markers.length === 0) return null;
     const played = this.ring.get64(Ctl64.PLAYED_INDEX);
     let m: Marker | null = null;
     let mi = -1;
@@ -975,12 +1031,24 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
         mi = k;
       }
     }
-    const first = this.markers[0] as Marker;
     if (!m) {
       // The new start (play, seek) has not reached the device yet: show where it will start.
+      const first = this.markers[0] as Marker;
       this.positionMs = (first.startFrame / first.sampleRate) * 1000;
-      return;
+      return null;
     }
+    let pos = (m.startFrame / m.sampleRate + (played - m.ringIndex) / m.ringChannels / m.ringRate) * 1000;
+    // Within the track the device is in (a status read between ticks may be past its marker).
+    if (this.durationMs !== null && m.token === this.playingToken) pos = Math.min(pos, this.durationMs);
+    this.positionMs = pos;
+    return { m, mi, pos };
+  }
+
+  private onTick(): void {
+    if (this.closed || this.markers.length === 0) return;
+    const at = this.refreshPosition();
+    if (!at) return;
+    const { m, mi, pos } = at;
     // Every track the device reached since the last tick becomes current in turn (a fast sink
     // can pass several short tracks between two ticks; each gets its status event).
     for (let k = 0; k <= mi; k++) {
@@ -996,13 +1064,12 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
         }
       }
     }
-    let pos = (m.startFrame / m.sampleRate + (played - m.ringIndex) / m.ringChannels / m.ringRate) * 1000;
-    if (this.durationMs !== null) pos = Math.min(pos, this.durationMs);
-    this.positionMs = pos;
-    // Position events at most 10 per second: the renderer animates between them.
-    if (this.state === 'playing') this.emitEvent({ type: 'position', positionMs: Math.round(pos), durationMs: this.durationMs });
+    const shown = this.durationMs !== null ? Math.min(pos, this.durationMs) : pos;
+    this.positionMs = shown;
+    if (this.state === 'playing') this.emitEvent({ type: 'position', positionMs: Math.round(shown), durationMs: this.durationMs });
     // The end: everything decoded has been played and no next track is on its way to the worker
     // (a worker that ran dry before our "next" arrived continues when it does).
+    const played = this.ring.get64(Ctl64.PLAYED_INDEX);
     if (this.idleAt !== null && played >= this.idleAt && this.decodeToken === null && this.preloaded === null && this.state !== 'stopped') {
       // Everything decoded has been played: the queue ended.
       if (this.durationMs !== null) this.positionMs = this.durationMs;
@@ -1047,7 +1114,8 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.tick) clearInterval(this.tick);
+    if (this.tick) clearTimeout(this.tick);
+    this.stopBeat?.();
     this.control.registry.off('retired', this.onRetired);
     this.control.registry.off('activated', this.onActivated);
     await this.audio.close().catch(() => {});

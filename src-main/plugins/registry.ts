@@ -10,6 +10,7 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
+import { every } from '../beat.js';
 import { stallMonitor } from '../diagnostics/stall-monitor.js';
 import { warmDlopen, whenLoaderIdle } from './dlopen-warmer.js';
 import { PluginLoadError, type PluginLoadErrorCode } from './errors.js';
@@ -99,7 +100,7 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
   private readonly records = new Map<string, PluginRecord>();
   private readonly disabled: Set<string>;
   private readonly watchers: fs.FSWatcher[] = [];
-  private pollTimer: NodeJS.Timeout | null = null;
+  private stopPoll: (() => void) | null = null;
   private scanQueued: NodeJS.Timeout | null = null;
   private scanning: Promise<void> | null = null;
   private nextLeaseId = 1;
@@ -123,8 +124,11 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
     }
     const pollMs = this.opts.pollMs ?? 2000;
     if (pollMs > 0 && this.opts.folders.some((f) => f.watch)) {
-      this.pollTimer = setInterval(() => this.queueScan(), pollMs);
-      this.pollTimer.unref();
+      // On the shared beat, and scanned in the same wake-up (no debounce: nothing to coalesce).
+      this.stopPoll = every(pollMs, () => {
+        if (this.closed || this.scanQueued || this.scanning) return;
+        void stallMonitor.dispatch('plugin folder scan', () => this.scan());
+      });
     }
   }
 
@@ -241,7 +245,7 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
   async close(): Promise<void> {
     this.closed = true;
     for (const w of this.watchers) w.close();
-    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.stopPoll?.();
     if (this.scanQueued) clearTimeout(this.scanQueued);
     await this.scanning;
     for (const r of this.records.values()) this.retireCurrent(r);

@@ -51,6 +51,10 @@ describe('playback engine', () => {
     expect(e.metrics().underruns).toBe(0);
     // A paced device: ten seconds of audio take at least ten seconds.
     expect(wall).toBeGreaterThanOrEqual(9900);
+    // Position events: a steady stream for the renderer to animate between, but at most 10 a
+    // second over IPC (the engine sends them on the core's shared 250 ms beat).
+    expect(positions.length).toBeGreaterThanOrEqual(30);
+    expect(positions.length).toBeLessThanOrEqual((wall / 1000) * 10);
     // Position only moves forward during plain playback.
     for (let i = 1; i < positions.length; i++) expect(positions[i]).toBeGreaterThanOrEqual(positions[i - 1] as number);
     expect(e.status().format).toMatchObject({ codec: 'flac', sampleRate: 44100, channels: 2, decoder: 'dev.stellatune.sndfile/sndfile' });
