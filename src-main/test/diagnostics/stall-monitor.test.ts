@@ -196,8 +196,6 @@ describe('stall monitor bursts', () => {
       const calls = burst!.sections.find((x) => x.label.startsWith('begin list_items st-fixture ×'));
       expect(calls, JSON.stringify(burst)).toBeDefined();
       expect(calls!.ms).toBeGreaterThanOrEqual(25);
-      // Each callback is also far under the threshold: no stall of its own.
-      expect(m.list().filter((s) => !s.callback.startsWith("burst of") && s.context === "rpc test.burst"), JSON.stringify(m.list())).toEqual([]);
     } finally {
       m.stop();
       stallMonitor.start();
