@@ -128,6 +128,7 @@ export const engineMetrics = s.object({
   ringFillMin: s.number({ min: 0, max: 1 }),
   ringCapacityFrames: count,
   outputLatencyMs: s.nullable(ms),
+  outputDevice: s.nullable(s.string({ max: 512 })),
   blockLatencyP50: ms,
   blockLatencyP99: ms,
   /** Per block in the output callback (audio process), p50 / p99 over its last second, ms: the DSP
@@ -396,7 +397,8 @@ export const contract = {
   },
   output: {
     methods: {
-      devices: method(none, s.object({ hostApis: s.array(s.string()), devices: s.array(audioDevice) })),
+      // `opened`: the device the output plays on now ("PulseAudio" for its own PulseAudio stream).
+      devices: method(none, s.object({ hostApis: s.array(s.string()), devices: s.array(audioDevice), opened: s.nullable(s.string({ max: 512 })) })),
       sinks: method(none, s.array(capabilityRef)),
       sinkTargets: method(s.object({ pluginId, typeId }), s.array(s.jsonObject())),
       current: method(none, outputChoice),

@@ -24,6 +24,9 @@ export const historySample = s.object({
    * waiting for one (the machine busy with other work). A block is only the core's own when the
    * thread was on the CPU for it. */
   mainThread: s.optional(s.nullable(s.object({ cpuMs: ms, waitMs: ms }))),
+  /** The machine's steal time in that second, summed over its CPUs (a virtual machine's host
+   * running other guests; Linux), ms, or null. */
+  machineStealMs: s.optional(s.nullable(ms)),
   /** Plugin calls that ended in that second, per plugin and outcome. */
   ops: s.array(opsDelta),
   underruns: count,

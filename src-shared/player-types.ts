@@ -91,6 +91,9 @@ export interface EngineMetrics {
   ringFillMin: number;
   ringCapacityFrames: number;
   outputLatencyMs: number | null;
+  /** The device the output opened ("PulseAudio" for its own PulseAudio stream, else the
+   * PortAudio device name or the sink plugin), null before it opened. */
+  outputDevice: string | null;
   /** Decode (and resample) time per block in the decode worker, ms. */
   blockLatencyP50: number;
   blockLatencyP99: number;

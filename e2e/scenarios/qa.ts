@@ -403,6 +403,9 @@ export function loadFigures(m: ScenarioMeasure, load: ControlLoad | null): [stri
   const over = m.samples.filter((s) => s.loop.p99 > LIMITS.loopP99Ms);
   figs.push(['core main thread on a CPU / waiting for a CPU (run queue), whole window', split(m.samples)]);
   figs.push([`the same in the ${over.length} seconds whose block p99 exceeded ${LIMITS.loopP99Ms} ms`, over.length ? split(over) : '–']);
+  // A virtual machine's vCPUs taken by its host: time neither on a CPU nor in the run queue.
+  const steal = m.samples.map((s) => s.machineStealMs).filter((x): x is number => typeof x === 'number');
+  if (steal.length) figs.push(['machine steal time (the host ran other work on this VM\'s vCPUs), all CPUs, whole window', `${Math.round(steal.reduce((a, b) => a + b, 0))} ms in ${steal.length} s (max ${Math.round(Math.max(...steal))} ms in one second)`]);
   for (const r of m.timeouts) figs.push([`timeout rate ${r.pluginId.replace(/^dev\.stellatune\./, '')} ${r.op}`, `${r.timeout} / ${r.requests} (${(r.rate * 100).toFixed(1)} %)`]);
   if (load) {
     figs.push(['control calls (caller side)', String(load.total)]);

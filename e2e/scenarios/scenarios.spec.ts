@@ -258,6 +258,9 @@ test('B: enable / disable, config apply and state export / import while the call
   const testInfo = test.info();
   const { page } = stack.app;
   await ensureSubsonic();
+  // Every owner with its instance (the scenario before may have left one disabled and enabled
+  // again, with no instance until its next call): the leak check compares like with like.
+  await warmUp();
   const baseline = await liveNow();
   await playLongPlay();
   await page.getByTestId('nav-plugins').click();
@@ -325,6 +328,7 @@ test(`C: at least ${MIN_RELOADS} hot reloads of the source, lyrics and decoder p
   const testInfo = test.info();
   const { page } = stack.app;
   await ensureSubsonic();
+  await warmUp(); // as in B
   const baseline = await liveNow();
   await playLongPlay();
   // The decoder the engine chose for the playing track (by content), a built-in.

@@ -208,6 +208,12 @@ typedef struct st_pa_out st_pa_out_t;
  * failure with a message in `err`. */
 ST_HOST_EXPORT st_pa_out_t *st_pa_out_open(const char *pa_library, st_pcm_ring_t *ring, int32_t device,
                                            uint32_t frames_per_buffer, char *err, size_t err_cap);
+/* The same output on a PulseAudio stream of its own (libpulse's threaded main loop, dlopen'ed):
+ * the default device when a PulseAudio / PipeWire-pulse server answers. Opens idle (corked); it
+ * starts, primed, when the ring has audio. NULL with a message when there is no libpulse or no
+ * server (the caller uses PortAudio). */
+ST_HOST_EXPORT st_pa_out_t *st_pa_out_open_pulse(st_pcm_ring_t *ring, uint32_t frames_per_buffer, const char *app_name,
+                                                 char *err, size_t err_cap);
 ST_HOST_EXPORT void st_pa_out_close(st_pa_out_t *out);
 /* The stream's output latency in seconds (PortAudio's figure). */
 ST_HOST_EXPORT double st_pa_out_latency(const st_pa_out_t *out);

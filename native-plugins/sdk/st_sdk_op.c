@@ -87,6 +87,15 @@ static struct {
     PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, 0, ST_SDK_DEFAULT_WORKERS,
     0, {0}, false, NULL};
 
+/* The spawner (guarded by the pool lock): the thread that grows the pool, so that a begin call
+ * (on the host's control thread, its event loop) never creates a thread once the first worker
+ * runs. pthread_create allocates the new thread's TLS under the dynamic loader's lock, and another
+ * host thread inside dlopen or dlclose holds that lock: a begin call waited 50-80 ms for it. */
+static pthread_cond_t g_spawn_cv = PTHREAD_COND_INITIALIZER;
+static pthread_t g_spawner;
+static bool g_spawner_started;
+static uint32_t g_spawn_wanted; /* workers asked of the spawner and not yet started */
+
 static struct {
   atomic_uint_fast64_t live_ops;
   atomic_uint_fast64_t ops_begun;
@@ -363,9 +372,46 @@ static void op_run(st_sdk_op_t *op) {
   op_unref(op);
 }
 
+static bool spawn_worker_locked(void);
+static bool spawn_thread(pthread_t *thread, void *(*fn)(void *));
+static void *worker_main(void *arg);
+
+/* Grows the pool as begin asks (spawn_wanted) until shutdown. */
+static void *spawner_main(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&g_pool.mu);
+  for (;;) {
+    while (g_spawn_wanted == 0 && !g_pool.stopping) pthread_cond_wait(&g_spawn_cv, &g_pool.mu);
+    if (g_pool.stopping) break;
+    g_spawn_wanted--;
+    /* Still wanted: work waiting for a worker, and room for one. */
+    if (g_pool.queued > g_pool.idle && g_pool.thread_count < g_pool.max_workers) {
+      /* The slot is taken under the lock, the thread created without it: a begin call on the
+       * host's event loop must never wait for the pool lock while pthread_create waits for the
+       * loader's. Only this thread adds workers now, and shutdown joins it before it reads the
+       * list. */
+      uint32_t slot = g_pool.thread_count++;
+      pthread_mutex_unlock(&g_pool.mu);
+      pthread_t t;
+      bool ok = spawn_thread(&t, worker_main);
+      pthread_mutex_lock(&g_pool.mu);
+      if (ok) g_pool.threads[slot] = t;
+      else g_pool.thread_count--; /* the last slot: nobody else adds one meanwhile */
+    }
+  }
+  g_spawn_wanted = 0;
+  pthread_mutex_unlock(&g_pool.mu);
+  return NULL;
+}
+
 static void *worker_main(void *arg) {
   (void)arg;
   pthread_mutex_lock(&g_pool.mu);
+  /* The first worker starts the spawner (off the host's thread). Without one, begin grows the
+   * pool itself as before. */
+  if (!g_spawner_started && !g_pool.stopping)
+    g_spawner_started = spawn_thread(&g_spawner, spawner_main);
+  if (g_spawn_wanted > 0) pthread_cond_signal(&g_spawn_cv);
   for (;;) {
     while (g_pool.queue_head == NULL && !g_pool.stopping) {
       g_pool.idle++;
@@ -392,8 +438,14 @@ static void *worker_main(void *arg) {
  * with its signal blocked kills the process before the host's crash handler can record it
  * (Windows has no thread signal masks). */
 static bool spawn_worker_locked(void) {
+  if (!spawn_thread(&g_pool.threads[g_pool.thread_count], worker_main)) return false;
+  g_pool.thread_count++;
+  return true;
+}
+
+static bool spawn_thread(pthread_t *thread, void *(*fn)(void *)) {
 #ifdef _WIN32
-  int rc = pthread_create(&g_pool.threads[g_pool.thread_count], NULL, worker_main, NULL);
+  int rc = pthread_create(thread, NULL, fn, NULL);
 #else
   sigset_t all, old;
   sigfillset(&all);
@@ -403,12 +455,10 @@ static bool spawn_worker_locked(void) {
   sigdelset(&all, SIGFPE);
   sigdelset(&all, SIGABRT);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  int rc = pthread_create(&g_pool.threads[g_pool.thread_count], NULL, worker_main, NULL);
+  int rc = pthread_create(thread, NULL, fn, NULL);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
 #endif
-  if (rc != 0) return false;
-  g_pool.thread_count++;
-  return true;
+  return rc == 0;
 }
 
 /* ---- Public API ----------------------------------------------------------------------------- */
@@ -443,9 +493,15 @@ st_status_t st_sdk_op_begin(st_op_kind_t kind, st_sdk_op_flags_t flags, st_sdk_w
   pthread_mutex_lock(&g_pool.mu);
   if (g_pool.stopping) status = ST_ERR_STATE;
   else if (g_pool.queued >= ST_SDK_MAX_QUEUED) status = ST_ERR_BUSY;
-  else if (g_pool.queued >= g_pool.idle && g_pool.thread_count < g_pool.max_workers &&
-           !spawn_worker_locked() && g_pool.thread_count == 0)
-    status = ST_ERR_INTERNAL; /* no worker at all: nobody would ever run the op */
+  else if (g_pool.queued >= g_pool.idle + g_spawn_wanted &&
+           g_pool.thread_count + g_spawn_wanted < g_pool.max_workers) {
+    if (g_pool.thread_count > 0 && g_spawner_started) {
+      /* The spawner starts it; the op waits in the queue meanwhile. */
+      g_spawn_wanted++;
+      pthread_cond_signal(&g_spawn_cv);
+    } else if (!spawn_worker_locked() && g_pool.thread_count == 0)
+      status = ST_ERR_INTERNAL; /* no worker at all: nobody would ever run the op */
+  }
   if (status != ST_OK) {
     pthread_mutex_unlock(&g_pool.mu);
     pthread_cond_destroy(&op->cv);
@@ -619,6 +675,14 @@ void st_sdk_shutdown(void) {
     pthread_mutex_unlock(&op->mu);
   }
   pthread_cond_broadcast(&g_pool.work_cv);
+  pthread_cond_broadcast(&g_spawn_cv);
+  /* The spawner first: no worker starts after the list is copied. */
+  bool spawner = g_spawner_started;
+  pthread_mutex_unlock(&g_pool.mu);
+  if (spawner) pthread_join(g_spawner, NULL);
+  pthread_mutex_lock(&g_pool.mu);
+  g_spawner_started = false;
+  g_spawn_wanted = 0;
   uint32_t count = g_pool.thread_count;
   memcpy(threads, g_pool.threads, count * sizeof threads[0]);
   pthread_mutex_unlock(&g_pool.mu);

@@ -22,6 +22,21 @@ typedef struct work_ctx {
   atomic_int *freed;  /* incremented by ctx_free */
 } work_ctx_t;
 
+#ifdef ST_TEST_WRAP_PTHREAD_CREATE
+/* Linked with --wrap=pthread_create: the SDK's thread creations are counted by the thread that
+ * made them. */
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+static pthread_t g_main_thread;
+static atomic_int g_created_on_main;
+static atomic_int g_created_elsewhere;
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg) {
+  if (pthread_equal(pthread_self(), g_main_thread)) atomic_fetch_add(&g_created_on_main, 1);
+  else atomic_fetch_add(&g_created_elsewhere, 1);
+  return __real_pthread_create(t, a, fn, arg);
+}
+#endif
+
 static atomic_int g_running;
 static atomic_int g_max_running;
 static atomic_int g_streams_closed;
@@ -336,6 +351,40 @@ static void test_pool_is_bounded(void) {
   CHECK(wait_live_ops_zero(1000));
 }
 
+#ifdef ST_TEST_WRAP_PTHREAD_CREATE
+/* Once its first worker runs, the pool grows from its own spawner thread: a begin call on the
+ * host's event loop never creates a thread (pthread_create waits for the dynamic loader's lock,
+ * which another host thread's dlopen may hold for tens of ms). */
+static void test_pool_grows_off_the_calling_thread(void) {
+  enum { N = 6 };
+  st_sdk_shutdown(); /* a fresh pool */
+  g_main_thread = pthread_self();
+  atomic_store(&g_created_on_main, 0);
+  atomic_store(&g_created_elsewhere, 0);
+  st_async_op_t first;
+  CHECK_EQ_INT(st_sdk_op_begin_json(test_work, ctx_new(0, 0, 0, NULL), free_ctx, &first), ST_OK);
+  CHECK_EQ_INT(first.vtable->wait(first.handle, 5000), ST_OP_READY);
+  first.vtable->destroy(first.handle);
+  CHECK_EQ_INT(atomic_load(&g_created_on_main), 1); /* the first worker: nobody else could */
+  st_sleep_ms(20);
+  atomic_store(&g_max_running, 0);
+  st_async_op_t ops[N];
+  double t0 = st_now_ms();
+  for (int i = 0; i < N; i++)
+    CHECK_EQ_INT(st_sdk_op_begin_json(test_work, ctx_new(0, 0, 100, NULL), free_ctx, &ops[i]), ST_OK);
+  for (int i = 0; i < N; i++) CHECK_EQ_INT(ops[i].vtable->wait(ops[i].handle, 5000), ST_OP_READY);
+  double took = st_now_ms() - t0;
+  for (int i = 0; i < N; i++) ops[i].vtable->destroy(ops[i].handle);
+  CHECK_EQ_INT(atomic_load(&g_created_on_main), 1);
+  /* The spawner and the workers it added: the six ran side by side. */
+  CHECK(atomic_load(&g_created_elsewhere) >= N);
+  CHECK_EQ_INT(atomic_load(&g_max_running), N);
+  CHECK(took < 100.0 * N / 2);
+  CHECK(wait_live_ops_zero(1000));
+  st_sdk_shutdown();
+}
+#endif
+
 static void test_shutdown_joins_and_restarts(void) {
   atomic_int freed = 0;
   st_async_op_t hanging, queued[12];
@@ -477,6 +526,9 @@ int main(void) {
   RUN(test_fixture_flags);
   RUN(test_pool_is_bounded);
   RUN(test_shutdown_joins_and_restarts);
+#ifdef ST_TEST_WRAP_PTHREAD_CREATE
+  RUN(test_pool_grows_off_the_calling_thread);
+#endif
   st_sdk_shutdown();
   if (st_test_failures != 0) {
     fprintf(stderr, "%d check(s) failed\n", st_test_failures);

@@ -97,6 +97,8 @@ interface Output {
 
 // ---- PortAudio -----------------------------------------------------------------------------------
 
+let pulseRefusalLogged = false;
+
 class PortAudioOutput implements Output {
   private pa: PaOutput | null = null;
   private lastCallbacks = -1;
@@ -120,8 +122,23 @@ class PortAudioOutput implements Output {
     const a = naudiodon();
     const devices = a.getDevices();
     const chosen = devices.find((d) => d.id === this.deviceId && d.maxOutputChannels > 0);
-    this.pa = PaOutput.open(this.r, chosen ? chosen.id : -1, this.frames);
     this.blocksSeen = 0;
+    // The default device (ALSA's "default" or "pulse" is PulseAudio where a server runs): a
+    // PulseAudio stream of our own, a third of the CPU of PortAudio -> ALSA -> the pulse plugin.
+    if ((!chosen || chosen.name === 'default' || chosen.name === 'pulse') && process.env.STELLATUNE_OUTPUT_DRIVER !== 'portaudio') {
+      try {
+        this.pa = PaOutput.openPulse(this.r, this.frames, 'StellaTune');
+        this.deviceName = 'PulseAudio';
+        this.latencyMs = this.pa.latencyMs;
+        this.openedAt = Date.now();
+        this.lastCallbackAt = Date.now();
+        return;
+      } catch (err) {
+        if (!pulseRefusalLogged) log('warn', `PulseAudio stream not available (${(err as Error).message}): PortAudio plays instead`);
+        pulseRefusalLogged = true;
+      }
+    }
+    this.pa = PaOutput.open(this.r, chosen ? chosen.id : -1, this.frames);
     const info = chosen ?? devices.find((d) => d.maxOutputChannels > 0 && d.name === 'default') ?? devices.find((d) => d.maxOutputChannels > 0);
     this.deviceName = info?.name ?? 'default';
     this.latencyMs = this.pa.latencyMs + (this.frames * 1000) / this.format.sampleRate;

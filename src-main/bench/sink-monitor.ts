@@ -61,6 +61,13 @@ export class SinkMonitor {
     return this.startMs + (k / RATE) * 1000;
   }
 
+  /** Waits (up to `timeoutMs`) for the monitor's first audio: a sink that was suspended while
+   * nothing played delivers none until something does, and no audio means no clock. */
+  private async started(timeoutMs: number): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!Number.isFinite(this.startMs) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  }
+
   /** Waits until the monitor has delivered audio up to `ms` (plus a margin). */
   private async until(ms: number): Promise<void> {
     while (this.timeOf(this.total) < ms) await new Promise((r) => setTimeout(r, 10));
@@ -72,6 +79,7 @@ export class SinkMonitor {
    */
   async firstWindow(fromMs: number, pred: (peak: number) => boolean, windowMs = 2, timeoutMs = 3000): Promise<number | null> {
     const win = Math.max(1, Math.round((windowMs / 1000) * RATE));
+    await this.started(timeoutMs);
     let k = this.indexAt(fromMs);
     const end = this.indexAt(fromMs + timeoutMs);
     while (k < end) {
@@ -86,6 +94,7 @@ export class SinkMonitor {
 
   /** Delay until the first sample above `level` after `fromMs`. */
   async sound(fromMs: number, level = 0.01, timeoutMs = 3000): Promise<number | null> {
+    await this.started(timeoutMs);
     let k = this.indexAt(fromMs);
     const end = this.indexAt(fromMs + timeoutMs);
     while (k < end) {

@@ -78,8 +78,11 @@ export class ControlPlane {
 
   /** This core's own shadow-copy folder (see stale-files.ts). */
   private readonly shadowDir: string;
+  /** The host's log, for what goes wrong while closing. */
+  private readonly hostLog: ((level: number, message: string) => void) | undefined;
 
   private constructor(opts: ControlPlaneOptions, secrets: SecretHolder) {
+    this.hostLog = opts.registry?.log ? (level, message) => opts.registry?.log?.('host', level, message) : undefined;
     // Before anything is loaded or written: what killed cores left behind goes.
     const swept = sweepStaleFiles(opts.paths.shadow, [opts.paths.settings, path.join(opts.paths.settings, 'plugins'), path.join(opts.paths.settings, 'secrets')]);
     if (swept.shadowCopies + swept.tempFiles > 0) {
@@ -332,7 +335,9 @@ export class ControlPlane {
     for (const o of this.sources.values()) o.close();
     for (const o of this.lyricsOwners.values()) o.close();
     await this.registry.close();
-    await this.settings.flush();
+    // A settings file that could not be written (a full disk) must not keep the app from closing:
+    // the change is tried once more as the process exits.
+    await this.settings.flush().catch((err: Error) => this.hostLog?.(1, `could not save plugin settings: ${err.message}`));
     try {
       fs.rmSync(this.shadowDir, { recursive: true, force: true });
     } catch {

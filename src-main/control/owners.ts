@@ -159,10 +159,10 @@ export abstract class CatalogOwner<I extends CatalogInstance> {
     this.reconfiguring = true;
     try {
       let fresh: Slot<I> | null = null;
-      const r = reconfigure(slot.instance, json, (cfg, state) => {
+      const r = stallMonitor.section(`config apply ${this.pluginId} ${this.kind}`, () => reconfigure(slot.instance, json, (cfg, state) => {
         fresh = this.newSlot(slot.instance.gen, cfg, state);
         return fresh.instance;
-      });
+      }));
       if (r.outcome === 'rejected') return { outcome: 'rejected', reason: r.reason };
       if (r.outcome === 'recreated' && fresh) {
         this.retireSlot(slot);
@@ -276,7 +276,8 @@ export abstract class CatalogOwner<I extends CatalogInstance> {
     let op: NativeOp;
     try {
       slot = this.ensureCurrent();
-      op = job.start(slot.instance);
+      const instance = slot.instance;
+      op = stallMonitor.section(`begin ${job.opName} ${this.pluginId}`, () => job.start(instance));
     } catch (err) {
       fail(this.asControlError(err, job.opName));
       return;
@@ -329,9 +330,9 @@ export abstract class CatalogOwner<I extends CatalogInstance> {
   }
 
   private newSlot(gen: PluginGeneration, configJson: string, stateJson: string): Slot<I> {
-    const instance = createInstance(gen, this.kind, this.typeId, configJson) as I;
+    const instance = stallMonitor.section(`create_instance ${this.pluginId} ${this.kind}`, () => createInstance(gen, this.kind, this.typeId, configJson) as I);
     try {
-      if (stateJson) instance.importState(stateJson);
+      if (stateJson) stallMonitor.section(`import_state ${this.pluginId}`, () => instance.importState(stateJson));
     } catch {
       // State from an older plugin version that it no longer accepts: start fresh.
     }

@@ -1,10 +1,15 @@
 // Per-plugin persisted settings: enabled/disabled, the applied config of each capability, and the
 // state each capability exported. One JSON file per plugin, written to a temp file and renamed,
 // so a crash mid-write never leaves a torn file; the folder is the user's alone (0700, files 0600).
+// Writes are asynchronous and coalesced: a change takes effect at once in memory, and the file
+// follows off the main loop (a synchronous write there, on a busy disk, was a loop stall of its
+// own during hot reloads); changes made in one turn of the loop become one write. `flush` waits for
+// them; a process that exits before they land writes what is left synchronously on its way out.
 // Config fields the capability's schema marks as secret go to a secret store instead (the OS
 // keyring or 0600 files, see secret-vault.ts) and are merged back when the config is read; what
 // leaves for the renderer has them masked (`forDisplay`), and log text has them scrubbed.
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ControlError } from './errors.js';
 import { FileSecretStore, isPlainObject, MIN_SCRUBBED_LENGTH, scrubSecrets, type SecretHolder } from './secret-store.js';
@@ -31,9 +36,32 @@ export interface PluginSettingsOptions {
   secretFields?: (pluginId: string, kind: string, typeId: string) => string[];
 }
 
+/** Stores with writes not yet on disk, for the exit handler (one handler for all of them). */
+const unsavedStores = new Set<PluginSettingsStore>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const store of unsavedStores) store.flushSync();
+  });
+}
+
 export class PluginSettingsStore {
   private readonly cache = new Map<string, PluginSettings>();
   readonly secrets: SecretHolder | null;
+  /** Plugins whose settings changed since their file was last written (or began to be). */
+  private readonly dirty = new Set<string>();
+  /** Plugins whose file is being written now: not on disk until the rename has landed. */
+  private readonly writing = new Set<string>();
+  /** Plugins whose last write failed: written again with their next change, or at exit. */
+  private readonly failed = new Set<string>();
+  /** The write loop while it runs. */
+  private writer: Promise<void> | null = null;
+  /** Write errors since the last flush (a full disk): flush reports the last one. */
+  private writeError: Error | null = null;
+  /** Files written so far (each a temp file and a rename), for tests and diagnostics. */
+  writes = 0;
 
   constructor(
     private readonly dir: string,
@@ -123,9 +151,34 @@ export class PluginSettingsStore {
     return values.length ? scrubSecrets(text, values) : text;
   }
 
-  /** Until the secret store has written what was set (a keyring writes asynchronously). */
-  flush(): Promise<void> {
-    return this.secrets?.flush() ?? Promise.resolve();
+  /** Until every change made so far is on disk, the secrets included (a keyring writes
+   * asynchronously). Rejects with the last write error, if any (the change stays in memory and is
+   * written again with the next one). */
+  async flush(): Promise<void> {
+    while (this.writer) await this.writer;
+    await this.secrets?.flush();
+    const err = this.writeError;
+    this.writeError = null;
+    if (err) throw err;
+  }
+
+  /** Writes every change not yet on disk, synchronously (the process is exiting). */
+  flushSync(): void {
+    for (const id of new Set([...this.writing, ...this.dirty, ...this.failed])) {
+      const file = this.file(id);
+      const tmp = `${file}.${process.pid}.exit.tmp`;
+      try {
+        fs.writeFileSync(tmp, JSON.stringify(this.get(id), null, 2), { mode: 0o600 });
+        fs.renameSync(tmp, file);
+        this.writes++;
+      } catch {
+        // nothing more can be done on the way out
+      }
+    }
+    this.dirty.clear();
+    this.writing.clear();
+    this.failed.clear();
+    unsavedStores.delete(this);
   }
 
   setEnabled(pluginId: string, enabled: boolean): void {
@@ -165,12 +218,46 @@ export class PluginSettingsStore {
   }
 
   private update(pluginId: string, change: (s: PluginSettings) => void): void {
-    const s = this.get(pluginId);
-    change(s);
-    const file = this.file(pluginId);
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(s, null, 2), { mode: 0o600 });
-    fs.renameSync(tmp, file);
+    this.file(pluginId); // an unsafe id throws here, before anything changes
+    change(this.get(pluginId));
+    this.dirty.add(pluginId);
+    installExitHook();
+    unsavedStores.add(this);
+    this.writer ??= this.writeLoop();
+  }
+
+  /** Writes the changed plugins' files until none is left. One turn of the loop passes first, so
+   * the changes of one dispatch (state, config, enabled) become one write. */
+  private async writeLoop(): Promise<void> {
+    try {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (this.dirty.size > 0) {
+        const ids = [...this.dirty];
+        this.dirty.clear();
+        for (const id of ids) {
+          this.writing.add(id);
+          const file = this.file(id);
+          const tmp = `${file}.${process.pid}.tmp`;
+          try {
+            // The text is taken now: a change made while this write runs marks the plugin dirty
+            // again and is written next.
+            await fsp.writeFile(tmp, JSON.stringify(this.get(id), null, 2), { mode: 0o600 });
+            await fsp.rename(tmp, file);
+            this.writes++;
+            this.failed.delete(id);
+          } catch (err) {
+            this.writeError = err as Error;
+            this.failed.add(id);
+            await fsp.rm(tmp, { force: true }).catch(() => {});
+          } finally {
+            this.writing.delete(id);
+          }
+        }
+      }
+    } finally {
+      this.writer = null;
+      if (this.dirty.size === 0 && this.writing.size === 0 && this.failed.size === 0) unsavedStores.delete(this);
+    }
   }
 
   private file(pluginId: string): string {

@@ -43,6 +43,7 @@ export class DiagnosticsHistory {
   private prevUnderruns: number | null = null;
   private prevStalls = 0;
   private prevSched: [number, number] | null = null;
+  private prevSteal: number | null = null;
 
   constructor(
     private readonly inputs: HistoryInputs,
@@ -60,6 +61,7 @@ export class DiagnosticsHistory {
     for (const o of this.inputs.ops()) this.prevOps.set(`${o.pluginId}\u0000${o.op}`, o);
     this.prevStalls = this.inputs.stalls();
     this.prevSched = mainThreadSchedstat();
+    this.prevSteal = machineStealMs();
     this.stopTimer = every(this.intervalMs, () => this.sample());
   }
 
@@ -119,10 +121,14 @@ export class DiagnosticsHistory {
     const prevSched = this.prevSched;
     this.prevSched = sched;
     const mainThread = sched && prevSched ? { cpuMs: round1(sched[0] - prevSched[0]), waitMs: round1(sched[1] - prevSched[1]) } : null;
+    const steal = machineStealMs();
+    const machineStealMsDelta = steal !== null && this.prevSteal !== null ? Math.max(0, steal - this.prevSteal) : null;
+    this.prevSteal = steal;
     const s: HistorySample = {
       at: Date.now(),
       loop,
       mainThread,
+      machineStealMs: machineStealMsDelta,
       ops,
       underruns,
       deviceLosses: e?.deviceLosses ?? 0,
@@ -153,6 +159,21 @@ function mainThreadSchedstat(): [number, number] | null {
   try {
     const [run, wait] = fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
     return [Number(run) / 1e6, Number(wait) / 1e6];
+  } catch {
+    return null;
+  }
+}
+
+/** The machine's steal time so far, summed over its CPUs, ms (Linux /proc/stat; a virtual machine
+ * whose host ran something else on its vCPUs): a thread that is neither on a CPU nor waiting for
+ * one by its own schedstat while the loop stands still was, on such a machine, most likely here. */
+function machineStealMs(): number | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').slice(0, 200).split('\n', 1)[0]!;
+    // "cpu  user nice system idle iowait irq softirq steal ..." in USER_HZ ticks (100 a second).
+    const steal = Number(line.trim().split(/\s+/)[8]);
+    return Number.isFinite(steal) ? steal * 10 : null;
   } catch {
     return null;
   }

@@ -15,7 +15,7 @@
 /** The virtual sampler's period (the real one the metric was defined with). */
 export const RESOLUTION_MS = 2;
 /** Callbacks closer together than this belong to one busy span. */
-const MERGE_MS = 0.05;
+export const MERGE_MS = 0.05;
 /** Block samples kept per window at most (each is one busy span that held the timer). */
 const MAX_BLOCKS = 50_000;
 

@@ -5,12 +5,14 @@
 // shadow copy, dlopen, entry, config apply...). A watchdog timer catches what no hook saw (code
 // outside any callback, such as start-up before the first await). When asked (profileMs), the first
 // stall starts a short CPU profile through the inspector, so the next ones also say which functions
-// were on the CPU.
+// were on the CPU. Callbacks run back to back (a burst: none long, together a block, as a timer
+// due meanwhile sees it) are recorded as one stall that lists what ran in it, by dispatch or
+// callback, with counts.
 import { AsyncLocalStorage, createHook, executionAsyncResource, type AsyncHook } from 'node:async_hooks';
 import fs from 'node:fs';
 import inspector from 'node:inspector';
 import { BEAT_MS, beat } from '../beat.js';
-import { LoopDelayClock } from './loop-delay.js';
+import { LoopDelayClock, MERGE_MS } from './loop-delay.js';
 
 export interface StallSection {
   label: string;
@@ -28,7 +30,8 @@ export interface Stall {
   /** Epoch ms when the block began. */
   at: number;
   durationMs: number;
-  /** The kind of callback the loop ran: "timer tick", "promise", "TCPWRAP", "MESSAGEPORT", "main"… */
+  /** The kind of callback the loop ran: "timer tick", "promise", "TCPWRAP", "MESSAGEPORT", "main"…,
+   * or "burst of N callbacks" (none long, back to back; its sections say what they were). */
   callback: string;
   /** The dispatch it belongs to ("rpc plugins.reload", "registry scan"), or null. */
   context: string | null;
@@ -94,6 +97,9 @@ const kType = Symbol('stall-monitor.type');
 const WATCHDOG_MS = 50;
 const STEADY_WATCHDOG_MS = BEAT_MS;
 const STARTUP_WATCH_MS = 30_000;
+/** Callbacks less than this apart form one burst: the busy span the loop-delay metric counts as
+ * one block (loop-delay.ts), so a burst stall is what the metric's max saw. */
+const BURST_GAP_MS = MERGE_MS;
 
 interface Frame {
   start: number;
@@ -101,6 +107,21 @@ interface Frame {
   /** The longest dispatch run synchronously inside this callback (its name outlives the
    * dispatch's own context, which ends before the callback does). */
   dispatched: { label: string; ms: number } | null;
+}
+
+/** Callbacks run back to back: what they were and how long each kind took. */
+interface Burst {
+  start: number;
+  end: number;
+  callbacks: number;
+  /** dispatch or callback name -> [count, ms] */
+  parts: Map<string, [number, number]>;
+  /** A callback in it was recorded as a stall of its own. */
+  recorded: boolean;
+  /** The schedstat of the watchdog tick before it began (its CPU and wait are counted from there). */
+  sched: [number, number] | null;
+  /** Labelled sections of its callbacks (label -> [count, ms]). */
+  sections: Map<string, [number, number]>;
 }
 
 interface ProfileNode {
@@ -162,6 +183,9 @@ export class StallMonitor {
   private session: inspector.Session | null = null;
   private profiling: { perfStart: number; until: number; pending: { stall: Stall; perfStart: number; perfEnd: number }[] } | null = null;
   private lastProfileAt = -Infinity;
+  private burst: Burst | null = null;
+  /** Milliseconds the hooks saw callbacks run since the watchdog's last tick. */
+  private busySinceTick = 0;
   private listeners = new Set<(s: Stall) => void>();
   /** The main loop's delay as a 2 ms timer would see it, from the spans this hook times
    * (loop-delay.ts): the history and the metrics read it instead of a real 2 ms sampler. */
@@ -194,6 +218,11 @@ export class StallMonitor {
           const start = performance.now();
           this.frame = { start, sections: [], dispatched: null };
           this.loopDelay.begin(start);
+          const b = this.burst;
+          if (!b || start - b.end >= BURST_GAP_MS) {
+            if (b) this.finishBurst(b);
+            this.burst = { start, end: start, callbacks: 0, parts: new Map(), recorded: false, sched: this.lastSched, sections: new Map() };
+          }
         }
       },
       after: () => {
@@ -205,9 +234,32 @@ export class StallMonitor {
         if (!f) return;
         const end = performance.now();
         this.loopDelay.end(end);
+        const context = this.context.getStore() ?? f.dispatched?.label ?? null;
+        const b = this.burst;
         if (end - f.start > this.thresholdMs) {
-          this.record(f.start, end, callbackName(executionAsyncResource()), this.context.getStore() ?? f.dispatched?.label ?? null, f.sections);
+          this.record(f.start, end, callbackName(executionAsyncResource()), context, f.sections);
+          if (b) b.recorded = true;
+        } else if (b && b.end - b.start + (end - f.start) > this.thresholdMs / 4) {
+          // Only a span on its way to a block pays for naming its callbacks.
+          const key = context ?? callbackName(executionAsyncResource());
+          const part = b.parts.get(key);
+          if (part) {
+            part[0]++;
+            part[1] += end - f.start;
+          } else b.parts.set(key, [1, end - f.start]);
+          for (const x of f.sections) {
+            const sec = b.sections.get(x.label);
+            if (sec) {
+              sec[0]++;
+              sec[1] += x.ms;
+            } else b.sections.set(x.label, [1, x.ms]);
+          }
         }
+        if (b) {
+          b.callbacks++;
+          b.end = end;
+        }
+        this.busySinceTick += end - f.start;
       },
     });
     this.hook.enable();
@@ -221,7 +273,10 @@ export class StallMonitor {
     const tick = (): void => {
       const now = performance.now();
       const gap = now - this.lastTick;
-      if (gap > this.thresholdMs + this.watchdogMs && this.lastRecordedEnd < this.lastTick) {
+      // Callbacks the hooks timed (a long one, or a burst of short ones) explain their part of it.
+      const unexplained = gap - this.busySinceTick;
+      this.busySinceTick = 0;
+      if (gap > this.thresholdMs + this.watchdogMs && unexplained > this.thresholdMs && this.lastRecordedEnd < this.lastTick) {
         this.record(this.lastTick, now, 'main', this.context.getStore() ?? this.outside.dispatched?.label ?? null, this.outside.sections, true);
       }
       this.outside = { start: now, sections: [], dispatched: null };
@@ -246,6 +301,7 @@ export class StallMonitor {
   }
 
   stop(): void {
+    this.burst = null;
     this.hook?.disable();
     this.hook = null;
     if (this.watchdog) clearTimeout(this.watchdog);
@@ -299,7 +355,17 @@ export class StallMonitor {
     return () => this.listeners.delete(listener);
   }
 
-  private record(perfStart: number, perfEnd: number, callback: string, context: string | null, sections: StallSection[], watchdog = false): void {
+  /** A burst over the threshold that no single stall explained is recorded as one, its
+   * callbacks listed as sections ("rpc sources.list ×38"), the longest first. */
+  private finishBurst(b: Burst): void {
+    if (b.recorded || b.callbacks < 2 || b.end - b.start <= this.thresholdMs) return;
+    const parts = [...b.parts].sort((x, y) => y[1][1] - x[1][1]);
+    // What ran (by dispatch), then the plugin calls inside it.
+    const sections = [...parts, ...[...b.sections].sort((x, y) => y[1][1] - x[1][1])].map(([label, [n, ms]]) => ({ label: `${label} ×${n}`, ms: Math.round(ms * 10) / 10 }));
+    this.record(b.start, b.end, `burst of ${b.callbacks} callbacks`, parts[0]?.[0] ?? null, sections, false, b.sched);
+  }
+
+  private record(perfStart: number, perfEnd: number, callback: string, context: string | null, sections: StallSection[], watchdog = false, since = this.lastSched): void {
     if (!watchdog) this.lastRecordedEnd = perfEnd;
     const stall: Stall = {
       at: Math.round(performance.timeOrigin + perfStart),
@@ -311,10 +377,10 @@ export class StallMonitor {
       cpuMs: null,
       waitMs: null,
     };
-    const sched = this.lastSched ? threadSchedstat() : null;
-    if (sched && this.lastSched) {
-      stall.cpuMs = Math.round((sched[0] - this.lastSched[0]) * 10) / 10;
-      stall.waitMs = Math.round((sched[1] - this.lastSched[1]) * 10) / 10;
+    const sched = since ? threadSchedstat() : null;
+    if (sched && since) {
+      stall.cpuMs = Math.round((sched[0] - since[0]) * 10) / 10;
+      stall.waitMs = Math.round((sched[1] - since[1]) * 10) / 10;
     }
     this.total++;
     this.stalls.push(stall);

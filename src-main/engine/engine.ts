@@ -147,6 +147,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   private blockP50 = 0;
   private blockP99 = 0;
   private outputLatencyMs: number | null = null;
+  private outputDevice: string | null = null;
   private tick: NodeJS.Timeout | null = null;
   /** performance.now() when `tick` fires. */
   private tickDue = Infinity;
@@ -272,6 +273,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
       ringFillMin: min === 0xffffffff ? 1 : min / cap,
       ringCapacityFrames: Math.floor(cap / 2),
       outputLatencyMs: lat > 0 ? lat / 1000 : this.outputLatencyMs,
+      outputDevice: this.outputDevice,
       blockLatencyP50: this.blockP50,
       blockLatencyP99: this.blockP99,
       dspBlockP50: this.ring.get32(Ctl32.DSP_BLOCK_P50_US) / 1000,
@@ -1084,7 +1086,10 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   }
 
   private onAudioEvent(m: FromAudio): void {
-    if (m.type === 'opened') this.outputLatencyMs = m.latencyMs;
+    if (m.type === 'opened') {
+      this.outputLatencyMs = m.latencyMs;
+      this.outputDevice = m.device;
+    }
     else if (m.type === 'log') this.log(`audio: ${m.message}`);
     else if (m.type === 'device-lost') this.log(`audio device lost: ${m.message}`);
   }

@@ -73,9 +73,13 @@ function ensureWorker(): Worker | null {
   return worker;
 }
 
+/** Warm requests made so far (tests: a reload makes none). */
+export let warmRequests = 0;
+
 /** Warms `file` (copied into `scratchDir`); resolves with a release to call once the main
  * thread has loaded it. Never rejects. */
 export async function warmDlopen(file: string, scratchDir: string): Promise<() => void> {
+  warmRequests++;
   // Windows cannot delete a loaded DLL's file (the copy would linger): there the load stays as is.
   if (process.platform === 'win32') return () => {};
   const w = ensureWorker();

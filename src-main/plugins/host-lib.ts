@@ -104,6 +104,7 @@ interface HostFns {
   gainAt: Fn;
   readGained: Fn;
   paOpen: Fn;
+  paOpenPulse: Fn;
   paClose: Fn;
   paLatency: Fn;
   paFormatChanged: Fn;
@@ -162,6 +163,7 @@ function host(): HostFns {
     gainAt: lib.func('st_pcm_ring_gain_at', 'float', [ring, 'uint64_t']),
     readGained: lib.func('st_pcm_ring_read_gained', 'uint32_t', [ring, 'void *', 'uint32_t', 'uint32_t', 'void *']),
     paOpen: lib.func('st_pa_out_open', 'void *', ['const char *', ring, 'int32_t', 'uint32_t', 'char *', 'size_t']),
+    paOpenPulse: lib.func('st_pa_out_open_pulse', 'void *', [ring, 'uint32_t', 'const char *', 'char *', 'size_t']),
     paClose: lib.func('st_pa_out_close', 'void', ['void *']),
     paLatency: lib.func('st_pa_out_latency', 'double', ['void *']),
     paFormatChanged: lib.func('st_pa_out_format_changed', 'uint32_t', ['void *']),
@@ -374,6 +376,15 @@ export class PaOutput {
     const err = Buffer.alloc(512);
     const ptr = host().paOpen(portAudioLibrary(), ring.nativePointer, deviceId, framesPerBuffer, err, err.length) as bigint | null;
     if (!ptr) throw new Error(err.toString('utf8', 0, Math.max(0, err.indexOf(0))) || 'cannot open the PortAudio stream');
+    return new PaOutput(ptr);
+  }
+
+  /** The same output on a PulseAudio stream of its own (the default device where a PulseAudio
+   * or PipeWire-pulse server answers); throws when there is no libpulse or no server. */
+  static openPulse(ring: PcmRing, framesPerBuffer: number, appName: string): PaOutput {
+    const err = Buffer.alloc(512);
+    const ptr = host().paOpenPulse(ring.nativePointer, framesPerBuffer, appName, err, err.length) as bigint | null;
+    if (!ptr) throw new Error(err.toString('utf8', 0, Math.max(0, err.indexOf(0))) || 'cannot open the PulseAudio stream');
     return new PaOutput(ptr);
   }
 

@@ -144,6 +144,18 @@ function removeShadow(shadow: string): void {
   }
 }
 
+/**
+ * Removes a shadow copy off the event loop (a pool thread's unlink). Unlinking a file written
+ * moments ago may wait for its writeback on a busy disk: scenario C saw reload and folder-scan
+ * callbacks block 36–83 ms off CPU in the synchronous one. A refusal (Windows) is retried as above.
+ */
+function removeShadowLater(shadow: string): Promise<void> {
+  return fs.promises.rm(shadow, { force: true }).then(
+    () => void undeletedShadows.delete(shadow),
+    () => void undeletedShadows.add(shadow),
+  );
+}
+
 /** Copies `file` into `shadowDir` under a unique name and returns the copy's path. */
 function makeShadowCopy(file: string, shadowDir: string, leaseId: number): string {
   for (const old of [...undeletedShadows]) removeShadow(old);
@@ -169,8 +181,8 @@ export async function prepareShadowCopy(file: string, shadowDir: string): Promis
 }
 
 /** Removes a prepared shadow copy no load took. */
-export function discardShadowCopy(shadow: string): void {
-  removeShadow(shadow);
+export function discardShadowCopy(shadow: string): Promise<void> {
+  return removeShadowLater(shadow);
 }
 
 export type GenerationState = 'active' | 'retired' | 'unloading' | 'unloaded';
@@ -300,7 +312,11 @@ export class PluginGeneration {
     }
     await whenLoaderIdle(); // dlclose without waiting on the warmer's loader lock
     this.closeLibrary();
+    await this.shadowRemoved;
   }
+
+  /** The shadow copy's removal, once the library is closed. */
+  private shadowRemoved: Promise<void> = Promise.resolve();
 
   /** Unmaps a library shut down with unload({ keepLoaded: true }) (and frees the host table). */
   closeLibrary(): void {
@@ -312,7 +328,7 @@ export class PluginGeneration {
     koffi.free(this.hostMem.table);
     koffi.free(this.hostMem.dataDir);
     this.vtableCache.clear();
-    removeShadow(this.shadowPath);
+    this.shadowRemoved = removeShadowLater(this.shadowPath);
     this.state = 'unloaded';
   }
 

@@ -375,7 +375,12 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
   private async loadRecordWarm(r: PluginRecord): Promise<void> {
     const prepared: { shadow: string | null } = { shadow: null };
     const [release] = await Promise.all([
-      warmDlopen(r.path, this.opts.shadowDir),
+      // A reload needs no warming: the generation still loaded holds the dependencies mapped, so
+      // the new copy's dlopen maps only the plugin itself. And a warmer thread inside dlopen holds
+      // the loader lock that a plugin's first op takes on the main thread when it starts its
+      // worker threads (pthread_create allocates TLS under it): scenario C saw such calls block
+      // the loop ~50 ms off CPU, and a C test 170 ms.
+      r.current ? (): void => {} : warmDlopen(r.path, this.opts.shadowDir),
       prepareShadowCopy(r.path, this.opts.shadowDir).then(
         async (shadow) => {
           prepared.shadow = shadow;
@@ -389,7 +394,7 @@ export class PluginRegistry extends EventEmitter<RegistryEvents> {
       if (this.closed) return;
       this.loadRecord(r, prepared);
     } finally {
-      if (prepared.shadow) discardShadowCopy(prepared.shadow);
+      if (prepared.shadow) void discardShadowCopy(prepared.shadow);
       release();
     }
   }

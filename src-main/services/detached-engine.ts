@@ -55,6 +55,7 @@ export class DetachedEngine extends EventEmitter<PlayerEngineEvents> implements 
       ringFillMin: 0,
       ringCapacityFrames: 0,
       outputLatencyMs: null,
+      outputDevice: null,
       blockLatencyP50: 0,
       blockLatencyP99: 0,
       dspBlockP50: 0,

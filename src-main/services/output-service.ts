@@ -15,7 +15,7 @@ export function outputService(control: ControlPlane, engine: () => PlayerEngine)
     displayName: c.displayName,
   });
   return {
-    devices: () => engine().listDevices(),
+    devices: async () => ({ ...(await engine().listDevices()), opened: engine().metrics().outputDevice }),
     sinks: () => control.capabilities('output').map(ref),
     sinkTargets: ({ pluginId, typeId }) => engine().listSinkTargets(pluginId, typeId),
     current: () => engine().status().output,

@@ -9,9 +9,11 @@ import { Icon, Spinner } from './Icons.js';
 
 const BUFFERS = [256, 512, 1024, 2048, 4096];
 
-function describeOutput(o: OutputChoice | undefined, devices: { id: number; name: string }[]): string {
+function describeOutput(o: OutputChoice | undefined, devices: { id: number; name: string }[], opened: string | null): string {
   if (!o) return '–';
   if (o.kind === 'plugin') return `${o.pluginId} · ${o.typeId} → ${String(o.target.name ?? o.target.id ?? 'target')}`;
+  // The default device plays through a PulseAudio stream of the player's own where a server runs.
+  if (opened === 'PulseAudio') return `PulseAudio · ${o.bufferFrames} frames`;
   const dev = o.deviceId === null || o.deviceId < 0 ? 'default device' : (devices.find((d) => d.id === o.deviceId)?.name ?? `device ${o.deviceId}`);
   return `PortAudio · ${o.hostApi ? `${o.hostApi} · ` : ''}${dev} · ${o.bufferFrames} frames`;
 }
@@ -51,7 +53,7 @@ export function OutputView(): JSX.Element {
       <header className="screen-head">
         <div>
           <h1 id="output-title">Output</h1>
-          <p className="muted" data-testid="current-output">Now: {describeOutput(current, info.devices)}</p>
+          <p className="muted" data-testid="current-output">Now: {describeOutput(current, info.devices, info.opened)}</p>
         </div>
         <button className="btn" onClick={() => void refresh()}>
           {Icon.reload({ size: 14 })} Rescan

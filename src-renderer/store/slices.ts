@@ -611,6 +611,8 @@ export interface OutputSlice {
     devices: AudioDevice[];
     sinks: CapabilityRefView[];
     targets: Record<string, Record<string, unknown>[]>;
+    /** The device the output plays on now (null: not open). */
+    opened: string | null;
     error: string | null;
     loading: boolean;
   };
@@ -623,14 +625,14 @@ export interface OutputSlice {
 }
 
 export const createOutputSlice: Slice<OutputSlice> = (set, get) => ({
-  outputInfo: { hostApis: [], devices: [], sinks: [], targets: {}, error: null, loading: false },
+  outputInfo: { hostApis: [], devices: [], sinks: [], targets: {}, opened: null, error: null, loading: false },
   dsps: [],
   refreshOutput: async () => {
     set((s) => ({ outputInfo: { ...s.outputInfo, loading: true, error: null } }));
     const sinks = await api().output.sinks().catch(() => []);
     try {
       const d = await api().output.devices();
-      set((s) => ({ outputInfo: { ...s.outputInfo, hostApis: d.hostApis, devices: d.devices, sinks, loading: false } }));
+      set((s) => ({ outputInfo: { ...s.outputInfo, hostApis: d.hostApis, devices: d.devices, opened: d.opened, sinks, loading: false } }));
     } catch (err) {
       set((s) => ({ outputInfo: { ...s.outputInfo, sinks, loading: false, error: describeError(err) } }));
     }
@@ -644,7 +646,12 @@ export const createOutputSlice: Slice<OutputSlice> = (set, get) => ({
       await api().output.set({ choice });
       return true;
     });
-    if (done) get().notify('info', 'Output changed.');
+    if (done) {
+      get().notify('info', 'Output changed.');
+      // What it opened on (PulseAudio's own stream or a PortAudio device) is the device list's.
+      const d = await api().output.devices().catch(() => null);
+      if (d) set((s) => ({ outputInfo: { ...s.outputInfo, opened: d.opened } }));
+    }
   },
   refreshDsps: async () => set({ dsps: await api().output.dsps() }),
   applyDsp: async (pluginId, typeId, config) => {

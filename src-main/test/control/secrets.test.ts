@@ -35,6 +35,7 @@ it('the password is in no file readable by others, and survives a restart', asyn
   const config = { server_url: 'http://127.0.0.1:9/', username: 'ann', password: PASSWORD, plain_password: false };
   cp.applyConfig(SUBSONIC, 'source', 'subsonic', config);
   expect(cp.settings.config(SUBSONIC, 'source', 'subsonic')).toMatchObject({ username: 'ann', password: PASSWORD });
+  await cp.settings.flush();
 
   const holding: string[] = [];
   for (const p of walk(home.paths.home)) {
@@ -63,10 +64,12 @@ it('an exported state that holds the password is kept with the secrets, not in t
   const store = new PluginSettingsStore(dir, { secretsDir: path.join(home.paths.settings, 'secrets'), secretFields: () => ['password'] });
   store.setConfig('dev.x', 'source', 's', { user: 'ann', password: PASSWORD });
   store.setState('dev.x', 'source', 's', JSON.stringify({ session: `ann:${PASSWORD}` }));
+  await store.flush();
   expect(fs.readFileSync(path.join(dir, 'dev.x.json'), 'utf8')).not.toContain(PASSWORD);
   expect(JSON.parse(store.state('dev.x', 'source', 's'))).toEqual({ session: `ann:${PASSWORD}` });
   // A state without it goes back to the settings file.
   store.setState('dev.x', 'source', 's', '{"counter":1}');
+  await store.flush();
   expect(fs.readFileSync(path.join(dir, 'dev.x.json'), 'utf8')).toContain('counter');
   expect(store.state('dev.x', 'source', 's')).toBe('{"counter":1}');
   const fresh = new PluginSettingsStore(dir, { secretsDir: path.join(home.paths.settings, 'secrets'), secretFields: () => ['password'] });

@@ -167,6 +167,42 @@ describe('stall monitor attribution', () => {
   });
 });
 
+describe('stall monitor bursts', () => {
+  it('records callbacks run back to back that together block the loop, naming what ran', async () => {
+    stallMonitor.stop();
+    const m = new StallMonitor({ thresholdMs: 50, profileMs: 0 });
+    m.start();
+    try {
+      // 60 callbacks of 2.5 ms queued at once: none is a stall, together they hold the loop ~150 ms
+      // (a thread preempted between two of them on a busy machine may split the burst).
+      await m.dispatch('rpc test.burst', () => new Promise<void>((resolve) => {
+        let left = 60;
+        for (let i = 0; i < 60; i++) {
+          setImmediate(function refreshRow() {
+            m.section('begin list_items st-fixture', () => busy(2.5));
+            if (--left === 0) resolve();
+          });
+        }
+      }));
+      await sleep(20); // the next callback closes the burst
+      const burst = m.list().find((s) => s.callback.startsWith('burst of'));
+      expect(burst, JSON.stringify(m.list())).toBeDefined();
+      expect(burst!.durationMs).toBeGreaterThan(50);
+      expect(burst!.context).toBe('rpc test.burst');
+      const named = burst!.sections.find((x) => x.label.startsWith('rpc test.burst ×'));
+      expect(named, JSON.stringify(burst)).toBeDefined();
+      expect(Number(/×(\d+)/.exec(named!.label)![1])).toBeGreaterThanOrEqual(10);
+      // The plugin calls inside them, summed.
+      const calls = burst!.sections.find((x) => x.label.startsWith('begin list_items st-fixture ×'));
+      expect(calls, JSON.stringify(burst)).toBeDefined();
+      expect(calls!.ms).toBeGreaterThanOrEqual(25);
+    } finally {
+      m.stop();
+      stallMonitor.start();
+    }
+  });
+});
+
 describe('diagnostics history', () => {
   it('keeps one sample per interval with per-second deltas and pools loop percentiles', async () => {
     let completed = 0;
@@ -195,6 +231,8 @@ describe('diagnostics history', () => {
       expect(stats.max).toBeGreaterThanOrEqual(25);
       expect(stats.p99).toBeLessThanOrEqual(stats.max);
       expect(s.every((x) => x.loop.buckets.reduce((a, b) => a + b, 0) === x.loop.count)).toBe(true);
+      // The machine's steal time per sample (Linux: /proc/stat; 0 on bare metal).
+      if (process.platform === 'linux') expect(s.every((x) => typeof x.machineStealMs === 'number' && x.machineStealMs >= 0), JSON.stringify(s.map((x) => x.machineStealMs))).toBe(true);
       await sleep(500);
       expect(h.list().length).toBe(5); // capacity
     } finally {

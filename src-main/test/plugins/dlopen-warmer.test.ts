@@ -1,11 +1,16 @@
 // The dlopen warmer and the loader gate: the main thread's own dlopen/dlclose wait until the
-// warmer thread holds no request, so they never queue behind its loader lock.
+// warmer thread holds no request, so they never queue behind its loader lock; a reload does not
+// warm at all (the loaded generation holds the dependencies; a warmer inside dlopen would hold the
+// loader lock that a plugin's first op takes on the main thread to start its worker threads).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import * as warmer from '../../plugins/dlopen-warmer.js';
 import { closeDlopenWarmer, warmDlopen, whenLoaderIdle } from '../../plugins/dlopen-warmer.js';
-import { builtinPluginDir } from '../paths.js';
+import { PluginRegistry } from '../../plugins/registry.js';
+import { makeTestHome } from '../harness.js';
+import { builtinPluginDir, fixturePlugin } from '../paths.js';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'stellatune-warmer-'));
 
@@ -49,5 +54,30 @@ describe('dlopen warmer', () => {
     expect(performance.now() - t0).toBeLessThan(1000);
     (await warming)();
     await whenLoaderIdle(10_000);
+  });
+});
+
+describe('the registry and the warmer', () => {
+  it('warms a first load, not a reload of a loaded plugin', async () => {
+    const home = makeTestHome();
+    home.install(fixturePlugin);
+    const registry = new PluginRegistry({
+      folders: [{ dir: home.paths.userPlugins, origin: 'user', watch: false }],
+      dataRoot: home.paths.pluginData,
+      shadowDir: home.paths.shadow,
+    });
+    try {
+      const before = warmer.warmRequests;
+      await registry.start();
+      expect(registry.current('dev.stellatune.fixture')).not.toBeNull();
+      expect(warmer.warmRequests).toBe(before + 1);
+      const first = registry.current('dev.stellatune.fixture')!.leaseId;
+      for (let i = 0; i < 3; i++) await registry.reload('dev.stellatune.fixture');
+      expect(registry.current('dev.stellatune.fixture')!.leaseId).toBeGreaterThan(first);
+      expect(warmer.warmRequests).toBe(before + 1);
+    } finally {
+      await registry.close();
+      home.cleanup();
+    }
   });
 });

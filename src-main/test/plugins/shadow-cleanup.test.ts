@@ -47,4 +47,17 @@ describe('shadow copies of failed loads', () => {
     await gen.unload();
     expect(fs.readdirSync(home.paths.shadow)).toEqual([]);
   });
+
+  it('the copy of an unloaded generation is removed off the event loop, and gone when unload resolves', async () => {
+    home = makeTestHome();
+    const rmSync = vi.spyOn(fs, 'rmSync');
+    const unlinkSync = vi.spyOn(fs, 'unlinkSync');
+    const gen = PluginGeneration.load(fixturePlugin, { shadowDir: home.paths.shadow, dataRoot: home.paths.pluginData, leaseId: 1 });
+    expect(fs.readdirSync(home.paths.shadow)).toEqual([path.basename(gen.shadowPath)]);
+    await gen.unload();
+    expect(fs.readdirSync(home.paths.shadow)).toEqual([]);
+    // No synchronous unlink on the loop (it may wait for the copy's writeback on a busy disk).
+    const synchronous = [...rmSync.mock.calls, ...unlinkSync.mock.calls].filter(([p]) => String(p) === gen.shadowPath);
+    expect(synchronous).toEqual([]);
+  });
 });
