@@ -91,10 +91,11 @@ interface Marker {
 }
 
 const DEFAULT_CHAIN = [{ pluginId: 'dev.stellatune.eq', typeId: 'eq10' }];
-/** The position check while playing, on the shared beat: at most 4 position events a second (the
- * renderer animates between them). A track change or the end is checked when the device reaches
- * it, not at the next beat. */
-const TICK_MS = BEAT_MS;
+/** The position check while playing, every other beat: 2 position events a second (the renderer
+ * animates between them; each event costs a WebSocket write, which is most of what a playing
+ * core does). A track change or the end is checked when the device reaches it, not at the next
+ * tick. */
+const TICK_MS = 2 * BEAT_MS;
 /** A boundary is checked this long after the device should have reached it (the played index is
  * published once per device buffer). */
 const BOUNDARY_SLACK_MS = 15;
