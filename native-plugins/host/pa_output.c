@@ -481,23 +481,13 @@ static bool pu_open(st_pa_out_t *o, uint32_t frames_per_buffer, const char *app_
   for (;;) {
     const pa_context_state_t s = pu.ctx_state(o->ctx);
     if (s == PA_CONTEXT_READY) break;
-    if (!PA_CONTEXT_IS_GOOD(s)) {
-      set_err(err, cap, "PulseAudio: %s", pu.strerror(pu.ctx_errno(o->ctx)));
-      pu.ml_unlock(o->ml);
-      pu_teardown(o);
-      return false;
-    }
+    if (!PA_CONTEXT_IS_GOOD(s)) goto fail_locked;
     pu.ml_wait(o->ml);
   }
   pa_sample_spec ss = {.format = PA_SAMPLE_FLOAT32LE, .rate = (uint32_t)o->rate, .channels = (uint8_t)o->channels};
   o->frame_bytes = sizeof(float) * o->channels;
   o->st = pu.st_new(o->ctx, "Playback", &ss, NULL);
-  if (!o->st) {
-    set_err(err, cap, "PulseAudio: %s", pu.strerror(pu.ctx_errno(o->ctx)));
-    pu.ml_unlock(o->ml);
-    pu_teardown(o);
-    return false;
-  }
+  if (!o->st) goto fail_locked;
   pa_buffer_attr ba;
   ba.maxlength = (uint32_t)-1;
   /* 2.5 buffers queued, refilled 1.5 at a time: the same one buffer of slack as PortAudio's two
@@ -513,21 +503,11 @@ static bool pu_open(st_pa_out_t *o, uint32_t frames_per_buffer, const char *app_
    * interpolated timing gives the played position without a round trip each time. */
   const pa_stream_flags_t flags = PA_STREAM_START_CORKED | PA_STREAM_ADJUST_LATENCY | PA_STREAM_INTERPOLATE_TIMING |
                                   PA_STREAM_AUTO_TIMING_UPDATE | PA_STREAM_NOT_MONOTONIC;
-  if (pu.st_connect(o->st, NULL, &ba, flags, NULL, NULL) < 0) {
-    set_err(err, cap, "PulseAudio: %s", pu.strerror(pu.ctx_errno(o->ctx)));
-    pu.ml_unlock(o->ml);
-    pu_teardown(o);
-    return false;
-  }
+  if (pu.st_connect(o->st, NULL, &ba, flags, NULL, NULL) < 0) goto fail_locked;
   for (;;) {
     const pa_stream_state_t s = pu.st_state(o->st);
     if (s == PA_STREAM_READY) break;
-    if (!PA_STREAM_IS_GOOD(s)) {
-      set_err(err, cap, "PulseAudio stream: %s", pu.strerror(pu.ctx_errno(o->ctx)));
-      pu.ml_unlock(o->ml);
-      pu_teardown(o);
-      return false;
-    }
+    if (!PA_STREAM_IS_GOOD(s)) goto fail_locked;
     pu.ml_wait(o->ml);
   }
   const pa_buffer_attr *got = pu.st_attr(o->st);
@@ -535,6 +515,11 @@ static bool pu_open(st_pa_out_t *o, uint32_t frames_per_buffer, const char *app_
   o->latency_s = (double)(o->tlength_bytes / o->frame_bytes) / o->rate;
   pu.ml_unlock(o->ml);
   return true;
+fail_locked: /* the context or the stream failed: its error says why */
+  set_err(err, cap, "PulseAudio: %s", pu.strerror(pu.ctx_errno(o->ctx)));
+  pu.ml_unlock(o->ml);
+  pu_teardown(o);
+  return false;
 fail_ctx:
   set_err(err, cap, "PulseAudio: %s", pu.strerror(pu.ctx_errno(o->ctx)));
   pu_teardown(o);
