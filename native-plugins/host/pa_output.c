@@ -118,7 +118,6 @@ struct st_pa_out {
   pa_context *ctx;
   pa_stream *st;
   size_t frame_bytes;
-  size_t tlength_bytes;
 #endif
   /* Per block that played audio, ns: the DSP chain (with its lock), and the output's own work
    * (ring read, volume, fades, position). Written by the callback, read by the control side. */
@@ -264,18 +263,14 @@ static void publish_played(st_pa_out_t *o, double ahead_s) {
   if (!(ahead_s >= 0) || ahead_s > 1.0) ahead_s = o->latency_s;
   const uint64_t ahead = (uint64_t)(ahead_s * o->rate + 0.5);
   const uint64_t at = o->stream_frames > ahead ? o->stream_frames - ahead : 0;
+  /* Older than every kept block: the oldest kept one is the best guess. */
   uint64_t played = o->history[(o->hist_n - 1) % 64].ring_index;
-  bool found = false;
   const uint32_t kept = o->hist_n < 64 ? o->hist_n : 64;
   for (uint32_t k = 0; k < kept; k++) {
     const uint32_t i = (o->hist_n - 1 - k) % 64;
     played = o->history[i].ring_index;
-    if (o->history[i].stream_end <= at) {
-      found = true;
-      break;
-    }
+    if (o->history[i].stream_end <= at) break;
   }
-  (void)found; /* older than every kept block: the oldest kept is the best guess */
   st_pcm_ring_set64(o->ring, ST_CTL64_PLAYED_INDEX, played);
 }
 
@@ -511,8 +506,8 @@ static bool pu_open(st_pa_out_t *o, uint32_t frames_per_buffer, const char *app_
     pu.ml_wait(o->ml);
   }
   const pa_buffer_attr *got = pu.st_attr(o->st);
-  o->tlength_bytes = got ? got->tlength : ba.tlength;
-  o->latency_s = (double)(o->tlength_bytes / o->frame_bytes) / o->rate;
+  const size_t tlength = got ? got->tlength : ba.tlength;
+  o->latency_s = (double)(tlength / o->frame_bytes) / o->rate;
   pu.ml_unlock(o->ml);
   return true;
 fail_locked: /* the context or the stream failed: its error says why */

@@ -1022,7 +1022,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
 
   /** The device's position from the played index: the marker it is in (and its index), and the
    * position in that track; null when it has not reached the first marker yet. Updates positionMs. */
-  private refreshPosition(): { m: Marker; mi: number; pos: number } | null {
+  private refreshPosition(): { m: Marker; mi: number; pos: number; played: number } | null {
     if (this.markers.length === 0) return null;
     const played = this.ring.get64(Ctl64.PLAYED_INDEX);
     let m: Marker | null = null;
@@ -1044,14 +1044,14 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     // Within the track the device is in (a status read between ticks may be past its marker).
     if (this.durationMs !== null && m.token === this.playingToken) pos = Math.min(pos, this.durationMs);
     this.positionMs = pos;
-    return { m, mi, pos };
+    return { m, mi, pos, played };
   }
 
   private onTick(): void {
     if (this.closed || this.markers.length === 0) return;
     const at = this.refreshPosition();
     if (!at) return;
-    const { m, mi, pos } = at;
+    const { m, mi, pos, played } = at;
     // Every track the device reached since the last tick becomes current in turn (a fast sink
     // can pass several short tracks between two ticks; each gets its status event).
     for (let k = 0; k <= mi; k++) {
@@ -1072,7 +1072,6 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     if (this.state === 'playing') this.emitEvent({ type: 'position', positionMs: Math.round(shown), durationMs: this.durationMs });
     // The end: everything decoded has been played and no next track is on its way to the worker
     // (a worker that ran dry before our "next" arrived continues when it does).
-    const played = this.ring.get64(Ctl64.PLAYED_INDEX);
     if (this.idleAt !== null && played >= this.idleAt && this.decodeToken === null && this.preloaded === null && this.state !== 'stopped') {
       // Everything decoded has been played: the queue ended.
       if (this.durationMs !== null) this.positionMs = this.durationMs;
