@@ -57,6 +57,9 @@ const trackFields = {
   title: s.string({ max: 1024 }),
   artist: s.optional(s.string({ max: 1024 })),
   album: s.optional(s.string({ max: 1024 })),
+  albumArtist: s.optional(s.string({ max: 1024 })),
+  trackNo: s.optional(count),
+  discNo: s.optional(count),
   durationMs: s.optional(ms),
   cover: s.optional(s.string({ max: 4096 })),
 };

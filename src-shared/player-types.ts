@@ -14,6 +14,10 @@ export interface TrackInfo {
   title: string;
   artist?: string;
   album?: string;
+  /** The album's place (for ReplayGain's auto mode: does the queue play an album in order?). */
+  albumArtist?: string;
+  trackNo?: number;
+  discNo?: number;
   durationMs?: number;
   /** A URL the renderer can show as the track's cover (set by whoever knows one, e.g. the library). */
   cover?: string;

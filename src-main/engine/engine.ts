@@ -100,6 +100,11 @@ const TICK_MS = 2 * BEAT_MS;
  * published once per device buffer). */
 const BOUNDARY_SLACK_MS = 15;
 
+/** An entry's album place from its own tags. */
+function entryPlace(t: TrackInfo): AlbumPlace {
+  return { album: t.album ?? null, albumArtist: t.albumArtist ?? null, trackNo: t.trackNo ?? null, discNo: t.discNo ?? null };
+}
+
 function extOf(name: string): string {
   const e = path.extname(name).toLowerCase();
   return e.startsWith('.') ? e.slice(1) : '';
@@ -432,10 +437,11 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
     }
   }
 
+  /** Where an entry sits on its album: the library's record, else the entry's own tags (files
+   * outside the library get theirs from the tag worker). */
   private albumPlace(entry: TrackInfo | undefined): AlbumPlace | null {
     if (!entry) return null;
-    const lib = this.libraryOf(entry);
-    return lib ?? { album: entry.album ?? null };
+    return this.libraryOf(entry) ?? entryPlace(entry);
   }
 
   /** The ReplayGain inputs of queue entry `entry`: the library's tags, and whether it plays as part
@@ -443,7 +449,7 @@ export class StellaPlayerEngine extends EventEmitter<PlayerEngineEvents> impleme
   private replayGainInputs(entry: TrackInfo): NonNullable<WorkerTrack['replayGain']> {
     const i = this.q.indexOf(entry.id);
     const lib = this.libraryOf(entry);
-    const cur = lib ?? { album: entry.album ?? null };
+    const cur = lib ?? entryPlace(entry);
     const p = i >= 0 ? this.q.preceding(i) : null;
     const n = i >= 0 ? this.q.following(i, true) : null;
     const prev = p !== null && p !== i ? this.albumPlace(this.q.at(p)) : null;

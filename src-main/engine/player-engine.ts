@@ -18,7 +18,7 @@ export type NewTrack = Omit<TrackInfo, 'id'>;
 /** Tags of a queue entry learnt later (from its file, or from the decoder when it plays). */
 export interface TrackUpdate {
   id: string;
-  tags: Partial<Pick<TrackInfo, 'title' | 'artist' | 'album' | 'durationMs' | 'cover'>>;
+  tags: Partial<Pick<TrackInfo, 'title' | 'artist' | 'album' | 'albumArtist' | 'trackNo' | 'discNo' | 'durationMs' | 'cover'>>;
 }
 
 export interface PlayerEngineEvents {

@@ -23,7 +23,7 @@ describe('queue tags', () => {
     const album = path.join(dir, 'Björk — Homogenic');
     fs.mkdirSync(album);
     const template = path.join(dir, 'template.flac');
-    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=2', '-metadata', 'title=Jóga', '-metadata', 'artist=Björk', '-metadata', 'album=Homogenic', template]);
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=2', '-metadata', 'title=Jóga', '-metadata', 'artist=Björk', '-metadata', 'album=Homogenic', '-metadata', 'album_artist=Björk', '-metadata', 'track=3/10', '-metadata', 'disc=2/2', template]);
     execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=red:s=64x64', '-frames:v', '1', path.join(album, 'folder.jpg')]);
     const files = Array.from({ length: 300 }, (_, i) => path.join(album, `${String(i).padStart(3, '0')}.flac`));
     for (const f of files) fs.copyFileSync(template, f);
@@ -42,6 +42,8 @@ describe('queue tags', () => {
 
     const q = engine.queue().tracks;
     expect(q.slice(0, 300).every((t) => t.title === 'Jóga' && t.artist === 'Björk' && t.album === 'Homogenic' && t.durationMs === 2000)).toBe(true);
+    // The album place too (ReplayGain's auto mode judges files outside the library by it).
+    expect(q[0]).toMatchObject({ albumArtist: 'Björk', trackNo: 3, discNo: 2 });
     // One cached copy of the folder cover, shared by every entry of the folder (the damaged file too).
     const covers = fs.readdirSync(path.join(dir, 'art'));
     expect(covers).toHaveLength(1);

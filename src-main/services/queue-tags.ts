@@ -104,6 +104,9 @@ export class QueueTags {
       if (r.title) tags.title = r.title;
       if (r.artist) tags.artist = r.artist;
       if (r.album) tags.album = r.album;
+      if (r.albumArtist) tags.albumArtist = r.albumArtist;
+      if (r.trackNo !== undefined) tags.trackNo = r.trackNo;
+      if (r.discNo !== undefined) tags.discNo = r.discNo;
       if (r.durationMs !== undefined && t.durationMs === undefined) tags.durationMs = r.durationMs;
       if (r.coverFile) {
         this.coverFiles.set(t.id, r.coverFile);

@@ -15,6 +15,9 @@ export interface TagResult {
   title?: string;
   artist?: string;
   album?: string;
+  albumArtist?: string;
+  trackNo?: number;
+  discNo?: number;
   durationMs?: number;
   /** The cover, as a file in the cover cache. */
   coverFile?: string;

@@ -1,4 +1,5 @@
-// The tag worker thread: reads title, artist, album and duration of queued files with
+// The tag worker thread: reads title, artist, album (with album artist, track and disc number) and
+// duration of queued files with
 // music-metadata, and finds their cover (the embedded picture, else cover/folder/front/album
 // images in the folder), off the main event loop. Embedded pictures are written once into the
 // cover cache under their content hash, so a cover is always a plain file there.
@@ -69,6 +70,13 @@ async function read(file: string): Promise<TagResult> {
     if (title) out.title = title;
     if (artist) out.artist = artist;
     if (album) out.album = album;
+    const albumArtist = clean(m.common.albumartist);
+    if (albumArtist) out.albumArtist = albumArtist;
+    const no = (v: number | null | undefined): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
+    const trackNo = no(m.common.track?.no);
+    const discNo = no(m.common.disk?.no);
+    if (trackNo !== undefined) out.trackNo = trackNo;
+    if (discNo !== undefined) out.discNo = discNo;
     if (typeof m.format.duration === 'number' && Number.isFinite(m.format.duration) && m.format.duration > 0) out.durationMs = Math.round(m.format.duration * 1000);
     const pic = m.common.picture?.find((p) => /front/i.test(p.type ?? '')) ?? m.common.picture?.[0];
     const ext = pic ? EXT_OF_MIME[pic.format.toLowerCase()] : undefined;
