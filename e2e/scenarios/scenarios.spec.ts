@@ -370,7 +370,7 @@ test(`C: at least ${MIN_RELOADS} hot reloads of the source, lyrics and decoder p
         }
         if (!(replace && t.watched)) await pressReload(t.pluginId);
         // The user folder is watched: a replaced file there hot-reloads by itself.
-        await expect.poll(() => cardGeneration(page, t.pluginId), { timeout: 15_000, intervals: [20] }).toBeGreaterThan(before);
+        await expect.poll(() => cardGeneration(page, t.pluginId), { timeout: 15_000, intervals: [100] }).toBeGreaterThan(before);
         if (replace && t.watched) reloads.disk++;
         else if (replace) reloads.diskThenUi++;
         else reloads.ui++;

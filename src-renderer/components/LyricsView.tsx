@@ -30,7 +30,7 @@ function SyncedLines({ lines }: { lines: { timeMs: number; text: string }[] }): 
         const c = box.current;
         c.scrollTo({ top: el.offsetTop - c.clientHeight / 2 + el.clientHeight / 2, behavior: 'smooth' });
       }
-    });
+    }, 100); // a line lights up within a tenth of a second of its time
   }, [lines]);
 
   return (

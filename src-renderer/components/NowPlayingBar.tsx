@@ -19,22 +19,42 @@ function SeekBar(): JSX.Element {
   const seek = useStore((s) => s.seek);
   const hasTrack = useStore((s) => s.status?.current != null);
 
-  useEffect(
-    () =>
-      position.subscribe((ms, dur) => {
+  useEffect(() => {
+    // What was last written, so that a call that changes nothing a listener can see writes nothing
+    // (a DOM write is a redraw of the window).
+    const shown = { px: -1, max: '', value: '', text: '', total: '' };
+    const put = (el: HTMLElement | null, key: 'text' | 'total', text: string): void => {
+      if (el && shown[key] !== text) el.textContent = shown[key] = text;
+    };
+    return position.subscribe(
+      (ms, dur) => {
         if (dragging.current) return;
+        const width = fill.current?.parentElement?.clientWidth ?? 0;
         const frac = dur ? Math.min(1, ms / dur) : 0;
+        const px = Math.round(frac * width);
+        // The range input's value moves with the bar; its text with the label (a second).
+        const text = formatTime(ms);
         if (input.current) {
-          input.current.max = String(dur ?? 0);
-          input.current.value = String(Math.round(ms));
-          input.current.setAttribute('aria-valuetext', `${formatTime(ms)} of ${formatTime(dur)}`);
+          const max = String(dur ?? 0);
+          if (shown.max !== max) input.current.max = shown.max = max;
+          if (px !== shown.px || text !== shown.text) {
+            input.current.value = shown.value = String(Math.round(ms));
+            input.current.setAttribute('aria-valuetext', `${text} of ${formatTime(dur)}`);
+          }
         }
-        if (fill.current) fill.current.style.transform = `scaleX(${frac})`;
-        if (elapsed.current) elapsed.current.textContent = formatTime(ms);
-        if (total.current) total.current.textContent = formatTime(dur);
-      }),
-    [],
-  );
+        if (fill.current && px !== shown.px) fill.current.style.transform = `scaleX(${width ? px / width : frac})`;
+        shown.px = px;
+        put(elapsed.current, 'text', text);
+        put(total.current, 'total', formatTime(dur));
+      },
+      // One pixel of the bar, or the label's second, whichever comes first.
+      () => {
+        const dur = position.duration();
+        const width = fill.current?.parentElement?.clientWidth ?? 0;
+        return dur && width ? Math.min(1000, dur / width) : 1000;
+      },
+    );
+  }, []);
 
   return (
     <div className="seek">
