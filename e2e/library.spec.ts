@@ -337,3 +337,36 @@ test('after a restart the library, playlists, queue and playback are back (Resum
   await page.getByTestId('play-pause').click();
   await expect(page.getByTestId('now-playing')).not.toHaveAttribute('data-state', 'playing');
 });
+
+test('deleting a playlist and removing a folder ask first, in the app’s own dialog', async () => {
+  const { page } = app;
+  await page.getByTestId('nav-library').click();
+  await page.getByTestId('playlist-item').filter({ hasText: 'Road trip — 旅' }).click();
+  const pl = page.getByTestId('playlist-page');
+  const ask = page.getByTestId('confirm-dialog');
+  // Escape and Cancel keep the playlist.
+  await pl.getByRole('button', { name: 'Delete' }).click();
+  await expect(ask).toContainText('Delete the playlist “Road trip — 旅”? The tracks stay in the library.');
+  await expect(ask.getByTestId('confirm-ok')).toBeFocused();
+  await screenshot(page, 'library-delete-playlist-dialog');
+  await page.keyboard.press('Escape');
+  await expect(ask).toBeHidden();
+  await pl.getByRole('button', { name: 'Delete' }).click();
+  await ask.getByTestId('confirm-cancel').click();
+  await expect(page.getByTestId('playlist-item')).toHaveCount(2);
+  // Delete deletes it, and only it.
+  await pl.getByRole('button', { name: 'Delete' }).click();
+  await ask.getByTestId('confirm-ok').click();
+  await expect(page.getByTestId('playlist-item')).toHaveText([/Road trip\s*2/]);
+
+  await page.getByTestId('lib-folders').click();
+  const row = page.getByTestId('root-row').filter({ hasText: root });
+  await row.getByRole('button', { name: `Remove ${root}` }).click();
+  await expect(ask).toContainText(`Remove ${root} from the library? The files stay where they are.`);
+  await ask.getByTestId('confirm-cancel').click();
+  await expect(row).toBeVisible();
+  await row.getByRole('button', { name: `Remove ${root}` }).click();
+  await page.keyboard.press('Enter');
+  await expect(row).toBeHidden();
+  expect(fs.existsSync(root)).toBe(true);
+});

@@ -11,7 +11,7 @@ import type { LibraryTab } from '../../store/library.js';
 import { Icon, Spinner } from '../Icons.js';
 import { PathListing } from '../PathListing.js';
 import { AlbumPage, AlbumsView, ArtistsView, GenresView } from './AlbumViews.js';
-import { NameDialogHost, askName } from './NameDialog.js';
+import { NameDialogHost, askConfirm, askName } from './NameDialog.js';
 import { PlaylistFileDialog } from './PlaylistFileDialog.js';
 import { carriesTracks, draggedTrackIds, MostPlayedView, PlaylistPage, RecentView, SearchView, TracksView } from './ListViews.js';
 import { Modal } from '../Modal.js';
@@ -115,7 +115,9 @@ function FoldersView(): JSX.Element {
             <button
               className="btn small"
               onClick={() => {
-                if (window.confirm(`Remove ${r.path} from the library? The files stay where they are.`)) void removeRoot(r.id);
+                void askConfirm({ title: 'Remove the folder', message: `Remove ${r.path} from the library? The files stay where they are.`, confirm: 'Remove' }).then((yes) => {
+                  if (yes) void removeRoot(r.id);
+                });
               }}
               aria-label={`Remove ${r.path}`}
             >

@@ -7,7 +7,7 @@ import { api } from '../../store/api.js';
 import { useStore } from '../../store/index.js';
 import { Icon } from '../Icons.js';
 import { Cover } from './Cover.js';
-import { askName } from './NameDialog.js';
+import { askConfirm, askName } from './NameDialog.js';
 import { TRACKS_MIME, TracksTable } from './TracksTable.js';
 
 function useTrackIds(params: { sort: TrackSort; descending?: boolean; played?: boolean }): number[] | null {
@@ -172,7 +172,9 @@ export function PlaylistPage({ id }: { id: number }): JSX.Element {
             <button
               className="btn"
               onClick={() => {
-                if (window.confirm(`Delete the playlist “${pl.name}”? The tracks stay in the library.`)) void remove(id);
+                void askConfirm({ title: 'Delete the playlist', message: `Delete the playlist “${pl.name}”? The tracks stay in the library.`, confirm: 'Delete' }).then((yes) => {
+                  if (yes) void remove(id);
+                });
               }}
             >
               {Icon.trash({ size: 16 })} Delete

@@ -1,6 +1,8 @@
-// Asking for a name (a new playlist, a rename, the queue saved as a playlist) in the app's own
-// dialog instead of window.prompt: it looks like the rest of the player, Enter confirms, Escape
-// cancels, and a blank name cannot be confirmed. One host is mounted; `askName` opens it.
+// Asking for a name (a new playlist, a rename, the queue saved as a playlist) or a yes to a
+// destructive step (delete a playlist, remove a folder) in the app's own dialog instead of
+// window.prompt / window.confirm: it looks like the rest of the player, Enter confirms, Escape
+// cancels, and a blank name cannot be confirmed. One host is mounted; `askName` and `askConfirm`
+// open it.
 import { type JSX, useEffect, useId, useRef, useState, useSyncExternalStore } from 'react';
 import { Modal } from '../Modal.js';
 
@@ -12,9 +14,16 @@ export interface NameAsk {
   confirm: string;
 }
 
-interface Pending extends NameAsk {
-  resolve(name: string | null): void;
+export interface ConfirmAsk {
+  title: string;
+  message: string;
+  /** The confirm button's text, e.g. "Delete". */
+  confirm: string;
 }
+
+type Pending = (NameAsk & { kind: 'name'; resolve(name: string | null): void }) | (ConfirmAsk & { kind: 'confirm'; resolve(yes: boolean): void });
+
+const cancel = (p: Pending | null): void => (p?.kind === 'name' ? p.resolve(null) : p?.resolve(false));
 
 let pending: Pending | null = null;
 const listeners = new Set<() => void>();
@@ -26,8 +35,14 @@ const publish = (p: Pending | null): void => {
 /** Opens the name dialog; resolves with the trimmed name, or null when cancelled. */
 export function askName(ask: NameAsk): Promise<string | null> {
   // A second ask replaces the first, which counts as cancelled.
-  pending?.resolve(null);
-  return new Promise((resolve) => publish({ ...ask, resolve }));
+  cancel(pending);
+  return new Promise((resolve) => publish({ ...ask, kind: 'name', resolve }));
+}
+
+/** Opens the dialog as a question; resolves true when confirmed. */
+export function askConfirm(ask: ConfirmAsk): Promise<boolean> {
+  cancel(pending);
+  return new Promise((resolve) => publish({ ...ask, kind: 'confirm', resolve }));
 }
 
 export function NameDialogHost(): JSX.Element | null {
@@ -39,11 +54,42 @@ export function NameDialogHost(): JSX.Element | null {
     () => pending,
   );
   // The host going away (the view closed) cancels an open ask.
-  useEffect(() => () => pending?.resolve(null), []);
-  return ask ? <NameForm key={`${ask.title}\u0000${ask.initial}`} ask={ask} /> : null;
+  useEffect(() => () => cancel(pending), []);
+  if (!ask) return null;
+  return ask.kind === 'name' ? <NameForm key={`${ask.title}\u0000${ask.initial}`} ask={ask} /> : <ConfirmForm key={`${ask.title}\u0000${ask.message}`} ask={ask} />;
 }
 
-function NameForm({ ask }: { ask: Pending }): JSX.Element {
+function ConfirmForm({ ask }: { ask: Extract<Pending, { kind: 'confirm' }> }): JSX.Element {
+  const titleId = useId();
+  const finish = (yes: boolean): void => {
+    if (pending !== ask) return;
+    publish(null);
+    ask.resolve(yes);
+  };
+  return (
+    <Modal titleId={titleId} title={ask.title} testId="confirm-dialog" onClose={() => finish(false)}>
+      <form
+        className="name-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          finish(true);
+        }}
+      >
+        <p className="confirm-message">{ask.message}</p>
+        <footer className="modal-foot">
+          <button type="button" className="btn" onClick={() => finish(false)} data-testid="confirm-cancel">
+            Cancel
+          </button>
+          <button type="submit" className="btn btn-danger" autoFocus data-testid="confirm-ok">
+            {ask.confirm}
+          </button>
+        </footer>
+      </form>
+    </Modal>
+  );
+}
+
+function NameForm({ ask }: { ask: Extract<Pending, { kind: 'name' }> }): JSX.Element {
   const [name, setName] = useState(ask.initial);
   const input = useRef<HTMLInputElement>(null);
   const titleId = useId();
