@@ -3,13 +3,16 @@
 // "play", seek to the new position's sound, pause to silence, a DSP change to the changed sound
 // (StellaTune only: mpv has no comparable EQ path), CPU seconds per minute of playback and RSS.
 // StellaTune runs as the browser shell (core + audio process) with one WebSocket client
-// subscribed to every event, standing in for the idle UI; mpv runs --idle with its JSON IPC.
-// Both are started and idle before anything is timed. Prints figures; it is not a test.
+// subscribed to every event, standing in for the idle UI (the real UI, idle, makes no calls and
+// gets the same events), then once more with its real UI open in Chromium on the queue, for the
+// player's CPU and Chromium's own; mpv runs --idle with its JSON IPC. Both are started and idle
+// before anything is timed. Prints figures; it is not a test.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { chromium } from '@playwright/test';
 import WebSocket from 'ws';
 import { repoRoot } from '../app-paths.js';
 import { SinkMonitor } from './sink-monitor.js';
@@ -31,9 +34,10 @@ process.env.PULSE_SINK = SINK;
 const keepalive = spawn('pacat', ['--playback', `--device=${SINK}`, '--latency-msec=30', '--raw', '--client-name=stellatune-bench-keepalive', '/dev/zero'], { stdio: 'ignore' });
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'stellatune-bench-resp-'));
 const flac = path.join(work, 'bench.flac');
-// 0-10 s quiet, 10-90 s loud: a seek into the loud part is heard as a level step.
+// 0-10 s quiet, 10-190 s loud: a seek into the loud part is heard as a level step, and after a seek
+// back to 11 s both CPU windows (60 s each) fall inside the track.
 execFileSync('sox', ['-n', '-r', '44100', '-c', '2', '-b', '16', path.join(work, 'q.wav'), 'synth', '10', 'sine', '440', 'vol', String(QUIET)]);
-execFileSync('sox', ['-n', '-r', '44100', '-c', '2', '-b', '16', path.join(work, 'l.wav'), 'synth', '80', 'sine', '440', 'vol', String(LOUD)]);
+execFileSync('sox', ['-n', '-r', '44100', '-c', '2', '-b', '16', path.join(work, 'l.wav'), 'synth', '180', 'sine', '440', 'vol', String(LOUD)]);
 execFileSync('sox', [path.join(work, 'q.wav'), path.join(work, 'l.wav'), flac]);
 
 const monitor = new SinkMonitor(`${SINK}.monitor`);
@@ -99,6 +103,11 @@ function rssMb(pid: number): number {
   }
 }
 
+/** `pid` and every process under it. */
+function treeOf(pid: number): number[] {
+  return [pid, ...childrenOf(pid).flatMap(treeOf)];
+}
+
 function childrenOf(pid: number): number[] {
   const out: number[] = [];
   try {
@@ -120,6 +129,11 @@ interface Player {
   seek(seconds: number): Promise<void>;
   pause(on: boolean): Promise<void>;
   dsp?(preampDb: number): Promise<void>;
+  /** The player's own UI in a real Chromium while a track plays: CPU seconds per minute of the
+   * player (core + audio process) and of Chromium (every process of it). */
+  withUi?(seconds: number): Promise<{ player: number; chromium: number } | null>;
+  /** Still playing (a CPU window that ran past the end of the track would not be of playback). */
+  playing(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -172,6 +186,7 @@ async function startStellaTune(): Promise<Player> {
   // Idle and ready: wait for the audio process to exist.
   for (let i = 0; i < 200 && childrenOf(proc.pid as number).length === 0; i++) await sleep(25);
   await sleep(1000);
+  const playing = async (): Promise<boolean> => ((await call('player', 'status')) as { state: string }).state === 'playing';
   return {
     name: 'StellaTune',
     pids: () => [proc.pid as number, ...childrenOf(proc.pid as number)],
@@ -185,6 +200,33 @@ async function startStellaTune(): Promise<Player> {
     seek: async (s) => void (await call('player', 'seek', { positionMs: s * 1000 })),
     pause: async (on) => void (await call('player', on ? 'pause' : 'resume')),
     dsp: async (db) => void (await call('output', 'applyDsp', { pluginId: 'dev.stellatune.eq', typeId: 'eq10', config: { bypass: false, preamp_db: db, bands: [] } })),
+    playing,
+    withUi: async (seconds) => {
+      const exe = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+      if (!fs.existsSync(exe)) return null;
+      const before = new Set(childrenOf(process.pid));
+      const browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+        await page.goto(url);
+        // The queue, with the playing row and the now-playing bar: what a listener leaves open.
+        await page.getByTestId('nav-queue').click();
+        await page.getByTestId('now-playing').waitFor();
+        await sleep(2000);
+        const browserPids = (): number[] => childrenOf(process.pid).filter((p) => !before.has(p)).flatMap(treeOf);
+        const playerPids = (): number[] => treeOf(proc.pid as number);
+        const total = (pids: number[]): number => pids.reduce((a, pid) => a + cpuSeconds(pid), 0);
+        const b0 = total(browserPids());
+        const p0 = total(playerPids());
+        const t0 = Date.now();
+        await sleep(seconds * 1000);
+        const minutes = (Date.now() - t0) / 60_000;
+        if (!(await playing())) throw new Error('StellaTune stopped playing within the CPU window with its UI open');
+        return { player: (total(playerPids()) - p0) / minutes, chromium: (total(browserPids()) - b0) / minutes };
+      } finally {
+        await browser.close();
+      }
+    },
     close: async () => {
       ws.close();
       proc.kill('SIGTERM');
@@ -216,7 +258,7 @@ async function startMpv(): Promise<Player | null> {
   }
   if (!conn) throw new Error('mpv did not open its IPC socket');
   let nextId = 1;
-  const pending = new Map<number, () => void>();
+  const pending = new Map<number, (data: unknown) => void>();
   let buf = '';
   conn.on('data', (d) => {
     buf += d.toString();
@@ -224,19 +266,20 @@ async function startMpv(): Promise<Player | null> {
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
-      const m = JSON.parse(line) as { request_id?: number };
-      if (m.request_id !== undefined) pending.get(m.request_id)?.();
+      const m = JSON.parse(line) as { request_id?: number; data?: unknown };
+      if (m.request_id !== undefined) pending.get(m.request_id)?.(m.data);
     }
   });
-  const cmd = (...command: unknown[]): Promise<void> =>
+  const ask = (...command: unknown[]): Promise<unknown> =>
     new Promise((resolve) => {
       const id = nextId++;
-      pending.set(id, () => {
+      pending.set(id, (data) => {
         pending.delete(id);
-        resolve();
+        resolve(data);
       });
       conn.write(`${JSON.stringify({ command, request_id: id })}\n`);
     });
+  const cmd = async (...command: unknown[]): Promise<void> => void (await ask(...command));
   await sleep(1000);
   return {
     name: 'mpv',
@@ -245,6 +288,7 @@ async function startMpv(): Promise<Player | null> {
     stop: () => cmd('stop'),
     seek: (s) => cmd('seek', s, 'absolute'),
     pause: (on) => cmd('set_property', 'pause', on),
+    playing: async () => (await ask('get_property', 'idle-active')) === false,
     close: async () => {
       conn.destroy();
       proc.kill('SIGTERM');
@@ -266,6 +310,8 @@ interface Figures {
   pause: number | null;
   dsp: number | null;
   cpuPerMin: number;
+  /** The same with the player's own UI open in Chromium (StellaTune only). */
+  withUi: { player: number; chromium: number } | null;
   rss: number;
   /** Per "process/thread": CPU seconds per minute and wake-ups per second, most CPU first. */
   threads: [string, number, number][];
@@ -320,6 +366,8 @@ async function measure(p: Player): Promise<Figures> {
       await p.dsp(0);
     }
   }
+  // Both CPU windows are of playback: back to the start of the loud part, 3 minutes before the end.
+  await p.seek(11);
   await sleep(1000);
   const pids = p.pids();
   const c0 = pids.reduce((a, pid) => a + cpuSeconds(pid), 0);
@@ -332,9 +380,12 @@ async function measure(p: Player): Promise<Figures> {
     .map(([k, v]): [string, number, number] => [k, (v.cpu - (th0.get(k)?.cpu ?? 0)) / minutes, (v.wakes - (th0.get(k)?.wakes ?? 0)) / (minutes * 60)])
     .filter(([, cpu, wakes]) => cpu >= 0.01 || wakes >= 1)
     .sort((a, b) => b[1] - a[1]);
+  if (!(await p.playing())) throw new Error(`${p.name} stopped playing within the CPU window: the figure would not be of playback`);
   const rss = pids.reduce((a, pid) => a + rssMb(pid), 0);
+  // BENCH_UI=0 leaves the real UI out (no Chromium).
+  const withUi = p.withUi && process.env.BENCH_UI !== '0' ? await p.withUi(CPU_SECONDS) : null;
   await p.stop();
-  return { firstSound: median(first), seek: median(seek), pause: median(pause), dsp: median(dsp), cpuPerMin: cpu / minutes, rss, threads };
+  return { firstSound: median(first), seek: median(seek), pause: median(pause), dsp: median(dsp), cpuPerMin: cpu / minutes, withUi, rss, threads };
 }
 
 const st = await startStellaTune();
@@ -355,20 +406,23 @@ if (mpv) {
 }
 cleanup();
 
-const fmt = (v: number | null | undefined, unit: string, digits = 0): string => (v === null || v === undefined ? '—' : `${v.toFixed(digits)} ${unit}`);
-const ratio = (a: number | null | undefined, b: number | null | undefined): string => (a == null || b == null || b === 0 ? '—' : `${(a / b).toFixed(2)}×`);
+const fmt = (v: number | null | undefined, unit: string, digits = 0): string => (v === null || v === undefined ? '—' : `${(Number(v.toFixed(digits)) === 0 ? 0 : v).toFixed(digits)} ${unit}`);
+// A peer figure that rounds to 0 (mpv's seek, heard in the same monitor window) makes no ratio.
+const ratio = (a: number | null | undefined, b: number | null | undefined, digits: number): string => (a == null || b == null || Number(b.toFixed(digits)) === 0 ? '—' : `${(a / b).toFixed(2)}×`);
 const rows: [string, number | null, number | null, string, number][] = [
   ['first sound after play', stF.firstSound, mpvF?.firstSound ?? null, 'ms', 0],
   ['seek -> new sound', stF.seek, mpvF?.seek ?? null, 'ms', 0],
   ['pause -> silence', stF.pause, mpvF?.pause ?? null, 'ms', 0],
   ['DSP change -> changed sound', stF.dsp, null, 'ms', 0],
   ['CPU per minute of playback', stF.cpuPerMin, mpvF?.cpuPerMin ?? null, 's', 2],
+  ['… with its own UI open in Chromium: the player', stF.withUi?.player ?? null, mpvF?.cpuPerMin ?? null, 's', 2],
+  ['… and Chromium itself', stF.withUi?.chromium ?? null, null, 's', 2],
   ['RSS', stF.rss, mpvF?.rss ?? null, 'MB', 0],
 ];
 console.log(`bench:responsiveness — medians of ${REPS}, CPU over ${CPU_SECONDS} s, timed from the null sink's monitor${mpv ? '' : ' (mpv not installed)'}`);
 console.log(`| measure | StellaTune | mpv | ratio |`);
 console.log(`|---|---|---|---|`);
-for (const [name, a, b, unit, d] of rows) console.log(`| ${name} | ${fmt(a, unit, d)} | ${fmt(b, unit, d)} | ${ratio(a, b)} |`);
+for (const [name, a, b, unit, d] of rows) console.log(`| ${name} | ${fmt(a, unit, d)} | ${fmt(b, unit, d)} | ${ratio(a, b, d)} |`);
 console.log('');
 console.log('Where the time goes: CPU seconds per minute and wake-ups per second, by thread');
 console.log('| player | thread | CPU s/min | wake-ups/s |');

@@ -1,6 +1,6 @@
 // Every discovered plugin library: status (loaded, disabled, failed with the reason), capabilities,
 // enable/disable/reload, and per capability a config form with the apply outcome.
-import { type JSX, useState } from 'react';
+import { type JSX, memo, useState } from 'react';
 import type { CapabilityView, PluginView } from '../../src-shared/contract.js';
 import { capKey } from '../store/slices.js';
 import { useStore } from '../store/index.js';
@@ -38,7 +38,8 @@ function callName(step: string | null): string {
   return step ? step.replace(/^begin_/, '') : 'plugin code';
 }
 
-function PluginCard({ p }: { p: PluginView }): JSX.Element {
+// A card renders again only when its plugin's view changed (the store keeps unchanged views).
+const PluginCard = memo(function PluginCard({ p }: { p: PluginView }): JSX.Element {
   const busy = useStore((s) => (p.pluginId ? s.pluginBusy[p.pluginId] : false));
   const setEnabled = useStore((s) => s.setPluginEnabled);
   const reload = useStore((s) => s.reloadPlugin);
@@ -135,7 +136,7 @@ function PluginCard({ p }: { p: PluginView }): JSX.Element {
       ) : null}
     </article>
   );
-}
+});
 
 const STATUS_ORDER: Record<PluginView['status'], number> = { loaded: 0, disabled: 1, quarantined: 2, failed: 3, removed: 4 };
 

@@ -39,6 +39,7 @@ export type AppStore = typeof useStore;
 export async function bindStore(client: ContractClient, store: AppStore = useStore): Promise<() => void> {
   setApi(client);
   const s = store.getState;
+  let lastCaps = '';
   const offs = [
     client.player.onDidChangeStatus((st) => s().applyStatus(st)),
     client.player.onDidChangePosition((p) => position.update(p.positionMs, p.durationMs)),
@@ -52,7 +53,11 @@ export async function bindStore(client: ContractClient, store: AppStore = useSto
     client.playlists.onDidChange(() => void s().refreshPlaylists().catch(() => {})),
     client.plugins.onDidChangeList((list) => {
       s().applyPlugins(list);
-      // Capabilities follow the plugins.
+      // Capabilities follow the plugins: asked for again when a plugin's status or capabilities
+      // changed, not when it was only reloaded (a new generation of the same plugin).
+      const caps = JSON.stringify(list.map((p) => [p.pluginId, p.status, p.capabilities]));
+      if (caps === lastCaps) return;
+      lastCaps = caps;
       void s().refreshCatalogs().catch(() => {});
       void s().refreshLyricsProviders().catch(() => {});
       void s().refreshDsps().catch(() => {});

@@ -58,6 +58,21 @@ describe('toasts', () => {
     vi.advanceTimersByTime(1500);
     expect(store.getState().toasts).toEqual([]);
   });
+
+  it('with one key are one toast that says the latest', () => {
+    vi.useFakeTimers();
+    const s = store.getState();
+    s.notify('info', 'Reloaded Subsonic (generation 3).', undefined, 'reloaded subsonic');
+    s.notify('info', 'Reloaded LRCLIB (generation 4).', undefined, 'reloaded lrclib');
+    s.notify('info', 'Reloaded Subsonic (generation 5).', undefined, 'reloaded subsonic');
+    // An unkeyed toast with the same text is a toast of its own.
+    s.notify('info', 'Reloaded Subsonic (generation 5).');
+    expect(store.getState().toasts.map((t) => [t.text, t.count])).toEqual([
+      ['Reloaded Subsonic (generation 5).', 2],
+      ['Reloaded LRCLIB (generation 4).', 1],
+      ['Reloaded Subsonic (generation 5).', 1],
+    ]);
+  });
 });
 
 describe('track failures', () => {

@@ -1,6 +1,7 @@
 // Store slices against a contract client built by createClient over a scripted transport (the same
 // derivation the app uses), so these also check the client: call ids, cancel messages, events.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PluginView } from '../../src-shared/contract.js';
 import type { PlayerStatus, QueueSnapshot, TrackInfo } from '../../src-shared/player-types.js';
 import { RpcError } from '../../src-shared/rpc-error.js';
 import { createClient, type Transport } from '../ipc/client.js';
@@ -330,7 +331,42 @@ describe('lyrics with a slow provider', () => {
   });
 });
 
+const pluginV = (path: string, over: Partial<PluginView> = {}): PluginView => ({
+  path,
+  origin: 'user',
+  status: 'loaded',
+  pluginId: `dev.${path}`,
+  metadata: { id: `dev.${path}`, name: path, version: '1.0.0', abiVersion: 9 },
+  capabilities: [{ kind: 'source', typeId: 'src', displayName: 'Src', configSchema: {}, defaultConfig: {}, config: {}, storedSecrets: [], extensions: [] }],
+  error: null,
+  leaseId: 1,
+  retiredGenerations: 0,
+  quarantine: null,
+  ...over,
+});
+
 describe('plugins slice', () => {
+  it('keeps the view of a plugin that did not change; a reload asks for no capability lists', async () => {
+    await bindStore(createClient(t), store);
+    t.emit('plugins', 'didChangeList', [pluginV('a'), pluginV('b')]);
+    const [a, b] = store.getState().plugins;
+    const asked = (): number => t.calls.filter((c) => ['sources.catalogs', 'lyrics.providers', 'output.dsps'].includes(c.key)).length;
+    const n0 = asked();
+    // b reloaded: a new generation, the same capabilities.
+    t.emit('plugins', 'didChangeList', [pluginV('a'), pluginV('b', { leaseId: 2 })]);
+    expect(store.getState().plugins[0]).toBe(a);
+    expect(store.getState().plugins[1]).not.toBe(b);
+    expect(store.getState().plugins[1]!.leaseId).toBe(2);
+    expect(asked()).toBe(n0);
+    // The same list again changes nothing at all.
+    const list = store.getState().plugins;
+    t.emit('plugins', 'didChangeList', [pluginV('a'), pluginV('b', { leaseId: 2 })]);
+    expect(store.getState().plugins).toBe(list);
+    // a disabled: its capabilities are gone, so the lists are asked for again.
+    t.emit('plugins', 'didChangeList', [pluginV('a', { status: 'disabled' }), pluginV('b', { leaseId: 2 })]);
+    expect(asked()).toBe(n0 + 3);
+  });
+
   it('records the apply outcome per capability', async () => {
     t.on('plugins.applyConfig', () => ({ outcome: 'rejected', reason: 'no' }));
     await store.getState().applyConfig('dev.x', 'source', 'src', { mode: 'x' });

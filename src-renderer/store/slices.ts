@@ -31,6 +31,9 @@ export interface Toast {
   details?: string;
   /** How many identical toasts this one stands for. */
   count: number;
+  /** Toasts with one key are one toast: a newer text replaces the older (a plugin reloaded over
+   * and over says its latest generation in one toast, not a pile of them sliding in). */
+  key?: string;
 }
 
 export type AppState = UiSlice & PlaybackSlice & QueueSlice & LibrarySlice & MusicLibrarySlice & PluginsSlice & SourcesSlice & LyricsSlice & OutputSlice & DiagnosticsSlice;
@@ -55,8 +58,9 @@ export interface UiSlice {
   setScreen(screen: Screen): void;
   setTheme(theme: Theme): void;
   setConnection(state: UiSlice['connection']): void;
-  /** Shows a toast; one identical to a visible toast bumps its count instead. */
-  notify(kind: Toast['kind'], text: string, details?: string): void;
+  /** Shows a toast; one identical to a visible toast (or with the same `key`) bumps its count
+   * instead, taking the new text. */
+  notify(kind: Toast['kind'], text: string, details?: string, key?: string): void;
   dismiss(id: number): void;
   loadInfo(): Promise<void>;
   /** The last run's screen and the listener's settings, from the core's session. */
@@ -102,11 +106,12 @@ export const createUiSlice: Slice<UiSlice> = (set, get) => ({
   },
   setTheme: (theme) => set({ theme }),
   setConnection: (connection) => set({ connection }),
-  notify: (kind, text, details) => {
-    const same = get().toasts.find((t) => t.kind === kind && t.text === text && t.details === details);
+  notify: (kind, text, details, key) => {
+    const same = get().toasts.find((t) => t.kind === kind && (key !== undefined ? t.key === key : t.key === undefined && t.text === text && t.details === details));
     const id = same ? same.id : nextToast++;
-    if (same) set((s) => ({ toasts: s.toasts.map((t) => (t.id === id ? { ...t, count: t.count + 1 } : t)) }));
-    else set((s) => ({ toasts: [...s.toasts.slice(-3), { id, kind, text, count: 1, ...(details ? { details } : {}) }] }));
+    const fields = { kind, text, ...(details ? { details } : {}), ...(key !== undefined ? { key } : {}) };
+    if (same) set((s) => ({ toasts: s.toasts.map((t) => (t.id === id ? { id, ...fields, count: t.count + 1 } : t)) }));
+    else set((s) => ({ toasts: [...s.toasts.slice(-3), { id, ...fields, count: 1 }] }));
     // Each repeat keeps the toast up for the full time again.
     clearTimeout(toastTimers.get(id));
     toastTimers.set(id, setTimeout(() => get().dismiss(id), kind === 'error' ? 8000 : 4000));
@@ -337,7 +342,22 @@ export const createPluginsSlice: Slice<PluginsSlice> = (set, get) => {
     plugins: [],
     pluginBusy: {},
     applyOutcome: {},
-    applyPlugins: (plugins) => set({ plugins }),
+    // A plugin whose view did not change keeps its object, so its card does not render again: a
+    // reload sends the whole list, and only the reloaded plugin's generation changed.
+    applyPlugins: (list) => {
+      const before = new Map(get().plugins.map((p) => [p.path, p]));
+      let changed = list.length !== before.size;
+      const plugins = list.map((p, i) => {
+        const old = before.get(p.path);
+        if (old && JSON.stringify(old) === JSON.stringify(p)) {
+          if (get().plugins[i] !== old) changed = true;
+          return old;
+        }
+        changed = true;
+        return p;
+      });
+      if (changed) set({ plugins });
+    },
     refreshPlugins: async () => set({ plugins: await api().plugins.list() }),
     setPluginEnabled: async (pluginId, enabled) => {
       busy(pluginId, true);
@@ -350,7 +370,7 @@ export const createPluginsSlice: Slice<PluginsSlice> = (set, get) => {
       const v = await attempt(get, 'Reload', () => api().plugins.reload({ pluginId }));
       if (v) {
         replace(v);
-        get().notify('info', `Reloaded ${v.metadata?.name ?? pluginId} (generation ${v.leaseId ?? '–'}).`);
+        get().notify('info', `Reloaded ${v.metadata?.name ?? pluginId} (generation ${v.leaseId ?? '–'}).`, undefined, `reloaded ${pluginId}`);
       }
       busy(pluginId, false);
     },
