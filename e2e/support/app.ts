@@ -67,7 +67,8 @@ function prepareHome(): { home: string; plugins: string; media: string } {
 }
 
 export async function startBrowserShell(env: NodeJS.ProcessEnv): Promise<{ url: string; proc: ChildProcess }> {
-  const { proc, url } = await spawnBrowserShell([], env);
+  // In a session of its own, as a listener's launch (see spawnBrowserShell).
+  const { proc, url } = await spawnBrowserShell([], env, undefined, { ownSession: true });
   return { url, proc };
 }
 

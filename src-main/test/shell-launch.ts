@@ -13,13 +13,20 @@ export interface LaunchedShell {
   stderr(): string;
 }
 
-export async function spawnBrowserShell(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<LaunchedShell> {
+/**
+ * `ownSession`: the core runs in a session of its own (setsid), as it does when a listener starts
+ * it from a desktop or a terminal. Linux's autogroup scheduler shares the CPU between sessions
+ * first: in the spawner's session, the core's main thread would share one session's share with the
+ * test runner and its load generator, and the QA figures would time the harness's scheduling.
+ */
+export async function spawnBrowserShell(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000, opts: { ownSession?: boolean } = {}): Promise<LaunchedShell> {
   // Node flags for the core only (QA_CORE_NODE_ARGS: a CPU profile; Node refuses --cpu-prof in
   // NODE_OPTIONS).
   const nodeArgs = (env.STELLATUNE_E2E_CORE_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const proc = spawn(process.execPath, [...nodeArgs, path.join(repoRoot, 'dist', 'src-main', 'shell', 'browser-main.js'), '--no-open', ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.ownSession === true,
   });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
