@@ -74,7 +74,10 @@ function card(page: Page, pluginId: string) {
 
 /** The generation (lease id) a plugin card shows, or -1. */
 async function cardGeneration(page: Page, pluginId: string): Promise<number> {
-  const text = await card(page, pluginId).locator('.plugin-title').textContent();
+  // The page's own querySelector: Playwright's selector engine walks the whole DOM (shadow roots
+  // too) on every call, and at the poll rate of scenario C's three loops that walk was most of the
+  // renderer's CPU, time the core's main thread then waited for on 2 cores.
+  const text = await page.evaluate((id) => document.querySelector(`[data-testid=plugin-card][data-plugin-id="${CSS.escape(id)}"] .plugin-title`)?.textContent ?? null, pluginId);
   const m = /generation (\d+)/.exec(text ?? '');
   return m ? Number(m[1]) : -1;
 }
