@@ -59,13 +59,16 @@ export function NameDialogHost(): JSX.Element | null {
   return ask.kind === 'name' ? <NameForm key={`${ask.title}\u0000${ask.initial}`} ask={ask} /> : <ConfirmForm key={`${ask.title}\u0000${ask.message}`} ask={ask} />;
 }
 
+/** Closes the dialog of `ask` with its answer (once: an ask replaced by a newer one is settled). */
+function answer<P extends Pending>(ask: P, value: Parameters<P['resolve']>[0]): void {
+  if (pending !== ask) return;
+  publish(null);
+  (ask.resolve as (v: typeof value) => void)(value);
+}
+
 function ConfirmForm({ ask }: { ask: Extract<Pending, { kind: 'confirm' }> }): JSX.Element {
   const titleId = useId();
-  const finish = (yes: boolean): void => {
-    if (pending !== ask) return;
-    publish(null);
-    ask.resolve(yes);
-  };
+  const finish = (yes: boolean): void => answer(ask, yes);
   return (
     <Modal titleId={titleId} title={ask.title} testId="confirm-dialog" onClose={() => finish(false)}>
       <form
@@ -97,11 +100,7 @@ function NameForm({ ask }: { ask: Extract<Pending, { kind: 'name' }> }): JSX.Ele
     input.current?.focus();
     input.current?.select();
   }, []);
-  const finish = (value: string | null): void => {
-    if (pending !== ask) return;
-    publish(null);
-    ask.resolve(value);
-  };
+  const finish = (value: string | null): void => answer(ask, value);
   const trimmed = name.trim();
   return (
     <Modal titleId={titleId} title={ask.title} testId="name-dialog" onClose={() => finish(null)}>
