@@ -89,17 +89,19 @@ const TrackRow = memo(function TrackRow({ index, track: t, id, template, columns
       onContextMenu={(e) => actions.menu(index, id, t, e)}
       onDragStart={(e) => actions.drag(id, t, e)}
     >
-      {t ? columns.slice(colFrom, colTo + 1).map((c, k) => (
+      {/* A row still loading has the same cells, empty but for "…": when its data arrives (or a
+          reused row waits for new data) only text changes, no cell is removed or made. */}
+      {columns.slice(colFrom, colTo + 1).map((c, k) => (
         <span
           key={c.key}
-          className={`tt-td ${c.align === 'right' ? 'right' : ''} ${c.key === 'title' ? 'title' : ''} ${c.min ? 'fits' : ''}`}
+          className={`tt-td ${c.align === 'right' ? 'right' : ''} ${c.key === 'title' ? 'title' : ''} ${c.min ? 'fits' : ''} ${t ? '' : 'muted'}`}
           // The first cell made sits in its own column; the others follow it in the grid.
           style={k === 0 && colFrom > 0 ? { gridColumnStart: colFrom + 1 } : undefined}
-          title={c.key === 'title' && t.missing ? 'Missing: the file is gone' : undefined}
+          title={c.key === 'title' && t?.missing ? 'Missing: the file is gone' : undefined}
         >
-          {c.cell(t)}
+          {t ? c.cell(t) : k === 0 ? '…' : ''}
         </span>
-      )) : <span className="tt-td muted">…</span>}
+      ))}
     </div>
   );
 });
