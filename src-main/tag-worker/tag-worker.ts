@@ -1,7 +1,6 @@
 // The tag worker thread: reads title, artist, album (with album artist, track and disc number) and
-// duration of queued files with
-// music-metadata, and finds their cover (the embedded picture, else cover/folder/front/album
-// images in the folder), off the main event loop. Embedded pictures are written once into the
+// duration of queued files with music-metadata, and finds their cover (the embedded picture, else
+// cover/folder/front/album images in the folder), off the main event loop. Embedded pictures are written once into the
 // cover cache under their content hash, so a cover is always a plain file there.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -58,6 +57,8 @@ function cached(data: Uint8Array, ext: string): string {
 }
 
 const clean = (v: string | undefined | null): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+/** A track or disc number: a positive integer, else none. */
+const no = (v: number | null | undefined): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
 
 async function read(file: string): Promise<TagResult> {
   try {
@@ -72,7 +73,6 @@ async function read(file: string): Promise<TagResult> {
     if (album) out.album = album;
     const albumArtist = clean(m.common.albumartist);
     if (albumArtist) out.albumArtist = albumArtist;
-    const no = (v: number | null | undefined): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
     const trackNo = no(m.common.track?.no);
     const discNo = no(m.common.disk?.no);
     if (trackNo !== undefined) out.trackNo = trackNo;

@@ -22,7 +22,7 @@ function SeekBar(): JSX.Element {
   useEffect(() => {
     // What was last written, so that a call that changes nothing a listener can see writes nothing
     // (a DOM write is a redraw of the window).
-    const shown = { px: -1, max: '', value: '', text: '', total: '' };
+    const shown = { px: -1, max: '', text: '', total: '' };
     const put = (el: HTMLElement | null, key: 'text' | 'total', text: string): void => {
       if (el && shown[key] !== text) el.textContent = shown[key] = text;
     };
@@ -38,7 +38,7 @@ function SeekBar(): JSX.Element {
           const max = String(dur ?? 0);
           if (shown.max !== max) input.current.max = shown.max = max;
           if (px !== shown.px || text !== shown.text) {
-            input.current.value = shown.value = String(Math.round(ms));
+            input.current.value = String(Math.round(ms));
             input.current.setAttribute('aria-valuetext', `${text} of ${formatTime(dur)}`);
           }
         }
