@@ -1,7 +1,8 @@
 // The tag worker thread: reads title, artist, album (with album artist, track and disc number) and
 // duration of queued files with music-metadata, and finds their cover (the embedded picture, else
-// cover/folder/front/album images in the folder), off the main event loop. Embedded pictures are written once into the
-// cover cache under their content hash, so a cover is always a plain file there.
+// cover/folder/front/album images in the folder), off the main event loop. Embedded pictures are
+// written once into the cover cache under their content hash, so a cover is always a plain file
+// there.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
