@@ -1,6 +1,7 @@
 // The schema against hostile input: keys that live on Object.prototype, __proto__ keys that
 // JSON.parse makes own keys, and calls whose issue list would dwarf the call itself.
 import { describe, expect, it } from 'vitest';
+import { newTrack } from './contract.js';
 import { MAX_ISSUES, s, validate } from './schema.js';
 
 describe('strict objects and prototype keys', () => {
@@ -48,5 +49,17 @@ describe('capped issue lists', () => {
     const r = validate(s.object({}), { [key]: 1 });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.issues[0]!.path.length).toBeLessThanOrEqual(257);
+  });
+});
+
+describe("a queue entry's album place", () => {
+  const entry = { source: { kind: 'file', path: '/m/a.flac' }, title: 'a' };
+  it('takes positive whole track and disc numbers and a bounded album artist', () => {
+    expect(validate(newTrack, { ...entry, albumArtist: 'Björk', trackNo: 3, discNo: 2 }).ok).toBe(true);
+  });
+  it.each([{ trackNo: -1 }, { trackNo: 1.5 }, { discNo: '2' }, { trackNo: null }, { albumArtist: 'x'.repeat(1025) }, { albumArtist: 7 }])('refuses %j', (bad) => {
+    const r = validate(newTrack, { ...entry, ...bad });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues[0]!.path).toBe(Object.keys(bad)[0]);
   });
 });
