@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, TestInfo } from '@playwright/test';
+import type { Browser, Page, TestInfo } from '@playwright/test';
 import type { DiagnosticsSnapshot } from '../../src-shared/contract.js';
 import type { DiagnosticsHistoryView, HistorySample } from '../../src-shared/diagnostics-contract.js';
 import { type DiagnosticsReport, loopStats, type ReportSection, type ReportThreshold, renderReportHtml } from '../../src-shared/diagnostics-report.js';
@@ -252,6 +252,25 @@ export class ControlLoad {
 }
 
 // ---- the metric window ---------------------------------------------------------------------------
+
+/**
+ * QA_RENDERER_PROFILE=<folder>: a CPU profile of the page's renderer over a scenario's window,
+ * written as <folder>/<id>.cpuprofile (DevTools opens it), for finding what the UI runs under the
+ * load. Returns the function that stops it; without the variable, nothing runs.
+ */
+export async function rendererProfile(page: Page, id: string): Promise<() => Promise<void>> {
+  const dir = process.env.QA_RENDERER_PROFILE;
+  if (!dir) return async () => {};
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.start');
+  return async () => {
+    const { profile } = await cdp.send('Profiler.stop');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${id}.cpuprofile`), JSON.stringify(profile));
+    await cdp.detach();
+  };
+}
 
 export interface LiveCounts {
   pendingOps: number;

@@ -23,6 +23,7 @@ import {
   QA_DURATION_S,
   type QaStack,
   reportDir,
+  rendererProfile,
   type ScenarioMeasure,
   scenarioCalls,
   seedThresholds,
@@ -75,11 +76,42 @@ function card(page: Page, pluginId: string) {
 /** The generation (lease id) a plugin card shows, or -1. */
 async function cardGeneration(page: Page, pluginId: string): Promise<number> {
   // The page's own querySelector: Playwright's selector engine walks the whole DOM (shadow roots
-  // too) on every call, and at the poll rate of scenario C's three loops that walk was most of the
-  // renderer's CPU, time the core's main thread then waited for on 2 cores.
+  // too) on every call.
   const text = await page.evaluate((id) => document.querySelector(`[data-testid=plugin-card][data-plugin-id="${CSS.escape(id)}"] .plugin-title`)?.textContent ?? null, pluginId);
   const m = /generation (\d+)/.exec(text ?? '');
   return m ? Number(m[1]) : -1;
+}
+
+/** Waits until a plugin card shows a generation above `before`, and returns it. One call that
+ * waits in the page on DOM changes: a poll from here (an evaluate every 100 ms for each of scenario
+ * C's three loops) kept the harness's process at 40 % of a core, in Playwright's per-call step
+ * bookkeeping and stack capture, on the two cores the core shares with it. */
+async function waitCardGeneration(page: Page, pluginId: string, before: number, timeoutMs: number): Promise<number> {
+  return page.evaluate(
+    ([id, prev, ms]) =>
+      new Promise<number>((resolve) => {
+        const read = (): number => {
+          const text = document.querySelector(`[data-testid=plugin-card][data-plugin-id="${CSS.escape(id)}"] .plugin-title`)?.textContent ?? '';
+          const m = /generation (\d+)/.exec(text);
+          return m ? Number(m[1]) : -1;
+        };
+        const done = (gen: number): void => {
+          observer.disconnect();
+          clearTimeout(timer);
+          resolve(gen);
+        };
+        const observer = new MutationObserver(() => {
+          const gen = read();
+          if (gen > prev) done(gen);
+        });
+        // Past the timeout: what the card shows then (the caller's expect fails on it).
+        const timer = setTimeout(() => done(read()), ms);
+        observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+        const now = read();
+        if (now > prev) done(now);
+      }),
+    [pluginId, before, timeoutMs] as const,
+  );
 }
 
 /** One call to every owner the load uses, so their instances exist before the baseline. */
@@ -232,10 +264,12 @@ test('A: a network source hot-dropped during playback under continuous source an
   await waitPlaying();
 
   const start = await windowStart(stack.rpc);
+  const stopProfile = await rendererProfile(page, 'scenario-a');
   const load = new ControlLoad(stack.rpc, plans, 8);
   load.start();
   await testerLoop(page, Date.now() + DURATION_MS);
   await load.stop();
+  await stopProfile();
   await screenshot(page, 'qa-a-diagnostics');
   const m = await windowEnd(stack.rpc, start);
   await stopPlayback();
@@ -268,6 +302,7 @@ test('B: enable / disable, config apply and state export / import while the call
   await playLongPlay();
   await page.getByTestId('nav-plugins').click();
   const start = await windowStart(stack.rpc);
+  const stopProfile = await rendererProfile(page, 'scenario-b');
   const load = new ControlLoad(stack.rpc, plans, 8);
   load.start();
   const outcomes: Record<string, number> = {};
@@ -304,6 +339,7 @@ test('B: enable / disable, config apply and state export / import while the call
     }
   }
   await load.stop();
+  await stopProfile();
   await screenshot(page, 'qa-b-plugins');
   const m = await windowEnd(stack.rpc, start);
   const status = await stack.rpc.call<{ state: string }>('player', 'status');
@@ -340,6 +376,7 @@ test(`C: at least ${MIN_RELOADS} hot reloads of the source, lyrics and decoder p
   expect(decoder.origin).toBe('builtin');
   await page.getByTestId('nav-plugins').click();
   const start = await windowStart(stack.rpc);
+  const stopProfile = await rendererProfile(page, 'scenario-c');
   const load = new ControlLoad(stack.rpc, plans, 8);
   load.start();
   const targets: { pluginId: string; file: string; watched: boolean }[] = [
@@ -373,7 +410,7 @@ test(`C: at least ${MIN_RELOADS} hot reloads of the source, lyrics and decoder p
         }
         if (!(replace && t.watched)) await pressReload(t.pluginId);
         // The user folder is watched: a replaced file there hot-reloads by itself.
-        await expect.poll(() => cardGeneration(page, t.pluginId), { timeout: 15_000, intervals: [100] }).toBeGreaterThan(before);
+        expect(await waitCardGeneration(page, t.pluginId, before, 15_000)).toBeGreaterThan(before);
         if (replace && t.watched) reloads.disk++;
         else if (replace) reloads.diskThenUi++;
         else reloads.ui++;
@@ -381,6 +418,7 @@ test(`C: at least ${MIN_RELOADS} hot reloads of the source, lyrics and decoder p
     }),
   );
   await load.stop();
+  await stopProfile();
   await screenshot(page, 'qa-c-plugins');
   const m = await windowEnd(stack.rpc, start);
   const status = await stack.rpc.call<{ state: string; current: { title: string } | null }>('player', 'status');
