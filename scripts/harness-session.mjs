@@ -10,6 +10,8 @@
 // session (the shell the tests were typed in) keeps its priority. Elsewhere the command runs as is.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const [command, ...args] = process.argv.slice(2);
 if (!command) {
@@ -18,8 +20,11 @@ if (!command) {
 }
 
 const linux = process.platform === 'linux';
-// npm puts node_modules/.bin on PATH; on Windows the .cmd shim needs a shell.
-const child = spawn(command, args, { stdio: 'inherit', detached: linux, shell: process.platform === 'win32' });
+// The repo's own tools first (npm puts node_modules/.bin on PATH; a plain `node` call does not).
+const local = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', '.bin', command);
+const file = !command.includes('/') && fs.existsSync(local) ? local : command;
+// On Windows the .cmd shim needs a shell.
+const child = spawn(file, args, { stdio: 'inherit', detached: linux, shell: process.platform === 'win32' });
 if (linux && child.pid !== undefined) {
   try {
     // Raising a nice value needs no privilege; a kernel without autogroups has no such file.

@@ -114,3 +114,19 @@ it('with a cipher (the Electron shell passes safeStorage) the secret files hold 
   expect(again.get('dev.x', 'lyrics/l')).toEqual({ token: 'tok-123456' });
   expect(again.values().sort()).toEqual([PASSWORD, 'tok-123456'].sort());
 });
+
+it('a secret set again unchanged does not rewrite its file; a changed one does', async () => {
+  home = makeTestHome();
+  const { FileSecretStore } = await import('../../control/secret-store.js');
+  const dir = path.join(home.paths.settings, 'secrets');
+  const file = path.join(dir, 'dev.x.json');
+  const store = new FileSecretStore(dir);
+  store.set('dev.x', 'source/s', { password: PASSWORD });
+  // Each write is a new file renamed over the old one: a new inode.
+  const first = fs.statSync(file).ino;
+  store.set('dev.x', 'source/s', { password: PASSWORD });
+  expect(fs.statSync(file).ino).toBe(first);
+  store.set('dev.x', 'source/s', { password: `${PASSWORD}-new` });
+  expect(fs.statSync(file).ino).not.toBe(first);
+  expect(new FileSecretStore(dir).get('dev.x', 'source/s')).toEqual({ password: `${PASSWORD}-new` });
+});
