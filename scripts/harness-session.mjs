@@ -10,6 +10,7 @@
 // session (the shell the tests were typed in) keeps its priority. Elsewhere the command runs as is.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -50,5 +51,5 @@ child.on('error', (err) => {
   process.exit(127);
 });
 child.on('exit', (code, signal) => {
-  process.exit(code ?? (signal ? 128 + (({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 })[signal] ?? 1) : 1));
+  process.exit(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0));
 });

@@ -79,13 +79,9 @@ function card(page: Page, pluginId: string) {
   return page.locator(`[data-testid=plugin-card][data-plugin-id="${pluginId}"]`);
 }
 
-/** The generation (lease id) a plugin card shows, or -1. */
-async function cardGeneration(page: Page, pluginId: string): Promise<number> {
-  // The page's own querySelector: Playwright's selector engine walks the whole DOM (shadow roots
-  // too) on every call.
-  const text = await page.evaluate((id) => document.querySelector(`[data-testid=plugin-card][data-plugin-id="${CSS.escape(id)}"] .plugin-title`)?.textContent ?? null, pluginId);
-  const m = /generation (\d+)/.exec(text ?? '');
-  return m ? Number(m[1]) : -1;
+/** The generation (lease id) a plugin card shows now, or -1. */
+function cardGeneration(page: Page, pluginId: string): Promise<number> {
+  return waitCardGeneration(page, pluginId, Number.MAX_SAFE_INTEGER, 0);
 }
 
 /** Waits until a plugin card shows a generation above `before`, and returns it. One call that
@@ -97,6 +93,8 @@ async function waitCardGeneration(page: Page, pluginId: string, before: number, 
     ([id, prev, ms]) =>
       new Promise<number>((resolve) => {
         const read = (): number => {
+          // The page's own querySelector: Playwright's selector engine walks the whole DOM
+          // (shadow roots too) on every call.
           const text = document.querySelector(`[data-testid=plugin-card][data-plugin-id="${CSS.escape(id)}"] .plugin-title`)?.textContent ?? '';
           const m = /generation (\d+)/.exec(text);
           return m ? Number(m[1]) : -1;
